@@ -1,0 +1,209 @@
+//! The command-line surface: global flags, environment flags and the command tree.
+//!
+//! Global and environment flags are `global = true`, so they are accepted before or after the
+//! subcommand (`gitops-iam --region R up` and `gitops-iam up --region R`), as CI scripts write
+//! them both ways.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Bootstrap a Harness GitOps agent in a management EKS cluster that deploys into a testing EKS cluster through IAM roles for service accounts (IRSA).";
+
+const LONG_ABOUT: &str = "\
+Bootstrap a Harness GitOps agent in a management EKS cluster that deploys into a testing EKS \
+cluster through IAM roles for service accounts (IRSA).
+
+gitops-iam drives the tools you already have (eksctl, aws, kubectl) exactly as a careful engineer \
+would by hand: each step first reads the current state and then runs only the commands needed to \
+reach the desired one, so every command can be re-run safely. `--dry-run` prints the commands a \
+run from scratch would issue, as a bash script, without running anything.
+
+Exit codes: 0 ok, 1 a step failed (re-run the same command to resume), 2 invalid input, \
+130 interrupted.";
+
+#[derive(Debug, Parser)]
+#[command(name = "gitops-iam", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(flatten)]
+    pub env: EnvArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// AWS region for every aws and eksctl call [default: $AWS_REGION, else $AWS_DEFAULT_REGION]
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS CLI profile of the management account [env: AWS_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print the commands as a bash script instead of running them; needs no credentials or tools
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
+    /// Show every command as it runs
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only errors and warnings
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Directory for the tool's own kubeconfigs and policy files
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = ".gitops-iam",
+        env = "GITOPS_IAM_STATE_DIR"
+    )]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Environment options")]
+pub struct EnvArgs {
+    /// Name of the management EKS cluster (hosts the agent)
+    #[arg(long, global = true, value_name = "NAME", default_value = "management")]
+    pub mgmt_cluster: String,
+
+    /// Name of the testing EKS cluster (the agent deploys into it)
+    #[arg(long, global = true, value_name = "NAME", default_value = "testing")]
+    pub testing_cluster: String,
+
+    /// Namespace of the GitOps agent in the management cluster
+    #[arg(long, global = true, value_name = "NS", default_value = "iam")]
+    pub namespace: String,
+
+    /// IAM role the agent's service accounts assume through the OIDC provider
+    #[arg(long, global = true, value_name = "ROLE", default_value = "ArgoCD")]
+    pub agent_role: String,
+
+    /// IAM role the agent assumes to deploy into the testing cluster
+    #[arg(long, global = true, value_name = "ROLE", default_value = "Deployer")]
+    pub deployer_role: String,
+
+    /// Management account id [default: from `aws sts get-caller-identity`]
+    #[arg(long, global = true, value_name = "ID")]
+    pub account_id: Option<String>,
+
+    /// Account of the testing cluster and Deployer role [default: the management account, or
+    /// from `aws sts get-caller-identity --profile <testing-profile>`]
+    #[arg(long, global = true, value_name = "ID")]
+    pub testing_account_id: Option<String>,
+
+    /// AWS CLI profile for the testing account [default: --profile]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub testing_profile: Option<String>,
+
+    /// Kubernetes group of the Deployer role in the testing cluster
+    #[arg(
+        long,
+        global = true,
+        value_name = "GROUP",
+        default_value = "system:masters"
+    )]
+    pub identity_group: String,
+
+    /// Kubernetes username of the Deployer role in the testing cluster
+    #[arg(long, global = true, value_name = "USER", default_value = "deployer")]
+    pub identity_username: String,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PolicyArgs {
+    /// Let the agent role assume any role ("Resource": "*", as the tutorial does) instead of
+    /// only the Deployer role(s)
+    #[arg(long)]
+    pub assume_any_role: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AgentArgs {
+    /// Apply this manifest (the agent's install YAML) into the namespace when the agent's
+    /// objects are missing
+    #[arg(long, value_name = "FILE")]
+    pub agent_manifest: Option<PathBuf>,
+
+    /// How long to wait for the agent's workloads to roll out
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub wait_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Management cluster with an OIDC provider, the agent role trusted by it, and its inline
+    /// policy to assume the Deployer role
+    Mgmt(PolicyArgs),
+
+    /// Set up the GitOps agent in the management cluster
+    #[command(subcommand)]
+    Agent(AgentCommand),
+
+    /// Testing cluster, the Deployer role trusted by the agent role, and its Kubernetes access
+    Testing,
+
+    /// Everything, in dependency order, with both clusters created at the same time
+    Up {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[command(flatten)]
+        agent: AgentArgs,
+    },
+
+    /// Print one IAM document as JSON
+    #[command(subcommand)]
+    Render(RenderCommand),
+
+    /// Check that eksctl, aws and kubectl are installed and that credentials and a region are set
+    Doctor,
+
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Namespace, IRSA annotation on the agent's service accounts, fsGroup 999 on its workloads,
+    /// restart, and wait until they are rolled out
+    Patch(AgentArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RenderCommand {
+    /// Trust policy of the agent role (needs --account-id and --oidc-provider)
+    Trust {
+        /// The OIDC issuer of the management cluster, with or without https://
+        #[arg(long, value_name = "HOST/PATH")]
+        oidc_provider: String,
+    },
+    /// Inline policy of the agent role: sts:AssumeRole on the Deployer role(s)
+    Policy {
+        /// ARN of a role the agent may assume (repeatable) [default: the Deployer role of
+        /// --testing-account-id]
+        #[arg(long = "deployer-role-arn", value_name = "ARN")]
+        deployer_role_arns: Vec<String>,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Trust policy of the Deployer role: the agent role
+    DeployerTrust {
+        /// ARN of the agent role [default: --agent-role in --account-id]
+        #[arg(long, value_name = "ARN")]
+        agent_role_arn: Option<String>,
+    },
+}

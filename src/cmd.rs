@@ -1,0 +1,306 @@
+//! An external command as a value.
+//!
+//! Every call the tool makes to `aws`, `eksctl` or `kubectl` is built as a [`Cmd`] first. The real
+//! executor runs it (argv only, never through a shell) and the dry-run executor prints it; both
+//! read the same value, so the printed script cannot drift from what a real run does.
+//!
+//! Arguments can contain values that only exist at run time (the account id, the OIDC issuer).
+//! They are [`Val`]s: in a real run they hold the value that a read-only command returned; in a
+//! dry-run they are shell variables that the script fills with that same read-only command.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A value that is known, or that a dry-run script captures into a shell variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Val {
+    Known(String),
+    /// The name of the shell variable holding it (dry-run only).
+    Var(String),
+}
+
+impl Val {
+    pub fn known(s: impl Into<String>) -> Self {
+        Val::Known(s.into())
+    }
+
+    /// The value in a real run. Panics on a variable: real runs resolve every value first, so a
+    /// variable here is a programming error, not a user error.
+    pub fn value(&self) -> &str {
+        match self {
+            Val::Known(s) => s,
+            Val::Var(name) => panic!("${name} is only known in a dry-run script"),
+        }
+    }
+}
+
+impl Val {
+    pub fn var(name: impl Into<String>) -> Self {
+        Val::Var(name.into())
+    }
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Self {
+        Val::Known(s.to_string())
+    }
+}
+
+impl From<String> for Val {
+    fn from(s: String) -> Self {
+        Val::Known(s)
+    }
+}
+
+/// One argument: literal text and values, concatenated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg(Vec<Val>);
+
+impl Arg {
+    pub fn concat(parts: impl IntoIterator<Item = Val>) -> Self {
+        Arg(parts.into_iter().collect())
+    }
+
+    pub fn parts(&self) -> &[Val] {
+        &self.0
+    }
+
+    /// The argument in a real run.
+    pub fn value(&self) -> String {
+        self.0.iter().map(Val::value).collect()
+    }
+
+    /// Whether every part is known (false inside a dry-run for run-time values).
+    pub fn is_known(&self) -> bool {
+        self.0.iter().all(|v| matches!(v, Val::Known(_)))
+    }
+
+    /// The argument as one bash word: literal text quoted, variables expanded in double quotes.
+    pub fn shell(&self) -> String {
+        if self.is_known() {
+            return quote(&self.value());
+        }
+        let literal_safe_in_dquotes = self.0.iter().all(|v| match v {
+            Val::Known(s) => !s.contains(['"', '\\', '$', '`', '!']),
+            Val::Var(_) => true,
+        });
+        if literal_safe_in_dquotes {
+            let inner: String = self
+                .0
+                .iter()
+                .map(|v| match v {
+                    Val::Known(s) => s.clone(),
+                    Val::Var(name) => format!("${{{name}}}"),
+                })
+                .collect();
+            return format!("\"{inner}\"");
+        }
+        self.0
+            .iter()
+            .map(|v| match v {
+                Val::Known(s) => quote(s),
+                Val::Var(name) => format!("\"${{{name}}}\""),
+            })
+            .collect()
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg(vec![Val::known(s)])
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg(vec![Val::Known(s)])
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(s: &String) -> Self {
+        Arg(vec![Val::known(s.as_str())])
+    }
+}
+
+impl From<Val> for Arg {
+    fn from(v: Val) -> Self {
+        Arg(vec![v])
+    }
+}
+
+impl From<&Val> for Arg {
+    fn from(v: &Val) -> Self {
+        Arg(vec![v.clone()])
+    }
+}
+
+/// Quotes one word for bash. shlex 2 refuses only NUL bytes, which no argv can carry anyway.
+pub fn quote(word: &str) -> String {
+    shlex::try_quote(word)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| format!("'{}'", word.replace('\0', "").replace('\'', r"'\''")))
+}
+
+/// Whether a command changes anything. The converge contract ("a second run issues no mutating
+/// command") is checked against this, so every builder must say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Read,
+    Mutate,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    pub program: &'static str,
+    pub args: Vec<Arg>,
+    /// What the command is for, completing "failed to ...".
+    pub purpose: String,
+    pub effect: Effect,
+    /// Extra environment for the child (never secrets: those stay out of commands entirely).
+    pub env: Vec<(String, String)>,
+    /// Upper bound on the run time; `None` means the executor's default.
+    pub timeout: Option<Duration>,
+}
+
+impl Cmd {
+    pub fn new(program: &'static str, effect: Effect, purpose: impl Into<String>) -> Self {
+        Cmd {
+            program,
+            args: Vec::new(),
+            purpose: purpose.into(),
+            effect,
+            env: Vec::new(),
+            timeout: None,
+        }
+    }
+
+    #[must_use]
+    pub fn arg(mut self, arg: impl Into<Arg>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    #[must_use]
+    pub fn args<A: Into<Arg>>(mut self, args: impl IntoIterator<Item = A>) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    pub fn is_mutating(&self) -> bool {
+        self.effect == Effect::Mutate
+    }
+
+    /// argv after the program, for a real run.
+    pub fn argv(&self) -> Vec<String> {
+        self.args.iter().map(Arg::value).collect()
+    }
+}
+
+/// The exact shell form: the same string is logged, shown in errors and printed by dry-run.
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (k, v) in &self.env {
+            write!(f, "{k}={} ", quote(v))?;
+        }
+        f.write_str(self.program)?;
+        for arg in &self.args {
+            write!(f, " {}", arg.shell())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    /// Runs bash on `script` and returns its stdout.
+    fn bash(script: &str) -> String {
+        let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn quoting_round_trips_through_bash() {
+        let nasty = [
+            "plain",
+            "with space",
+            "it's",
+            "dq\"uote",
+            "$HOME",
+            "`id`",
+            "a{b,c}",
+            "*glob?",
+            "semi;colon",
+            "new\nline",
+            "tab\there",
+            "back\\slash",
+            "!bang",
+            "~tilde",
+            "",
+            "ünïcødé",
+            "{\"Version\":\"2012-10-17\"}",
+        ];
+        for word in nasty {
+            let cmd = Cmd::new("printf", Effect::Read, "t").arg("%s").arg(word);
+            assert_eq!(bash(&cmd.to_string()), word, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn variables_expand_inside_one_word() {
+        let arg = Arg::concat([
+            Val::known("arn:aws:iam::"),
+            Val::var("ACCOUNT_ID"),
+            Val::known(":role/Argo CD"),
+        ]);
+        assert_eq!(arg.shell(), "\"arn:aws:iam::${ACCOUNT_ID}:role/Argo CD\"");
+        let out = bash(&format!(
+            "ACCOUNT_ID=123456789012; printf %s {}",
+            arg.shell()
+        ));
+        assert_eq!(out, "arn:aws:iam::123456789012:role/Argo CD");
+
+        let tricky = Arg::concat([Val::known("$x'\"`"), Val::var("V")]);
+        let out = bash(&format!("V='a b'; printf %s {}", tricky.shell()));
+        assert_eq!(out, "$x'\"`a b");
+    }
+
+    #[test]
+    fn display_is_shell_form() {
+        let cmd = Cmd::new("aws", Effect::Mutate, "create role")
+            .args([
+                "iam",
+                "create-role",
+                "--role-name",
+                "ArgoCD",
+                "--description",
+            ])
+            .arg("IAM Role to be used");
+        assert_eq!(
+            cmd.to_string(),
+            "aws iam create-role --role-name ArgoCD --description 'IAM Role to be used'"
+        );
+        assert!(cmd.is_mutating());
+        assert_eq!(cmd.argv()[4], "--description");
+    }
+
+    #[test]
+    #[should_panic(expected = "only known in a dry-run")]
+    fn variables_have_no_real_value() {
+        Val::var("X").value();
+    }
+}

@@ -1,0 +1,405 @@
+//! Executors: the one place where [`Cmd`]s turn into processes, or into lines of a script.
+//!
+//! Steps never spawn anything themselves; they hand `Cmd`s to an [`Executor`]. [`RealExecutor`]
+//! runs them; [`ScriptExecutor`] prints them as a bash script for `--dry-run`. A step cannot tell
+//! which one it has, except that in a dry-run observations return `None` ("nothing exists yet"),
+//! so the script is the plan of a run from scratch.
+
+use crate::cmd::{Cmd, Val};
+use crate::error::{CommandError, Error, Result};
+use crate::report::Reporter;
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::ErrorKind;
+use std::path::Path;
+use std::pin::Pin;
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a finished command printed.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.status == Some(0)
+    }
+}
+
+/// How a captured value is derived from the command's trimmed stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transform {
+    None,
+    /// Drop a prefix, e.g. `https://` from the OIDC issuer (the tutorial's `sed`).
+    StripPrefix(&'static str),
+}
+
+impl Transform {
+    fn apply(self, s: &str) -> String {
+        match self {
+            Transform::None => s.to_string(),
+            Transform::StripPrefix(p) => s.strip_prefix(p).unwrap_or(s).to_string(),
+        }
+    }
+}
+
+pub trait Executor: Send + Sync {
+    fn is_dry_run(&self) -> bool;
+
+    /// Runs a read-only command to learn the current state, whatever its exit status.
+    /// `None` in a dry-run, where the plan is that of a run from scratch.
+    fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>>;
+
+    /// Runs a read-only command whose trimmed stdout later commands need, as `var`.
+    fn capture<'a>(
+        &'a self,
+        var: &'a str,
+        cmd: &'a Cmd,
+        transform: Transform,
+    ) -> BoxFuture<'a, Result<Val>>;
+
+    /// Runs a command that must succeed (a mutation, or a wait such as `rollout status`).
+    fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>>;
+
+    /// Writes a file that a later command reads; the script writes it by running `render`.
+    fn write_file(&self, path: &Path, contents: &str, render: &Cmd) -> Result<()>;
+
+    /// A remark: a `#` comment in the script, a progress line in a real run.
+    fn comment(&self, text: &str);
+}
+
+/// Install hints shown when a tool is missing.
+pub fn install_hint(program: &str) -> &'static str {
+    match program {
+        "aws" => {
+            "install the AWS CLI: `pip install awscli` (v1) or https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html (v2)"
+        }
+        "eksctl" => "install eksctl: https://eksctl.io/installation/",
+        "kubectl" => "install kubectl: https://kubernetes.io/docs/tasks/tools/",
+        _ => "install it and make sure it is on PATH",
+    }
+}
+
+/// Runs commands for real: argv only, stdin closed, output captured, bounded in time.
+pub struct RealExecutor<'r> {
+    report: &'r Reporter,
+    default_timeout: Duration,
+    captured: Mutex<HashMap<String, String>>,
+    mutations: AtomicUsize,
+    commands: AtomicUsize,
+    interrupted: AtomicBool,
+}
+
+impl<'r> RealExecutor<'r> {
+    pub fn new(report: &'r Reporter) -> Self {
+        RealExecutor {
+            report,
+            default_timeout: Duration::from_secs(15 * 60),
+            captured: Mutex::new(HashMap::new()),
+            mutations: AtomicUsize::new(0),
+            commands: AtomicUsize::new(0),
+            interrupted: AtomicBool::new(false),
+        }
+    }
+
+    /// Number of (mutating, all) commands run so far.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.mutations.load(Ordering::Relaxed),
+            self.commands.load(Ordering::Relaxed),
+        )
+    }
+
+    /// After Ctrl-C: commands that finish from now on count as interrupted.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+    }
+
+    async fn spawn(&self, cmd: &Cmd) -> Result<Output> {
+        self.report.command(cmd);
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        if cmd.is_mutating() {
+            self.mutations.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut child = tokio::process::Command::new(cmd.program);
+        child
+            .args(cmd.argv())
+            .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = child.spawn().map_err(|e| match e.kind() {
+            ErrorKind::NotFound => Error::ToolMissing {
+                tool: cmd.program.to_string(),
+                hint: install_hint(cmd.program).to_string(),
+            },
+            _ => Error::Other(anyhow::anyhow!("could not start `{cmd}`: {e}")),
+        })?;
+        let limit = cmd.timeout.unwrap_or(self.default_timeout);
+        let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
+            Ok(out) => {
+                out.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?
+            }
+            Err(_) => {
+                return Err(Error::Command(Box::new(CommandError {
+                    purpose: cmd.purpose.clone(),
+                    command: cmd.to_string(),
+                    status: None,
+                    stderr: String::new(),
+                    detail: Some(format!(
+                        "timed out after {}",
+                        humantime::format_duration(limit)
+                    )),
+                })));
+            }
+        };
+        if self.interrupted.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        Ok(Output {
+            status: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// The error for a command that exited non-zero.
+pub fn command_error(cmd: &Cmd, out: &Output) -> Error {
+    Error::Command(Box::new(CommandError {
+        purpose: cmd.purpose.clone(),
+        command: cmd.to_string(),
+        status: out.status,
+        stderr: out.stderr.clone(),
+        detail: None,
+    }))
+}
+
+impl Executor for RealExecutor<'_> {
+    fn is_dry_run(&self) -> bool {
+        false
+    }
+
+    fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
+        Box::pin(async move { self.spawn(cmd).await.map(Some) })
+    }
+
+    fn capture<'a>(
+        &'a self,
+        var: &'a str,
+        cmd: &'a Cmd,
+        transform: Transform,
+    ) -> BoxFuture<'a, Result<Val>> {
+        Box::pin(async move {
+            if let Some(v) = self.captured.lock().unwrap().get(var) {
+                return Ok(Val::Known(v.clone()));
+            }
+            let out = self.spawn(cmd).await?;
+            if !out.success() {
+                return Err(command_error(cmd, &out));
+            }
+            let value = transform.apply(out.stdout.trim());
+            if value.is_empty() || value == "None" {
+                return Err(Error::Parse {
+                    command: cmd.to_string(),
+                    reason: format!("expected a value for {var}, got nothing"),
+                });
+            }
+            self.captured
+                .lock()
+                .unwrap()
+                .insert(var.to_string(), value.clone());
+            Ok(Val::Known(value))
+        })
+    }
+
+    fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>> {
+        Box::pin(async move {
+            let out = self.spawn(cmd).await?;
+            if out.success() {
+                Ok(out)
+            } else {
+                Err(command_error(cmd, &out))
+            }
+        })
+    }
+
+    fn write_file(&self, path: &Path, contents: &str, _render: &Cmd) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+        }
+        std::fs::write(path, contents)
+            .map_err(|e| Error::Other(anyhow::anyhow!("writing {}: {e}", path.display())))
+    }
+
+    fn comment(&self, text: &str) {
+        self.report.info(text);
+    }
+}
+
+/// Prints commands as a bash script instead of running them (`--dry-run`).
+pub struct ScriptExecutor {
+    script: Mutex<String>,
+    captured: Mutex<Vec<String>>,
+}
+
+impl Default for ScriptExecutor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScriptExecutor {
+    pub fn new() -> Self {
+        ScriptExecutor {
+            script: Mutex::new(String::new()),
+            captured: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn line(&self, line: &str) {
+        let mut script = self.script.lock().unwrap();
+        script.push_str(line);
+        script.push('\n');
+    }
+
+    /// The script so far.
+    pub fn script(&self) -> String {
+        self.script.lock().unwrap().clone()
+    }
+}
+
+impl Executor for ScriptExecutor {
+    fn is_dry_run(&self) -> bool {
+        true
+    }
+
+    fn observe<'a>(&'a self, _cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn capture<'a>(
+        &'a self,
+        var: &'a str,
+        cmd: &'a Cmd,
+        transform: Transform,
+    ) -> BoxFuture<'a, Result<Val>> {
+        Box::pin(async move {
+            let first = {
+                let mut captured = self.captured.lock().unwrap();
+                let first = !captured.iter().any(|c| c == var);
+                if first {
+                    captured.push(var.to_string());
+                }
+                first
+            };
+            if first {
+                self.line(&format!("{var}=$({cmd})"));
+                if let Transform::StripPrefix(prefix) = transform {
+                    self.line(&format!("{var}=\"${{{var}#{prefix}}}\""));
+                }
+            }
+            Ok(Val::var(var))
+        })
+    }
+
+    fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>> {
+        Box::pin(async move {
+            self.line(&cmd.to_string());
+            Ok(Output {
+                status: Some(0),
+                ..Output::default()
+            })
+        })
+    }
+
+    fn write_file(&self, path: &Path, _contents: &str, render: &Cmd) -> Result<()> {
+        let path = crate::cmd::quote(&path.to_string_lossy());
+        self.line(&format!("{render} > {path}"));
+        Ok(())
+    }
+
+    fn comment(&self, text: &str) {
+        for line in text.lines() {
+            self.line(&format!("# {line}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::Effect;
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn script_captures_once_and_strips() {
+        let s = ScriptExecutor::new();
+        let cmd = Cmd::new("aws", Effect::Read, "read issuer").args(["eks", "describe-cluster"]);
+        let v = block_on(s.capture("OIDC", &cmd, Transform::StripPrefix("https://"))).unwrap();
+        assert_eq!(v, Val::var("OIDC"));
+        block_on(s.capture("OIDC", &cmd, Transform::StripPrefix("https://"))).unwrap();
+        assert_eq!(
+            s.script(),
+            "OIDC=$(aws eks describe-cluster)\nOIDC=\"${OIDC#https://}\"\n"
+        );
+        assert!(block_on(s.observe(&cmd)).unwrap().is_none());
+    }
+
+    #[test]
+    fn real_executor_runs_argv_without_shell() {
+        let report = Reporter::silent();
+        let real = RealExecutor::new(&report);
+        let cmd = Cmd::new("printf", Effect::Read, "print").args(["%s", "$HOME;`id`"]);
+        let out = block_on(real.run(&cmd)).unwrap();
+        assert_eq!(out.stdout, "$HOME;`id`");
+        let v = block_on(real.capture(
+            "X",
+            &Cmd::new("echo", Effect::Read, "e").arg("https://a/b"),
+            Transform::StripPrefix("https://"),
+        ))
+        .unwrap();
+        assert_eq!(v, Val::known("a/b"));
+        assert_eq!(real.counts(), (0, 2));
+    }
+
+    #[test]
+    fn real_executor_reports_failures_and_missing_tools() {
+        let report = Reporter::silent();
+        let real = RealExecutor::new(&report);
+        let fail =
+            Cmd::new("sh", Effect::Mutate, "fail on purpose").args(["-c", "echo boom >&2; exit 3"]);
+        let err = block_on(real.run(&fail)).unwrap_err().to_string();
+        assert!(err.contains("failed to fail on purpose"), "{err}");
+        assert!(err.contains("exit status: 3"), "{err}");
+        assert!(err.contains("boom"), "{err}");
+        let missing = Cmd::new("definitely-not-a-tool-xyz", Effect::Read, "x");
+        assert!(matches!(
+            block_on(real.run(&missing)),
+            Err(Error::ToolMissing { .. })
+        ));
+        let slow = Cmd::new("sleep", Effect::Read, "sleep")
+            .arg("5")
+            .timeout(Duration::from_millis(100));
+        let err = block_on(real.run(&slow)).unwrap_err().to_string();
+        assert!(err.contains("timed out after 100ms"), "{err}");
+        assert_eq!(real.counts().0, 1);
+    }
+}

@@ -1,0 +1,188 @@
+//! `gitops-iam render`: one IAM document as JSON, and the [`Doc`] value that ties it to a run.
+//!
+//! A real run writes each policy file itself; a dry-run script writes the same file by calling
+//! `gitops-iam render ...` with the run-time values as shell variables. Both come from one
+//! [`Doc`], so the file the script writes is byte-for-byte the file a real run writes.
+
+use crate::cli::{EnvArgs, GlobalArgs, RenderCommand};
+use crate::cmd::{Arg, Cmd, Effect, Val};
+use crate::error::{Error, Result};
+use crate::names::{AccountId, Namespace, OidcProvider, Region, RoleName};
+use crate::policy::{self, PolicyDocument};
+
+/// A policy document, described by the values it is made of.
+#[derive(Clone, Debug)]
+pub enum Doc {
+    AgentTrust {
+        account: Val,
+        oidc_provider: Val,
+        namespace: Namespace,
+    },
+    /// `resources` are role ARNs, or just `*`.
+    AssumePolicy {
+        resources: Vec<Arg>,
+    },
+    DeployerTrust {
+        agent_role_arn: Arg,
+    },
+}
+
+impl Doc {
+    /// The `gitops-iam render` command that prints this document.
+    pub fn render_cmd(&self, region: &Val) -> Cmd {
+        let cmd = Cmd::new("gitops-iam", Effect::Read, "render a policy document").arg("render");
+        match self {
+            Doc::AgentTrust {
+                account,
+                oidc_provider,
+                namespace,
+            } => cmd
+                .arg("trust")
+                .args(["--region".into(), Arg::from(region)])
+                .args(["--account-id".into(), Arg::from(account)])
+                .args(["--oidc-provider".into(), Arg::from(oidc_provider)])
+                .args(["--namespace", namespace.as_str()]),
+            Doc::AssumePolicy { resources } if is_any(resources) => {
+                cmd.args(["policy", "--assume-any-role"])
+            }
+            Doc::AssumePolicy { resources } => {
+                let mut cmd = cmd.arg("policy");
+                for r in resources {
+                    cmd = cmd.arg("--deployer-role-arn").arg(r.clone());
+                }
+                cmd
+            }
+            Doc::DeployerTrust { agent_role_arn } => cmd
+                .args(["deployer-trust", "--agent-role-arn"])
+                .arg(agent_role_arn.clone()),
+        }
+    }
+
+    /// The document itself, in a real run (every value known).
+    pub fn document(&self, partition: &str) -> PolicyDocument {
+        match self {
+            Doc::AgentTrust {
+                account,
+                oidc_provider,
+                namespace,
+            } => policy::agent_trust(
+                partition,
+                account.value(),
+                oidc_provider.value(),
+                namespace.as_str(),
+            ),
+            Doc::AssumePolicy { resources } => {
+                let resources: Vec<String> = resources.iter().map(Arg::value).collect();
+                policy::assume_role_policy(&resources)
+            }
+            Doc::DeployerTrust { agent_role_arn } => {
+                policy::deployer_trust(&agent_role_arn.value())
+            }
+        }
+    }
+}
+
+fn is_any(resources: &[Arg]) -> bool {
+    resources.len() == 1 && resources[0].is_known() && resources[0].value() == "*"
+}
+
+fn required_account(flag: &str, value: &Option<String>, what: &str) -> Result<AccountId> {
+    match value {
+        Some(a) => AccountId::parse(flag, a),
+        None => Err(Error::Usage(format!("render {what} needs {flag}"))),
+    }
+}
+
+/// The `render` command: prints the document on stdout.
+pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<String> {
+    let partition = match &global.region {
+        Some(r) => policy::partition(Region::parse("--region", r)?.as_str()),
+        None => "aws",
+    };
+    let doc = match cmd {
+        RenderCommand::Trust { oidc_provider } => {
+            let account = required_account("--account-id", &env.account_id, "trust")?;
+            let oidc = OidcProvider::parse("--oidc-provider", oidc_provider)?;
+            let namespace = Namespace::parse("--namespace", &env.namespace)?;
+            policy::agent_trust(
+                partition,
+                account.as_str(),
+                oidc.as_str(),
+                namespace.as_str(),
+            )
+        }
+        RenderCommand::Policy {
+            deployer_role_arns,
+            policy: p,
+        } => {
+            let resources = if p.assume_any_role {
+                if !deployer_role_arns.is_empty() {
+                    return Err(Error::Usage(
+                        "--assume-any-role and --deployer-role-arn exclude each other".into(),
+                    ));
+                }
+                vec!["*".to_string()]
+            } else if deployer_role_arns.is_empty() {
+                let account = required_account(
+                    "--testing-account-id",
+                    &env.testing_account_id.clone().or(env.account_id.clone()),
+                    "policy (without --deployer-role-arn)",
+                )?;
+                let role = RoleName::parse("--deployer-role", &env.deployer_role)?;
+                vec![policy::role_arn(partition, account.as_str(), role.as_str())]
+            } else {
+                let mut arns = Vec::new();
+                for a in deployer_role_arns {
+                    arns.push(crate::arn::Arn::parse("--deployer-role-arn", a)?.to_string());
+                }
+                arns
+            };
+            policy::assume_role_policy(&resources)
+        }
+        RenderCommand::DeployerTrust { agent_role_arn } => {
+            let arn = match agent_role_arn {
+                Some(a) => crate::arn::Arn::parse("--agent-role-arn", a)?.to_string(),
+                None => {
+                    let account = required_account(
+                        "--account-id",
+                        &env.account_id,
+                        "deployer-trust (without --agent-role-arn)",
+                    )?;
+                    let role = RoleName::parse("--agent-role", &env.agent_role)?;
+                    policy::role_arn(partition, account.as_str(), role.as_str())
+                }
+            };
+            policy::deployer_trust(&arn)
+        }
+    };
+    Ok(doc.to_json())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_cmd_matches_document_inputs() {
+        let doc = Doc::AgentTrust {
+            account: Val::var("ACCOUNT_ID"),
+            oidc_provider: Val::var("OIDC_PROVIDER"),
+            namespace: Namespace::parse("--namespace", "iam").unwrap(),
+        };
+        assert_eq!(
+            doc.render_cmd(&Val::known("us-east-1")).to_string(),
+            "gitops-iam render trust --region us-east-1 --account-id \"${ACCOUNT_ID}\" --oidc-provider \"${OIDC_PROVIDER}\" --namespace iam"
+        );
+        let any = Doc::AssumePolicy {
+            resources: vec!["*".into()],
+        };
+        assert_eq!(
+            any.render_cmd(&Val::known("us-east-1")).to_string(),
+            "gitops-iam render policy --assume-any-role"
+        );
+        assert_eq!(
+            serde_json::to_value(any.document("aws")).unwrap()["Statement"][0]["Resource"],
+            "*"
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! Resolved, validated settings: everything a run needs, checked before any command runs.
+//!
+//! Flags arrive as strings; this module turns them into the newtypes of `names` (exit 2 with the
+//! flag, the value and the rule on a bad one) and fills in defaults from the environment.
+
+use crate::cli::{EnvArgs, GlobalArgs};
+use crate::cmd::Val;
+use crate::error::{Error, Result};
+use crate::names::{AccountId, ClusterName, Namespace, Profile, Region, RoleName, Subject};
+use crate::report::Verbosity;
+use std::path::{Path, PathBuf};
+
+/// One testing cluster and the Deployer role that deploys into it.
+#[derive(Clone, Debug)]
+pub struct TestingTarget {
+    pub cluster: ClusterName,
+    pub account_id: Option<AccountId>,
+    pub profile: Option<Profile>,
+    pub deployer_role: RoleName,
+    pub identity_group: Subject,
+    pub identity_username: Subject,
+}
+
+impl TestingTarget {
+    /// Whether the target lives in another account than the management cluster.
+    pub fn cross_account(&self) -> bool {
+        self.account_id.is_some() || self.profile.is_some()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// A known region, or `$AWS_REGION` in a dry-run script when none was given.
+    pub region: Val,
+    pub profile: Option<Profile>,
+    pub dry_run: bool,
+    pub verbosity: Verbosity,
+    pub state_dir: PathBuf,
+    pub mgmt_cluster: ClusterName,
+    pub namespace: Namespace,
+    pub agent_role: RoleName,
+    pub account_id: Option<AccountId>,
+    pub testing: Vec<TestingTarget>,
+}
+
+/// The shell variable a dry-run script uses for the region when none was given.
+pub const REGION_VAR: &str = "AWS_REGION";
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Settings {
+    pub fn resolve(global: &GlobalArgs, env: &EnvArgs) -> Result<Settings> {
+        let region = match global
+            .region
+            .clone()
+            .or_else(|| env_nonempty("AWS_REGION"))
+            .or_else(|| env_nonempty("AWS_DEFAULT_REGION"))
+        {
+            Some(r) => Val::Known(Region::parse("--region", &r)?.to_string()),
+            None if global.dry_run => Val::var(REGION_VAR),
+            None => {
+                return Err(Error::Usage(
+                    "no AWS region: pass --region or set AWS_REGION (every aws and eksctl call gets it explicitly)".into(),
+                ));
+            }
+        };
+        let profile = global
+            .profile
+            .clone()
+            .or_else(|| env_nonempty("AWS_PROFILE"))
+            .map(|p| Profile::parse("--profile", &p))
+            .transpose()?;
+        let testing_profile = env
+            .testing_profile
+            .as_deref()
+            .map(|p| Profile::parse("--testing-profile", p))
+            .transpose()?;
+        let target = TestingTarget {
+            cluster: ClusterName::parse("--testing-cluster", &env.testing_cluster)?,
+            account_id: env
+                .testing_account_id
+                .as_deref()
+                .map(|a| AccountId::parse("--testing-account-id", a))
+                .transpose()?,
+            profile: testing_profile,
+            deployer_role: RoleName::parse("--deployer-role", &env.deployer_role)?,
+            identity_group: Subject::parse("--identity-group", &env.identity_group)?,
+            identity_username: Subject::parse("--identity-username", &env.identity_username)?,
+        };
+        let settings = Settings {
+            region,
+            profile,
+            dry_run: global.dry_run,
+            verbosity: match (global.quiet, global.verbose) {
+                (true, _) => Verbosity::Quiet,
+                (_, true) => Verbosity::Verbose,
+                _ => Verbosity::Normal,
+            },
+            state_dir: global.state_dir.clone(),
+            mgmt_cluster: ClusterName::parse("--mgmt-cluster", &env.mgmt_cluster)?,
+            namespace: Namespace::parse("--namespace", &env.namespace)?,
+            agent_role: RoleName::parse("--agent-role", &env.agent_role)?,
+            account_id: env
+                .account_id
+                .as_deref()
+                .map(|a| AccountId::parse("--account-id", a))
+                .transpose()?,
+            testing: vec![target],
+        };
+        settings.check_distinct()?;
+        Ok(settings)
+    }
+
+    /// Rules that involve two settings.
+    fn check_distinct(&self) -> Result<()> {
+        for t in &self.testing {
+            if t.cluster == self.mgmt_cluster && !t.cross_account() {
+                return Err(Error::invalid(
+                    "--testing-cluster",
+                    t.cluster.as_str(),
+                    "must differ from --mgmt-cluster in the same account",
+                ));
+            }
+            if t.deployer_role == self.agent_role && !t.cross_account() {
+                return Err(Error::invalid(
+                    "--deployer-role",
+                    t.deployer_role.as_str(),
+                    "must differ from --agent-role in the same account",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The region as a string, for places that need the value itself (the partition).
+    pub fn region_str(&self) -> &str {
+        match &self.region {
+            Val::Known(r) => r,
+            Val::Var(_) => "",
+        }
+    }
+
+    pub fn partition(&self) -> &'static str {
+        crate::policy::partition(self.region_str())
+    }
+
+    pub fn kubeconfig_dir(&self) -> PathBuf {
+        self.state_dir.join("kubeconfig")
+    }
+
+    pub fn policy_dir(&self) -> PathBuf {
+        self.state_dir.join("policies")
+    }
+
+    /// The tool's own kubeconfig for a cluster; `role` keeps same-named clusters of two accounts apart.
+    pub fn kubeconfig(&self, role: &str, cluster: &ClusterName) -> PathBuf {
+        self.kubeconfig_dir().join(format!("{role}-{cluster}.yaml"))
+    }
+
+    pub fn policy_file(&self, name: &str) -> PathBuf {
+        self.policy_dir().join(format!("{name}.json"))
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+}

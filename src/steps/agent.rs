@@ -1,0 +1,246 @@
+//! `agent patch`: give the Harness GitOps agent its IAM role.
+//!
+//! Namespace; optionally the agent's manifest; the IRSA annotation on its two service accounts;
+//! `fsGroup: 999` on their workloads (the token file must be readable by the argocd user); a
+//! restart where only the annotation changed (pods read it when they are created, so an
+//! unchanged pod template would keep the old identity); and a wait until both are rolled out.
+
+use super::{Ctx, MGMT};
+use crate::cli::AgentArgs;
+use crate::cmd::Arg;
+use crate::error::{Error, Result};
+use crate::policy::{AGENT_SERVICE_ACCOUNTS, SERVICE_ACCOUNT_ANNOTATION};
+use crate::report::{Changes, Status, StepRecord};
+use crate::tools::kubectl::{self, Kubectl, fs_group_patch};
+use serde_json::Value;
+use std::time::Duration;
+
+/// The group id of the argocd user in the agent's images.
+pub const FS_GROUP: i64 = 999;
+
+/// Each service account and the workload that runs under it, as the agent's installer names them.
+pub const WORKLOADS: [(&str, &str, &str); 2] = [
+    (AGENT_SERVICE_ACCOUNTS[0], "deployment", "gitops-agent"),
+    (
+        AGENT_SERVICE_ACCOUNTS[1],
+        "statefulset",
+        "argocd-application-controller",
+    ),
+];
+
+/// How `agent patch` ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Patched,
+    /// The agent is not installed (and no manifest was given): nothing to patch yet.
+    AgentMissing(Vec<String>),
+}
+
+/// In a dry-run the script cannot know whether the agent is installed: `agent patch` assumes it
+/// is (it is the command to run once it is); `up` assumes a run from scratch, where it is not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DryRunAgent {
+    Installed,
+    Missing,
+}
+
+fn kubectl(ctx: &Ctx<'_>) -> Kubectl {
+    ctx.mgmt_kubectl()
+}
+
+async fn get(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<Option<Value>> {
+    let ns = ctx.settings.namespace.as_str();
+    let cmd = kubectl(ctx).get(Some(ns), kind, name);
+    ctx.observe(
+        &cmd,
+        |o| kubectl::is_not_found(&o.stderr),
+        crate::tools::parse_json,
+    )
+    .await
+}
+
+/// The agent's objects that do not exist.
+async fn missing_objects(ctx: &Ctx<'_>) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for (sa, kind, name) in WORKLOADS {
+        if get(ctx, "serviceaccount", sa).await?.is_none() {
+            missing.push(format!("serviceaccount/{sa}"));
+        }
+        if get(ctx, kind, name).await?.is_none() {
+            missing.push(format!("{kind}/{name}"));
+        }
+    }
+    Ok(missing)
+}
+
+async fn namespace(ctx: &Ctx<'_>) -> Result<()> {
+    let s = ctx.settings;
+    ctx.report
+        .step(&format!("agent: namespace {}", s.namespace), async {
+            ctx.ensure_kubeconfig(
+                &ctx.mgmt_eksctl(),
+                &s.mgmt_cluster,
+                &s.kubeconfig(MGMT, &s.mgmt_cluster),
+            )
+            .await?;
+            let k = kubectl(ctx);
+            let cmd = k.get(None, "namespace", s.namespace.as_str());
+            let found = ctx
+                .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), |_, _| Ok(()))
+                .await?;
+            let mut changes = Changes::none();
+            if found.is_none() {
+                ctx.exec
+                    .run(&k.create_namespace(s.namespace.as_str()))
+                    .await?;
+                changes.push(format!("created namespace {}", s.namespace));
+            }
+            Ok((changes, ()))
+        })
+        .await
+}
+
+/// Applies the manifest when any of the agent's objects is missing. Returns what is still
+/// missing (always empty after an apply).
+async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Vec<String>> {
+    let s = ctx.settings;
+    ctx.report
+        .step("agent: installed", async {
+            let mut changes = Changes::none();
+            let mut missing = missing_objects(ctx).await?;
+            if ctx.exec.is_dry_run()
+                && dry == DryRunAgent::Installed
+                && args.agent_manifest.is_none()
+            {
+                missing.clear();
+            }
+            if !missing.is_empty()
+                && let Some(manifest) = &args.agent_manifest
+            {
+                if !ctx.exec.is_dry_run() && !manifest.is_file() {
+                    return Err(Error::invalid(
+                        "--agent-manifest",
+                        manifest.display().to_string(),
+                        "must be a readable file",
+                    ));
+                }
+                ctx.exec
+                    .run(&kubectl(ctx).apply(s.namespace.as_str(), manifest))
+                    .await?;
+                changes.push(format!("applied {}", manifest.display()));
+                missing = if ctx.exec.is_dry_run() {
+                    Vec::new()
+                } else {
+                    missing_objects(ctx).await?
+                };
+                if !missing.is_empty() {
+                    return Err(Error::State(format!(
+                        "{} does not define {} in namespace {}",
+                        manifest.display(),
+                        missing.join(", "),
+                        s.namespace
+                    )));
+                }
+            }
+            Ok((changes, missing))
+        })
+        .await
+}
+
+/// Annotation, fsGroup, restart and wait for one service account and its workload.
+async fn patch_pair(
+    ctx: &Ctx<'_>,
+    arn: &Arg,
+    sa: &str,
+    kind: &str,
+    name: &str,
+    wait: Duration,
+) -> Result<()> {
+    let ns = ctx.settings.namespace.as_str();
+    let k = kubectl(ctx);
+    ctx.report
+        .step(&format!("agent: {kind} {name}"), async {
+            let mut changes = Changes::none();
+            let dry = ctx.exec.is_dry_run();
+            let current_sa = get(ctx, "serviceaccount", sa).await?;
+            if !dry && current_sa.is_none() {
+                return Err(agent_missing(ctx, &[format!("serviceaccount/{sa}")]));
+            }
+            let annotated = current_sa
+                .as_ref()
+                .and_then(|o| kubectl::annotation(o, SERVICE_ACCOUNT_ANNOTATION))
+                .is_some_and(|v| arn.is_known() && v == arn.value());
+            if !annotated {
+                ctx.exec
+                    .run(&k.annotate(
+                        ns,
+                        "serviceaccount",
+                        sa,
+                        SERVICE_ACCOUNT_ANNOTATION,
+                        arn.clone(),
+                    ))
+                    .await?;
+                changes.push(format!("annotated serviceaccount {sa}"));
+            }
+            let workload = get(ctx, kind, name).await?;
+            if !dry && workload.is_none() {
+                return Err(agent_missing(ctx, &[format!("{kind}/{name}")]));
+            }
+            let patched = workload.as_ref().and_then(kubectl::fs_group) == Some(FS_GROUP);
+            if !patched {
+                ctx.exec
+                    .run(&k.patch_merge(ns, kind, name, &fs_group_patch(FS_GROUP)))
+                    .await?;
+                changes.push(format!("set fsGroup {FS_GROUP} on {kind} {name}"));
+            } else if !annotated {
+                // The pod template did not change, so nothing would restart the pods and they
+                // would keep running without the role.
+                ctx.exec.run(&k.rollout_restart(ns, kind, name)).await?;
+                changes.push(format!("restarted {kind} {name}"));
+            }
+            ctx.exec
+                .run(&k.rollout_status(ns, kind, name, wait))
+                .await?;
+            Ok((changes, ()))
+        })
+        .await
+}
+
+fn agent_missing(ctx: &Ctx<'_>, missing: &[String]) -> Error {
+    let s = ctx.settings;
+    Error::State(format!(
+        "the Harness GitOps agent is not installed in namespace {} of cluster {} (missing: {}). Install the agent first, or pass --agent-manifest FILE",
+        s.namespace,
+        s.mgmt_cluster,
+        missing.join(", ")
+    ))
+}
+
+/// The whole `agent patch` command.
+pub async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Outcome> {
+    namespace(ctx).await?;
+    let missing = install(ctx, args, dry).await?;
+    if !missing.is_empty() {
+        ctx.report.record(StepRecord {
+            step: "agent: patch".into(),
+            status: Status::Pending,
+            duration: Duration::ZERO,
+            changes: vec!["agent not installed".into()],
+        });
+        return Ok(Outcome::AgentMissing(missing));
+    }
+    let arn = ctx.agent_role_arn().await?;
+    let [(sa0, kind0, name0), (sa1, kind1, name1)] = WORKLOADS;
+    let (a, b) = tokio::join!(
+        patch_pair(ctx, &arn, sa0, kind0, name0, args.wait_timeout),
+        patch_pair(ctx, &arn, sa1, kind1, name1, args.wait_timeout)
+    );
+    a?;
+    b?;
+    Ok(Outcome::Patched)
+}
+
+/// The error `agent patch` gives when run on its own and the agent is missing.
+pub fn missing_error(ctx: &Ctx<'_>, missing: &[String]) -> Error {
+    agent_missing(ctx, missing)
+}

@@ -1,0 +1,138 @@
+//! `mgmt`: the management cluster with an OIDC provider, the agent role trusted by that
+//! provider, and the agent role's inline policy to assume the Deployer role(s).
+
+use super::{Ctx, MGMT};
+use crate::cmd::{Arg, Val};
+use crate::error::Result;
+use crate::exec::Transform;
+use crate::render::Doc;
+use crate::report::Changes;
+use crate::tools::aws;
+
+const AGENT_ROLE_DESCRIPTION: &str =
+    "IAM Role to be used by Harness GitOps Agent to gain AWS access";
+
+/// The cluster's OIDC issuer without `https://` (read once per run).
+pub async fn oidc_provider(ctx: &Ctx<'_>) -> Result<Val> {
+    let cmd = ctx.mgmt_aws().cluster_field(
+        ctx.settings.mgmt_cluster.as_str(),
+        "cluster.identity.oidc.issuer",
+    );
+    let val = ctx
+        .exec
+        .capture("OIDC_PROVIDER", &cmd, Transform::StripPrefix("https://"))
+        .await?;
+    if let Val::Known(v) = &val {
+        crate::names::OidcProvider::parse("the OIDC issuer of the management cluster", v)?;
+    }
+    Ok(val)
+}
+
+/// The management cluster and its OIDC provider.
+pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
+    let s = ctx.settings;
+    let name = format!("mgmt: cluster {}", s.mgmt_cluster);
+    let created = ctx
+        .report
+        .step(&name, async {
+            let kubeconfig = s.kubeconfig(MGMT, &s.mgmt_cluster);
+            let (changes, created) = ctx
+                .ensure_cluster(
+                    &ctx.mgmt_aws(),
+                    &ctx.mgmt_eksctl(),
+                    &s.mgmt_cluster,
+                    true,
+                    &kubeconfig,
+                )
+                .await?;
+            Ok((changes, created))
+        })
+        .await?;
+    // `create cluster --with-oidc` made the provider; an adopted cluster may lack one.
+    if !created {
+        ctx.report
+            .step("mgmt: OIDC provider", async {
+                let aws = ctx.mgmt_aws();
+                let account = ctx.mgmt_account().await?;
+                let provider = oidc_provider(ctx).await?;
+                let arn = Arg::concat([
+                    Val::known(format!("arn:{}:iam::", s.partition())),
+                    account,
+                    Val::known(":oidc-provider/"),
+                    provider,
+                ]);
+                let found = ctx
+                    .observe(
+                        &aws.get_oidc_provider(arn),
+                        aws::is_not_found,
+                        |_, _| Ok(()),
+                    )
+                    .await?;
+                let mut changes = Changes::none();
+                if found.is_none() {
+                    ctx.exec
+                        .run(&ctx.mgmt_eksctl().associate_oidc(s.mgmt_cluster.as_str()))
+                        .await?;
+                    changes.push(format!(
+                        "associated an OIDC provider with cluster {}",
+                        s.mgmt_cluster
+                    ));
+                }
+                Ok((changes, ()))
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+/// The agent role, trusted by the cluster's OIDC provider for the agent's service accounts.
+pub async fn role(ctx: &Ctx<'_>) -> Result<()> {
+    let s = ctx.settings;
+    ctx.report
+        .step(&format!("mgmt: role {}", s.agent_role), async {
+            let trust = Doc::AgentTrust {
+                account: ctx.mgmt_account().await?,
+                oidc_provider: oidc_provider(ctx).await?,
+                namespace: s.namespace.clone(),
+            };
+            let changes = ctx
+                .ensure_role(
+                    &ctx.mgmt_aws(),
+                    s.agent_role.as_str(),
+                    &trust,
+                    AGENT_ROLE_DESCRIPTION,
+                )
+                .await?;
+            Ok((changes, ()))
+        })
+        .await
+}
+
+/// The agent role's inline policy: assume every Deployer role of this environment (or `*`).
+pub async fn policy(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
+    let s = ctx.settings;
+    ctx.report
+        .step(
+            &format!("mgmt: policy {}", crate::policy::AGENT_POLICY_NAME),
+            async {
+                let wanted = if assume_any_role {
+                    vec![Arg::from("*")]
+                } else {
+                    let mut arns = Vec::new();
+                    for t in &s.testing {
+                        arns.push(ctx.deployer_role_arn(t).await?);
+                    }
+                    arns
+                };
+                Ok((ctx.ensure_agent_policy(wanted).await?, ()))
+            },
+        )
+        .await
+}
+
+/// The whole `mgmt` command.
+pub async fn run(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
+    cluster(ctx).await?;
+    role(ctx).await?;
+    policy(ctx, assume_any_role).await
+}

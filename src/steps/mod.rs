@@ -1,0 +1,370 @@
+//! The tutorial's sections as steps. Each step observes, then acts.
+//!
+//! Observe: read-only calls that find out the current state. Act: the mutating commands needed
+//! to get from that state to the desired one, and nothing else. In a dry-run the observations
+//! return nothing, so the acts printed are those of a run from scratch.
+
+pub mod agent;
+pub mod mgmt;
+pub mod testing;
+pub mod up;
+
+use crate::cmd::{Arg, Cmd, Val};
+use crate::error::{Error, Result};
+use crate::exec::{Executor, Output, Transform, command_error};
+use crate::names::ClusterName;
+use crate::policy::PolicyDocument;
+use crate::render::Doc;
+use crate::report::{Changes, Reporter};
+use crate::settings::{Settings, TestingTarget};
+use crate::tools::aws::{self, Aws};
+use crate::tools::eksctl::Eksctl;
+use crate::tools::kubectl::Kubectl;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What every step needs: the settings, the executor and the reporter.
+pub struct Ctx<'a> {
+    pub settings: &'a Settings,
+    pub exec: &'a dyn Executor,
+    pub report: &'a Reporter,
+    /// Kubeconfigs written during this run (by `create cluster` or `write-kubeconfig`).
+    kubeconfigs: Mutex<HashSet<PathBuf>>,
+}
+
+/// The two cluster roles, naming the tool's kubeconfig files.
+pub const MGMT: &str = "mgmt";
+pub const TESTING: &str = "testing";
+
+impl<'a> Ctx<'a> {
+    pub fn new(settings: &'a Settings, exec: &'a dyn Executor, report: &'a Reporter) -> Self {
+        Ctx {
+            settings,
+            exec,
+            report,
+            kubeconfigs: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn mgmt_aws(&self) -> Aws {
+        Aws {
+            region: self.settings.region.clone(),
+            profile: self.settings.profile.clone(),
+        }
+    }
+
+    pub fn mgmt_eksctl(&self) -> Eksctl {
+        Eksctl {
+            region: self.settings.region.clone(),
+            profile: self.settings.profile.clone(),
+        }
+    }
+
+    pub fn testing_aws(&self, t: &TestingTarget) -> Aws {
+        Aws {
+            region: self.settings.region.clone(),
+            profile: t.profile.clone().or_else(|| self.settings.profile.clone()),
+        }
+    }
+
+    pub fn testing_eksctl(&self, t: &TestingTarget) -> Eksctl {
+        Eksctl {
+            region: self.settings.region.clone(),
+            profile: t.profile.clone().or_else(|| self.settings.profile.clone()),
+        }
+    }
+
+    pub fn mgmt_kubectl(&self) -> Kubectl {
+        Kubectl {
+            kubeconfig: self.settings.kubeconfig(MGMT, &self.settings.mgmt_cluster),
+        }
+    }
+
+    /// The management account id: given, or read once from `sts get-caller-identity`.
+    pub async fn mgmt_account(&self) -> Result<Val> {
+        match &self.settings.account_id {
+            Some(a) => Ok(Val::known(a.as_str())),
+            None => self.account_capture("ACCOUNT_ID", &self.mgmt_aws()).await,
+        }
+    }
+
+    /// The testing account id: given, read with the testing profile, or the management account.
+    pub async fn testing_account(&self, t: &TestingTarget) -> Result<Val> {
+        match (&t.account_id, &t.profile) {
+            (Some(a), _) => Ok(Val::known(a.as_str())),
+            (None, Some(_)) => {
+                self.account_capture("TESTING_ACCOUNT_ID", &self.testing_aws(t))
+                    .await
+            }
+            (None, None) => self.mgmt_account().await,
+        }
+    }
+
+    async fn account_capture(&self, var: &'static str, aws: &Aws) -> Result<Val> {
+        let val = self
+            .exec
+            .capture(var, &aws.caller_account(), Transform::None)
+            .await?;
+        if let Val::Known(v) = &val {
+            crate::names::AccountId::parse("the account id from `aws sts get-caller-identity`", v)?;
+        }
+        Ok(val)
+    }
+
+    pub fn role_arn(&self, account: &Val, role: &str) -> Arg {
+        Arg::concat([
+            Val::known(format!("arn:{}:iam::", self.settings.partition())),
+            account.clone(),
+            Val::known(format!(":role/{role}")),
+        ])
+    }
+
+    pub async fn agent_role_arn(&self) -> Result<Arg> {
+        let account = self.mgmt_account().await?;
+        Ok(self.role_arn(&account, self.settings.agent_role.as_str()))
+    }
+
+    pub async fn deployer_role_arn(&self, t: &TestingTarget) -> Result<Arg> {
+        let account = self.testing_account(t).await?;
+        Ok(self.role_arn(&account, t.deployer_role.as_str()))
+    }
+
+    /// Runs a read-only command and parses its answer; `None` when the thing does not exist
+    /// (or in a dry-run).
+    pub async fn observe<T>(
+        &self,
+        cmd: &Cmd,
+        not_found: impl Fn(&Output) -> bool,
+        parse: impl Fn(&str, &str) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let Some(out) = self.exec.observe(cmd).await? else {
+            return Ok(None);
+        };
+        if out.success() {
+            parse(&cmd.to_string(), &out.stdout).map(Some)
+        } else if not_found(&out) {
+            Ok(None)
+        } else {
+            Err(command_error(cmd, &out))
+        }
+    }
+
+    /// Writes a policy file and returns its path.
+    pub fn write_doc(&self, name: &str, doc: &Doc) -> Result<(PathBuf, Option<PolicyDocument>)> {
+        let path = self.settings.policy_file(name);
+        let rendered = if self.exec.is_dry_run() {
+            None
+        } else {
+            Some(doc.document(self.settings.partition()))
+        };
+        let json = rendered
+            .as_ref()
+            .map(PolicyDocument::to_json)
+            .unwrap_or_default();
+        self.exec
+            .write_file(&path, &json, &doc.render_cmd(&self.settings.region))?;
+        Ok((path, rendered))
+    }
+
+    fn kubeconfig_written(&self, path: &Path) {
+        self.kubeconfigs.lock().unwrap().insert(path.to_path_buf());
+    }
+
+    /// Makes sure the tool's kubeconfig for a cluster is fresh: written once per run, by
+    /// `create cluster` or here (an old file may point at a cluster that was recreated).
+    pub async fn ensure_kubeconfig(
+        &self,
+        eksctl: &Eksctl,
+        cluster: &ClusterName,
+        path: &Path,
+    ) -> Result<()> {
+        if self.kubeconfigs.lock().unwrap().contains(path) {
+            return Ok(());
+        }
+        self.exec
+            .run(&eksctl.write_kubeconfig(cluster.as_str(), path))
+            .await?;
+        self.kubeconfig_written(path);
+        Ok(())
+    }
+
+    /// Creates the cluster unless it exists; waits for it to be ACTIVE; leaves a kubeconfig.
+    /// Returns the changes and whether it was created by this run.
+    pub async fn ensure_cluster(
+        &self,
+        aws: &Aws,
+        eksctl: &Eksctl,
+        cluster: &ClusterName,
+        with_oidc: bool,
+        kubeconfig: &Path,
+    ) -> Result<(Changes, bool)> {
+        let mut changes = Changes::none();
+        let describe = aws.describe_cluster(cluster.as_str());
+        let found = self
+            .observe(&describe, aws::is_not_found, aws::parse_cluster)
+            .await?;
+        let created = match found {
+            None => {
+                self.report.info(&format!(
+                    "creating EKS cluster {cluster}: eksctl takes 10-20 minutes"
+                ));
+                self.exec
+                    .run(&eksctl.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
+                    .await?;
+                self.kubeconfig_written(kubeconfig);
+                changes.push(format!("created cluster {cluster}"));
+                true
+            }
+            Some(info) => {
+                match info.status.as_str() {
+                    "ACTIVE" => {}
+                    "CREATING" | "UPDATING" | "PENDING" => {
+                        self.report.info(&format!(
+                            "cluster {cluster} is {}: waiting until it is ACTIVE",
+                            info.status
+                        ));
+                        self.exec
+                            .run(&aws.wait_cluster_active(cluster.as_str()))
+                            .await?;
+                    }
+                    other => {
+                        return Err(Error::State(format!(
+                            "EKS cluster {cluster} is {other}; it cannot be used. Delete it (eksctl delete cluster --name {cluster}) or choose another name"
+                        )));
+                    }
+                }
+                self.ensure_kubeconfig(eksctl, cluster, kubeconfig).await?;
+                false
+            }
+        };
+        Ok((changes, created))
+    }
+
+    /// Creates the role with `trust`, or repairs its trust policy when it drifted.
+    pub async fn ensure_role(
+        &self,
+        aws: &Aws,
+        role: &str,
+        trust: &Doc,
+        description: &str,
+    ) -> Result<Changes> {
+        let mut changes = Changes::none();
+        let (path, desired) = self.write_doc(&format!("trust-{role}"), trust)?;
+        let found = self
+            .observe(&aws.get_role(role), aws::is_not_found, aws::parse_role)
+            .await?;
+        match found {
+            None => {
+                self.exec
+                    .run(&aws.create_role(role, &path, description))
+                    .await?;
+                changes.push(format!("created role {role}"));
+            }
+            Some(current) => {
+                let desired = serde_json::to_value(desired.expect("real runs render documents"))
+                    .expect("serializable");
+                if current.trust != desired {
+                    self.report.diff(
+                        &format!("trust policy of role {role}"),
+                        &pretty(&current.trust),
+                        &pretty(&desired),
+                    );
+                    self.exec.run(&aws.update_trust(role, &path)).await?;
+                    changes.push(format!("updated trust policy of role {role}"));
+                }
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Makes the agent role's inline policy allow assuming `wanted` (and whatever it already
+    /// allowed: another environment's Deployer role is never dropped).
+    pub async fn ensure_agent_policy(&self, wanted: Vec<Arg>) -> Result<Changes> {
+        let aws = self.mgmt_aws();
+        let role = self.settings.agent_role.as_str();
+        let policy_name = crate::policy::AGENT_POLICY_NAME;
+        let mut changes = Changes::none();
+        let found = self
+            .observe(
+                &aws.get_role_policy(role, policy_name),
+                aws::is_not_found,
+                aws::parse_role_policy,
+            )
+            .await?;
+        let existing: Vec<String> = found
+            .as_ref()
+            .map(crate::policy::assumable_resources)
+            .unwrap_or_default();
+        let resources = merge_resources(&existing, wanted);
+        let doc = Doc::AssumePolicy { resources };
+        let (path, desired) = self.write_doc(&format!("policy-{role}-{policy_name}"), &doc)?;
+        let up_to_date = match (&found, &desired) {
+            (Some(current), Some(desired)) => {
+                *current == serde_json::to_value(desired).expect("serializable")
+            }
+            _ => false,
+        };
+        if !up_to_date {
+            if let (Some(current), Some(desired)) = (&found, &desired) {
+                let desired = serde_json::to_value(desired).expect("serializable");
+                self.report.diff(
+                    &format!("inline policy {policy_name} of role {role}"),
+                    &pretty(current),
+                    &pretty(&desired),
+                );
+            }
+            self.exec
+                .run(&aws.put_role_policy(role, policy_name, &path))
+                .await?;
+            changes.push(format!(
+                "{} inline policy {policy_name} of role {role}",
+                if found.is_some() { "updated" } else { "put" }
+            ));
+        }
+        Ok(changes)
+    }
+}
+
+/// Existing resources plus the wanted ones, in a stable order; `*` absorbs everything.
+fn merge_resources(existing: &[String], wanted: Vec<Arg>) -> Vec<Arg> {
+    if existing.iter().any(|r| r == "*") || wanted.iter().any(|w| w.is_known() && w.value() == "*")
+    {
+        return vec![Arg::from("*")];
+    }
+    let mut out: Vec<Arg> = existing.iter().map(Arg::from).collect();
+    for w in wanted {
+        let dup = w.is_known() && existing.contains(&w.value());
+        if !dup && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    if out.iter().all(Arg::is_known) {
+        out.sort_by_key(Arg::value);
+        out.dedup_by_key(|a| a.value());
+    }
+    out
+}
+
+pub fn pretty(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_existing_and_sorts() {
+        let got = merge_resources(
+            &["arn:b".into(), "arn:a".into()],
+            vec!["arn:c".into(), "arn:a".into()],
+        );
+        let got: Vec<String> = got.iter().map(Arg::value).collect();
+        assert_eq!(got, ["arn:a", "arn:b", "arn:c"]);
+        let star = merge_resources(&["*".into()], vec!["arn:c".into()]);
+        assert_eq!(star, vec![Arg::from("*")]);
+        let with_var = merge_resources(&[], vec![Arg::concat([Val::known("arn:"), Val::var("X")])]);
+        assert_eq!(with_var.len(), 1);
+    }
+}

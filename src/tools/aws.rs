@@ -1,0 +1,351 @@
+//! `aws` CLI calls. Every call passes `--region` (v1 ignores `AWS_REGION`) and, when set,
+//! `--profile`; JSON calls pass `--output json` because users may default to text or table.
+
+use crate::cmd::{Arg, Cmd, Effect, Val};
+use crate::exec::Output;
+use crate::names::Profile;
+use serde::Deserialize;
+use std::path::Path;
+
+/// The AWS account context of a command: region and profile.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub region: Val,
+    pub profile: Option<Profile>,
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+impl Aws {
+    fn cmd<A: Into<Arg>>(
+        &self,
+        effect: Effect,
+        purpose: String,
+        args: impl IntoIterator<Item = A>,
+    ) -> Cmd {
+        let mut cmd = Cmd::new("aws", effect, purpose)
+            .args(args)
+            .arg("--region")
+            .arg(&self.region);
+        if let Some(p) = &self.profile {
+            cmd = cmd.arg("--profile").arg(p.as_str());
+        }
+        cmd
+    }
+
+    fn json(&self, purpose: String, args: Vec<Arg>) -> Cmd {
+        self.cmd(Effect::Read, purpose, args)
+            .args(["--output", "json"])
+    }
+
+    pub fn caller_account(&self) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            "read the AWS account id".into(),
+            ["sts", "get-caller-identity"],
+        )
+        .args(["--query", "Account", "--output", "text"])
+    }
+
+    pub fn describe_cluster(&self, name: &str) -> Cmd {
+        self.json(
+            format!("describe EKS cluster {name}"),
+            args(["eks", "describe-cluster", "--name", name]),
+        )
+    }
+
+    /// One field of `describe-cluster` as text (`cluster.identity.oidc.issuer`).
+    pub fn cluster_field(&self, name: &str, query: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("read {query} of EKS cluster {name}"),
+            ["eks", "describe-cluster", "--name", name],
+        )
+        .args(["--query", query, "--output", "text"])
+    }
+
+    pub fn wait_cluster_active(&self, name: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("wait for EKS cluster {name} to become ACTIVE"),
+            ["eks", "wait", "cluster-active", "--name", name],
+        )
+        .timeout(std::time::Duration::from_secs(40 * 60))
+    }
+
+    pub fn get_oidc_provider(&self, arn: Arg) -> Cmd {
+        self.json(
+            "look up the cluster's IAM OIDC provider".into(),
+            vec![
+                "iam".into(),
+                "get-open-id-connect-provider".into(),
+                "--open-id-connect-provider-arn".into(),
+                arn,
+            ],
+        )
+    }
+
+    pub fn get_role(&self, role: &str) -> Cmd {
+        self.json(
+            format!("read IAM role {role}"),
+            args(["iam", "get-role", "--role-name", role]),
+        )
+    }
+
+    pub fn create_role(&self, role: &str, trust: &Path, description: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("create IAM role {role}"),
+            [
+                "iam",
+                "create-role",
+                "--role-name",
+                role,
+                "--assume-role-policy-document",
+                &file_url(trust),
+                "--description",
+                description,
+            ],
+        )
+    }
+
+    pub fn update_trust(&self, role: &str, trust: &Path) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("update the trust policy of IAM role {role}"),
+            [
+                "iam",
+                "update-assume-role-policy",
+                "--role-name",
+                role,
+                "--policy-document",
+                &file_url(trust),
+            ],
+        )
+    }
+
+    pub fn get_role_policy(&self, role: &str, policy: &str) -> Cmd {
+        self.json(
+            format!("read inline policy {policy} of IAM role {role}"),
+            args([
+                "iam",
+                "get-role-policy",
+                "--role-name",
+                role,
+                "--policy-name",
+                policy,
+            ]),
+        )
+    }
+
+    pub fn put_role_policy(&self, role: &str, policy: &str, doc: &Path) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("put inline policy {policy} on IAM role {role}"),
+            [
+                "iam",
+                "put-role-policy",
+                "--role-name",
+                role,
+                "--policy-name",
+                policy,
+                "--policy-document",
+                &file_url(doc),
+            ],
+        )
+    }
+}
+
+fn args<const N: usize>(items: [&str; N]) -> Vec<Arg> {
+    items.into_iter().map(Arg::from).collect()
+}
+
+/// The AWS error code in a CLI error (`An error occurred (NoSuchEntity) when calling ...`).
+///
+/// The exit code does not tell (v1 uses 255 for everything); the text does, in v1 and v2.
+pub fn error_code(stderr: &str) -> Option<&str> {
+    let start = stderr.find("An error occurred (")? + "An error occurred (".len();
+    let len = stderr[start..].find(')')?;
+    Some(&stderr[start..start + len])
+}
+
+/// Whether a failed read means "this does not exist".
+pub fn is_not_found(out: &Output) -> bool {
+    matches!(
+        error_code(&out.stderr),
+        Some("NoSuchEntity" | "ResourceNotFoundException")
+    )
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterInfo {
+    pub name: String,
+    pub status: String,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default, rename = "certificateAuthority")]
+    pub certificate_authority: Option<CertificateAuthority>,
+    #[serde(default)]
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CertificateAuthority {
+    pub data: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Identity {
+    pub oidc: Option<Oidc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Oidc {
+    pub issuer: Option<String>,
+}
+
+impl ClusterInfo {
+    pub fn issuer(&self) -> Option<&str> {
+        self.identity.as_ref()?.oidc.as_ref()?.issuer.as_deref()
+    }
+}
+
+#[derive(Deserialize)]
+struct DescribeCluster {
+    cluster: ClusterInfo,
+}
+
+pub fn parse_cluster(command: &str, stdout: &str) -> crate::error::Result<ClusterInfo> {
+    super::parse_json::<DescribeCluster>(command, stdout).map(|d| d.cluster)
+}
+
+/// A role as `get-role` returns it.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub arn: String,
+    pub trust: serde_json::Value,
+}
+
+/// IAM returns policy documents URL-encoded; the CLI usually decodes them, but not always
+/// (older versions, some profiles), so accept a JSON object or an encoded string.
+pub fn decode_document(value: &serde_json::Value) -> Option<serde_json::Value> {
+    match value {
+        serde_json::Value::String(s) => {
+            let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+            serde_json::from_str(&decoded).ok()
+        }
+        serde_json::Value::Object(_) => Some(value.clone()),
+        _ => None,
+    }
+}
+
+pub fn parse_role(command: &str, stdout: &str) -> crate::error::Result<Role> {
+    let v: serde_json::Value = super::parse_json(command, stdout)?;
+    let role = &v["Role"];
+    let bad = |what: &str| crate::error::Error::Parse {
+        command: command.to_string(),
+        reason: format!("no {what} in the answer"),
+    };
+    Ok(Role {
+        arn: role["Arn"]
+            .as_str()
+            .ok_or_else(|| bad("Role.Arn"))?
+            .to_string(),
+        trust: decode_document(&role["AssumeRolePolicyDocument"])
+            .ok_or_else(|| bad("Role.AssumeRolePolicyDocument"))?,
+    })
+}
+
+pub fn parse_role_policy(command: &str, stdout: &str) -> crate::error::Result<serde_json::Value> {
+    let v: serde_json::Value = super::parse_json(command, stdout)?;
+    decode_document(&v["PolicyDocument"]).ok_or_else(|| crate::error::Error::Parse {
+        command: command.to_string(),
+        reason: "no PolicyDocument in the answer".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn aws() -> Aws {
+        Aws {
+            region: Val::known("eu-west-1"),
+            profile: Some(crate::names::Profile::parse("--profile", "prod").unwrap()),
+        }
+    }
+
+    #[test]
+    fn every_call_has_region_and_profile() {
+        let a = aws();
+        for cmd in [
+            a.caller_account(),
+            a.describe_cluster("m"),
+            a.get_role("ArgoCD"),
+            a.create_role("ArgoCD", Path::new("/t/trust.json"), "d"),
+            a.put_role_policy("ArgoCD", "AssumeRole", Path::new("/t/p.json")),
+        ] {
+            let s = cmd.to_string();
+            assert!(s.contains("--region eu-west-1 --profile prod"), "{s}");
+        }
+        assert_eq!(
+            a.create_role("ArgoCD", Path::new(".gitops-iam/t.json"), "IAM Role")
+                .to_string(),
+            "aws iam create-role --role-name ArgoCD --assume-role-policy-document file://.gitops-iam/t.json --description 'IAM Role' --region eu-west-1 --profile prod"
+        );
+        assert!(!a.get_role("x").is_mutating());
+        assert!(a.update_trust("x", Path::new("p")).is_mutating());
+    }
+
+    #[test]
+    fn error_codes() {
+        let e = "\nAn error occurred (NoSuchEntity) when calling the GetRole operation: Role ArgoCD not found\n";
+        assert_eq!(error_code(e), Some("NoSuchEntity"));
+        assert_eq!(error_code("Unable to locate credentials"), None);
+        let out = Output {
+            status: Some(255),
+            stdout: String::new(),
+            stderr: "An error occurred (ResourceNotFoundException) when calling the DescribeCluster operation: No cluster found for name: x.".into(),
+        };
+        assert!(is_not_found(&out));
+    }
+
+    #[test]
+    fn parses_describe_cluster() {
+        let out = json!({"cluster": {
+            "name": "management", "arn": "arn:aws:eks:us-east-1:123456789012:cluster/management",
+            "endpoint": "https://ABC.gr7.us-east-1.eks.amazonaws.com",
+            "certificateAuthority": {"data": "LS0tLS1CRUdJTg=="},
+            "identity": {"oidc": {"issuer": "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"}},
+            "status": "ACTIVE", "version": "1.32",
+            "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP"}
+        }});
+        let c = parse_cluster("x", &out.to_string()).unwrap();
+        assert_eq!(c.status, "ACTIVE");
+        assert_eq!(
+            c.issuer(),
+            Some("https://oidc.eks.us-east-1.amazonaws.com/id/ABC")
+        );
+        assert_eq!(
+            c.certificate_authority.unwrap().data.as_deref(),
+            Some("LS0tLS1CRUdJTg==")
+        );
+        assert!(parse_cluster("x", "{}").is_err());
+    }
+
+    #[test]
+    fn parses_roles_with_decoded_or_encoded_documents() {
+        let doc = json!({"Version": "2012-10-17", "Statement": []});
+        let decoded = json!({"Role": {"RoleName": "A", "Arn": "arn:aws:iam::1:role/A", "AssumeRolePolicyDocument": doc}});
+        assert_eq!(parse_role("x", &decoded.to_string()).unwrap().trust, doc);
+        let encoded_text = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        let encoded = json!({"Role": {"Arn": "arn:aws:iam::1:role/A", "AssumeRolePolicyDocument": encoded_text}});
+        assert_eq!(parse_role("x", &encoded.to_string()).unwrap().trust, doc);
+        let policy = json!({"RoleName": "A", "PolicyName": "AssumeRole", "PolicyDocument": doc});
+        assert_eq!(parse_role_policy("x", &policy.to_string()).unwrap(), doc);
+        assert!(parse_role("x", "{\"Role\": {}}").is_err());
+    }
+}

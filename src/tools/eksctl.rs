@@ -1,0 +1,191 @@
+//! `eksctl` calls. Every call passes `--region` and, when set, `--profile`.
+//!
+//! eksctl writes kubeconfig only where `--kubeconfig` says: the tool's own file per cluster under
+//! the state directory, so the user's kubeconfig and current-context are never touched.
+
+use crate::cmd::{Arg, Cmd, Effect, Val};
+use crate::names::Profile;
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Eksctl {
+    pub region: Val,
+    pub profile: Option<Profile>,
+}
+
+impl Eksctl {
+    fn cmd<A: Into<Arg>>(
+        &self,
+        effect: Effect,
+        purpose: String,
+        args: impl IntoIterator<Item = A>,
+    ) -> Cmd {
+        let mut cmd = Cmd::new("eksctl", effect, purpose)
+            .args(args)
+            .arg("--region")
+            .arg(&self.region);
+        if let Some(p) = &self.profile {
+            cmd = cmd.arg("--profile").arg(p.as_str());
+        }
+        cmd
+    }
+
+    /// Creates a cluster (10-20 minutes). eksctl itself does not check for an existing cluster,
+    /// so callers observe first.
+    pub fn create_cluster(&self, name: &str, with_oidc: bool, kubeconfig: &Path) -> Cmd {
+        let mut cmd = self.cmd(
+            Effect::Mutate,
+            format!("create EKS cluster {name}"),
+            ["create", "cluster", "--name", name],
+        );
+        if with_oidc {
+            cmd = cmd.arg("--with-oidc");
+        }
+        cmd.args(["--kubeconfig", &kubeconfig.display().to_string()])
+            .timeout(Duration::from_secs(45 * 60))
+    }
+
+    pub fn associate_oidc(&self, cluster: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("associate an IAM OIDC provider with cluster {cluster}"),
+            [
+                "utils",
+                "associate-iam-oidc-provider",
+                "--cluster",
+                cluster,
+                "--approve",
+            ],
+        )
+    }
+
+    /// Writes the tool's own kubeconfig for a cluster (a local file; changes nothing in AWS).
+    pub fn write_kubeconfig(&self, cluster: &str, kubeconfig: &Path) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("write a kubeconfig for cluster {cluster}"),
+            [
+                "utils",
+                "write-kubeconfig",
+                "--cluster",
+                cluster,
+                "--kubeconfig",
+                &kubeconfig.display().to_string(),
+            ],
+        )
+    }
+
+    pub fn get_mappings(&self, cluster: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("list the IAM identity mappings of cluster {cluster}"),
+            ["get", "iamidentitymapping", "--cluster", cluster],
+        )
+        .args(["-o", "json"])
+    }
+
+    /// `--no-duplicate-arns`: without it eksctl appends a duplicate on every run.
+    pub fn create_mapping(&self, cluster: &str, arn: Arg, username: &str, group: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("map the Deployer role in cluster {cluster}"),
+            ["create", "iamidentitymapping", "--cluster", cluster],
+        )
+        .arg("--arn")
+        .arg(arn)
+        .args([
+            "--username",
+            username,
+            "--group",
+            group,
+            "--no-duplicate-arns",
+        ])
+    }
+
+    pub fn delete_mappings(&self, cluster: &str, arn: Arg) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("remove the mappings of a role in cluster {cluster}"),
+            ["delete", "iamidentitymapping", "--cluster", cluster],
+        )
+        .arg("--arn")
+        .arg(arn)
+        .arg("--all")
+    }
+}
+
+/// One entry of `eksctl get iamidentitymapping -o json`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Mapping {
+    #[serde(default)]
+    pub rolearn: Option<String>,
+    #[serde(default)]
+    pub userarn: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+pub fn parse_mappings(command: &str, stdout: &str) -> crate::error::Result<Vec<Mapping>> {
+    // eksctl prints `null` for no mappings in some versions.
+    if stdout.trim().is_empty() || stdout.trim() == "null" {
+        return Ok(Vec::new());
+    }
+    super::parse_json(command, stdout)
+}
+
+/// Whether eksctl's failure means the cluster does not exist.
+pub fn is_not_found(stderr: &str) -> bool {
+    stderr.contains("ResourceNotFoundException") || stderr.contains("No cluster found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_cluster_uses_own_kubeconfig() {
+        let e = Eksctl {
+            region: Val::known("us-east-1"),
+            profile: None,
+        };
+        assert_eq!(
+            e.create_cluster(
+                "management",
+                true,
+                Path::new(".gitops-iam/kubeconfig/mgmt-management")
+            )
+            .to_string(),
+            "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management"
+        );
+        assert_eq!(
+            e.create_mapping(
+                "testing",
+                Arg::from("arn:aws:iam::1:role/Deployer"),
+                "deployer",
+                "system:masters"
+            )
+            .to_string(),
+            "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::1:role/Deployer --username deployer --group system:masters --no-duplicate-arns"
+        );
+    }
+
+    #[test]
+    fn parses_mappings() {
+        let json = r#"[{"rolearn":"arn:aws:iam::1:role/ng","username":"system:node:{{EC2PrivateDNSName}}","groups":["system:bootstrappers","system:nodes"]},
+                       {"userarn":"arn:aws:iam::1:user/u","username":"u","groups":null}]"#;
+        let got = parse_mappings("x", json);
+        // `groups: null` is not a list: eksctl never prints it, and we would rather fail loudly.
+        assert!(got.is_err());
+        let json = r#"[{"rolearn":"arn:aws:iam::1:role/ng","username":"n","groups":["g"]},{"userarn":"arn:aws:iam::1:user/u","username":"u"}]"#;
+        let got = parse_mappings("x", json).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].groups, vec!["g".to_string()]);
+        assert_eq!(got[1].userarn.as_deref(), Some("arn:aws:iam::1:user/u"));
+        assert!(parse_mappings("x", "[]\n").unwrap().is_empty());
+        assert!(parse_mappings("x", "null").unwrap().is_empty());
+    }
+}
