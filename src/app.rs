@@ -4,9 +4,9 @@ use crate::cli::{AgentCommand, Cli, Command};
 use crate::error::{Error, Result};
 use crate::exec::{RealExecutor, ScriptExecutor};
 use crate::report::{Reporter, Verbosity};
-use crate::settings::Settings;
+use crate::settings::{Registration, Settings};
 use crate::steps::agent::{DryRunAgent, Outcome};
-use crate::steps::{Ctx, agent, mgmt, testing, up};
+use crate::steps::{Ctx, agent, mgmt, register, testing, up};
 use clap::{CommandFactory, Parser};
 use std::io::Write;
 
@@ -24,9 +24,7 @@ pub fn main() -> i32 {
         Err(e) => {
             eprintln!("error: {e}");
             if e.resumable() && !quiet {
-                eprintln!(
-                    "hint: fix the cause, then re-run the same command: finished steps are skipped"
-                );
+                eprintln!("hint: fix the cause, then re-run the same command: finished steps are skipped");
             }
             e.code()
         }
@@ -89,6 +87,13 @@ fn required_tools(command: &Command) -> &'static [&'static str] {
 
 fn run_steps(cli: &Cli) -> Result<i32> {
     let settings = Settings::resolve(&cli.global, &cli.env)?;
+    let registration = match &cli.command {
+        Command::Register(args) => Some(Registration::resolve(args, settings.dry_run)?.ok_or_else(|| {
+            Error::Usage("register needs --harness-account and --agent-id (Harness), or --to argocd".into())
+        })?),
+        Command::Up { register, .. } => Registration::resolve(register, settings.dry_run)?,
+        _ => None,
+    };
     // A dry-run's progress lines would only repeat the script; -v still shows them.
     let verbosity = if settings.dry_run && settings.verbosity == Verbosity::Normal {
         Verbosity::Quiet
@@ -101,7 +106,7 @@ fn run_steps(cli: &Cli) -> Result<i32> {
         let script = ScriptExecutor::new();
         script_header(&script, &settings);
         let ctx = Ctx::new(&settings, &script, &report);
-        rt.block_on(execute(cli, &ctx))?;
+        rt.block_on(execute(cli, &ctx, registration.as_ref()))?;
         print_stdout(&script.script())?;
         return Ok(0);
     }
@@ -114,14 +119,13 @@ fn run_steps(cli: &Cli) -> Result<i32> {
         }
     }
     for dir in [settings.kubeconfig_dir(), settings.policy_dir()] {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
     }
     let real = RealExecutor::new(&report);
     let ctx = Ctx::new(&settings, &real, &report);
     let result = rt.block_on(async {
         tokio::select! {
-            r = execute(cli, &ctx) => r,
+            r = execute(cli, &ctx, registration.as_ref()) => r,
             _ = tokio::signal::ctrl_c() => {
                 real.interrupt();
                 report.warn("interrupted: stopping the running commands");
@@ -133,72 +137,87 @@ fn run_steps(cli: &Cli) -> Result<i32> {
     drop(rt);
     report.summary();
     let (mutations, commands) = real.counts();
-    report.info(&format!(
-        "{commands} commands run, {mutations} of them mutating"
-    ));
+    report.info(&format!("{commands} commands run, {mutations} of them mutating"));
     result
 }
 
-async fn execute(cli: &Cli, ctx: &Ctx<'_>) -> Result<i32> {
-    let code = match &cli.command {
-        Command::Mgmt(policy) => mgmt::run(ctx, policy.assume_any_role).await.map(|()| 0),
-        Command::Testing => testing::run(ctx).await.map(|()| 0),
+async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) -> Result<i32> {
+    match &cli.command {
+        Command::Mgmt(policy) => mgmt::run(ctx, policy.assume_any_role).await?,
+        Command::Testing => testing::run(ctx).await?,
         Command::Agent(AgentCommand::Patch(args)) => {
-            match agent::patch(ctx, args, DryRunAgent::Installed).await? {
-                Outcome::Patched => Ok(0),
-                Outcome::AgentMissing(missing) => Err(agent::missing_error(ctx, &missing)),
+            if let Outcome::AgentMissing(missing) = agent::patch(ctx, args, DryRunAgent::Installed).await? {
+                return Err(agent::missing_error(ctx, &missing));
             }
         }
-        Command::Up { policy, agent } => match up::run(ctx, policy, agent).await? {
-            Outcome::Patched => Ok(0),
-            Outcome::AgentMissing(missing) => {
-                let next = next_command();
-                let text = format!(
-                    "the Harness GitOps agent is not installed yet (missing in namespace {}: {}).\nEverything else is done. Install the agent, then run:\n  {next}",
+        Command::Register(_) => {
+            let reg = registration.expect("resolved before the run");
+            register::run(ctx, reg).await?;
+        }
+        Command::Up { policy, agent, .. } => {
+            let outcome = up::run(ctx, policy, agent).await?;
+            let mut next = Vec::new();
+            if let Outcome::AgentMissing(missing) = &outcome {
+                next.push(format!(
+                    "the Harness GitOps agent is not installed yet (missing in namespace {}: {}).\nInstall the agent, then run:\n  {}",
                     ctx.settings.namespace,
-                    missing.join(", ")
-                );
+                    missing.join(", "),
+                    next_command(ctx.settings, "agent patch")
+                ));
+            }
+            match (registration, &outcome) {
+                (Some(reg), Outcome::Patched) => register::run(ctx, reg).await?,
+                (Some(_), Outcome::AgentMissing(_)) => {
+                    next.push(format!("then register the testing cluster: {}", next_command(ctx.settings, "register ...")))
+                }
+                (None, _) => next.push(format!(
+                    "to register the testing cluster in Harness, run:\n  {} --harness-account ID --agent-id ID [--harness-org ID --harness-project ID]\n(or `--to argocd` for an Argo CD cluster Secret)",
+                    next_command(ctx.settings, "register")
+                )),
+            }
+            if !next.is_empty() {
+                let text = format!("Everything else is done.\n{}", next.join("\n"));
                 if ctx.exec.is_dry_run() {
                     ctx.exec.comment(&text);
                 } else {
                     ctx.report.warn(&text);
                 }
-                Ok(0)
             }
-        },
+        }
         _ => unreachable!("handled in dispatch"),
-    }?;
-    Ok(code)
+    }
+    Ok(0)
 }
 
-/// `gitops-iam agent patch` with the environment flags of this run.
-fn next_command() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut out = vec!["gitops-iam".to_string(), "agent".into(), "patch".into()];
-    for a in &args {
-        if a == "up" || a == "--dry-run" {
-            continue;
-        }
-        out.push(crate::cmd::quote(a));
+/// A follow-up command with the environment of this run.
+fn next_command(s: &Settings, command: &str) -> String {
+    let mut out = format!("gitops-iam {command}");
+    if let crate::cmd::Val::Known(r) = &s.region {
+        out.push_str(&format!(" --region {r}"));
     }
-    out.join(" ")
+    if let Some(p) = &s.profile {
+        out.push_str(&format!(" --profile {}", crate::cmd::quote(p.as_str())));
+    }
+    out.push_str(&format!(
+        " --mgmt-cluster {} --namespace {} --agent-role {}",
+        s.mgmt_cluster, s.namespace, s.agent_role
+    ));
+    if s.state_dir != std::path::Path::new(".gitops-iam") {
+        out.push_str(&format!(
+            " --state-dir {}",
+            crate::cmd::quote(&s.state_dir.to_string_lossy())
+        ));
+    }
+    out
 }
 
 fn script_header(script: &ScriptExecutor, settings: &Settings) {
-    let invocation: Vec<String> = std::env::args()
-        .skip(1)
-        .map(|a| crate::cmd::quote(&a))
-        .collect();
+    let invocation: Vec<String> = std::env::args().skip(1).map(|a| crate::cmd::quote(&a)).collect();
     script.line("#!/usr/bin/env bash");
     script.line(&format!("# gitops-iam {}", invocation.join(" ")));
-    script.line(
-        "# The commands a run from scratch issues, in order. Values only known at run time are",
-    );
+    script.line("# The commands a run from scratch issues, in order. Values only known at run time are");
     script.line("# read into shell variables by the same read-only commands a real run uses.");
-    script.line(&format!(
-        "# Generated by gitops-iam {}.",
-        env!("CARGO_PKG_VERSION")
-    ));
+    script.line(&format!("# Generated by gitops-iam {}.", env!("CARGO_PKG_VERSION")));
     script.line("set -euo pipefail");
     if !matches!(settings.region, crate::cmd::Val::Known(_)) {
         script.line(&format!(

@@ -15,12 +15,11 @@ pub struct Arn {
 }
 
 impl Arn {
-    pub const RULE: &'static str = "an ARN: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. arn:aws:iam::123456789012:role/Deployer";
+    pub const RULE: &'static str =
+        "an ARN: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. arn:aws:iam::123456789012:role/Deployer";
 
     pub fn parse(flag: &str, value: &str) -> Result<Self> {
-        value
-            .parse()
-            .map_err(|()| Error::invalid(flag, value, Self::RULE))
+        value.parse().map_err(|()| Error::invalid(flag, value, Self::RULE))
     }
 
     /// The role name of an IAM role ARN (`role/path/Name` -> `Name`).
@@ -31,9 +30,7 @@ impl Arn {
 
     /// Whether the role ARN carries a path (`role/some/path/Name`); eksctl rejects those.
     pub fn has_role_path(&self) -> bool {
-        self.resource
-            .strip_prefix("role/")
-            .is_some_and(|r| r.contains('/'))
+        self.resource.strip_prefix("role/").is_some_and(|r| r.contains('/'))
     }
 }
 
@@ -42,26 +39,17 @@ impl FromStr for Arn {
 
     fn from_str(s: &str) -> std::result::Result<Self, ()> {
         let mut parts = s.splitn(6, ':');
-        let (
-            Some("arn"),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
+        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
             parts.next(),
-        )
-        else {
+        ) else {
             return Err(());
         };
-        let account_ok = account.is_empty()
-            || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()));
+        let account_ok = account.is_empty() || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()));
         if partition.is_empty() || service.is_empty() || resource.is_empty() || !account_ok {
             return Err(());
         }
@@ -96,9 +84,7 @@ mod tests {
         assert_eq!(arn.to_string(), s);
         assert_eq!(arn.role_name(), Some("Deployer"));
         assert!(!arn.has_role_path());
-        let with_path: Arn = "arn:aws:iam::123456789012:role/team/Deployer"
-            .parse()
-            .unwrap();
+        let with_path: Arn = "arn:aws:iam::123456789012:role/team/Deployer".parse().unwrap();
         assert_eq!(with_path.role_name(), Some("Deployer"));
         assert!(with_path.has_role_path());
     }

@@ -105,12 +105,7 @@ pub struct EnvArgs {
     pub testing_profile: Option<String>,
 
     /// Kubernetes group of the Deployer role in the testing cluster
-    #[arg(
-        long,
-        global = true,
-        value_name = "GROUP",
-        default_value = "system:masters"
-    )]
+    #[arg(long, global = true, value_name = "GROUP", default_value = "system:masters")]
     pub identity_group: String,
 
     /// Kubernetes username of the Deployer role in the testing cluster
@@ -138,6 +133,53 @@ pub struct AgentArgs {
     pub wait_timeout: std::time::Duration,
 }
 
+/// Where `register` puts the testing cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RegisterTarget {
+    /// A cluster of the Harness GitOps agent, through the Harness API
+    Harness,
+    /// An Argo CD cluster Secret in the agent's namespace (plain Argo CD)
+    Argocd,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Registration options")]
+pub struct RegisterArgs {
+    /// Where to register the testing cluster [default: harness when --harness-account is given]
+    #[arg(long, value_enum, value_name = "TARGET")]
+    pub to: Option<RegisterTarget>,
+
+    /// Harness account identifier
+    #[arg(long, value_name = "ID", env = "HARNESS_ACCOUNT_ID")]
+    pub harness_account: Option<String>,
+
+    /// Harness organization identifier (for agents and clusters at org or project scope)
+    #[arg(long, value_name = "ID")]
+    pub harness_org: Option<String>,
+
+    /// Harness project identifier (for agents and clusters at project scope)
+    #[arg(long, value_name = "ID")]
+    pub harness_project: Option<String>,
+
+    /// GitOps agent identifier; `account.<id>` or `org.<id>` for agents above project scope
+    #[arg(long, value_name = "ID")]
+    pub agent_id: Option<String>,
+
+    /// Identifier of the cluster in Harness [default: the testing cluster's name as a valid
+    /// Harness identifier]
+    #[arg(long, value_name = "ID")]
+    pub cluster_id: Option<String>,
+
+    /// Harness API base URL
+    #[arg(long, value_name = "URL", default_value = crate::harness::DEFAULT_URL)]
+    pub harness_url: String,
+
+    /// Read the Harness API key from this file [default: $HARNESS_API_KEY]; never pass the key
+    /// itself as a flag
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Management cluster with an OIDC provider, the agent role trusted by it, and its inline
@@ -157,7 +199,12 @@ pub enum Command {
         policy: PolicyArgs,
         #[command(flatten)]
         agent: AgentArgs,
+        #[command(flatten)]
+        register: RegisterArgs,
     },
+
+    /// Register the testing cluster in Harness GitOps (IRSA), or as an Argo CD cluster Secret
+    Register(RegisterArgs),
 
     /// Print one IAM document as JSON
     #[command(subcommand)]
@@ -199,6 +246,18 @@ pub enum RenderCommand {
         deployer_role_arns: Vec<String>,
         #[command(flatten)]
         policy: PolicyArgs,
+    },
+    /// The Argo CD cluster Secret for the testing cluster (JSON, for kubectl apply)
+    ArgocdSecret {
+        /// The testing cluster's API endpoint
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The testing cluster's CA certificate, base64 (as describe-cluster prints it)
+        #[arg(long, value_name = "BASE64")]
+        ca_data: String,
+        /// ARN of the Deployer role [default: --deployer-role in --testing-account-id]
+        #[arg(long, value_name = "ARN")]
+        role_arn: Option<String>,
     },
     /// Trust policy of the Deployer role: the agent role
     DeployerTrust {

@@ -225,11 +225,7 @@ mod tests {
     /// Runs bash on `script` and returns its stdout.
     fn bash(script: &str) -> String {
         let out = Command::new("bash").arg("-c").arg(script).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -268,10 +264,7 @@ mod tests {
             Val::known(":role/Argo CD"),
         ]);
         assert_eq!(arg.shell(), "\"arn:aws:iam::${ACCOUNT_ID}:role/Argo CD\"");
-        let out = bash(&format!(
-            "ACCOUNT_ID=123456789012; printf %s {}",
-            arg.shell()
-        ));
+        let out = bash(&format!("ACCOUNT_ID=123456789012; printf %s {}", arg.shell()));
         assert_eq!(out, "arn:aws:iam::123456789012:role/Argo CD");
 
         let tricky = Arg::concat([Val::known("$x'\"`"), Val::var("V")]);
@@ -282,13 +275,7 @@ mod tests {
     #[test]
     fn display_is_shell_form() {
         let cmd = Cmd::new("aws", Effect::Mutate, "create role")
-            .args([
-                "iam",
-                "create-role",
-                "--role-name",
-                "ArgoCD",
-                "--description",
-            ])
+            .args(["iam", "create-role", "--role-name", "ArgoCD", "--description"])
             .arg("IAM Role to be used");
         assert_eq!(
             cmd.to_string(),
@@ -302,5 +289,58 @@ mod tests {
     #[should_panic(expected = "only known in a dry-run")]
     fn variables_have_no_real_value() {
         Val::var("X").value();
+    }
+}
+
+/// Marks a variable inside text that is serialized (JSON) before it becomes an argument.
+const OPEN: char = '\u{27EA}';
+const CLOSE: char = '\u{27EB}';
+
+impl Arg {
+    /// The argument as text where variables are markers; see [`Arg::from_template`].
+    pub fn template(&self) -> String {
+        self.0
+            .iter()
+            .map(|v| match v {
+                Val::Known(s) => s.clone(),
+                Val::Var(name) => format!("{OPEN}{name}{CLOSE}"),
+            })
+            .collect()
+    }
+
+    /// Turns text with markers back into an argument: lets a JSON document that embeds run-time
+    /// values be serialized once, then printed with shell variables or sent with real values.
+    pub fn from_template(text: &str) -> Arg {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find(OPEN) {
+            let after = &rest[start + OPEN.len_utf8()..];
+            let Some(end) = after.find(CLOSE) else { break };
+            if start > 0 {
+                parts.push(Val::known(&rest[..start]));
+            }
+            parts.push(Val::var(&after[..end]));
+            rest = &after[end + CLOSE.len_utf8()..];
+        }
+        if !rest.is_empty() || parts.is_empty() {
+            parts.push(Val::known(rest));
+        }
+        Arg(parts)
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+
+    #[test]
+    fn template_round_trip_through_json() {
+        let server = Arg::concat([Val::known("https://"), Val::var("HOST")]);
+        let doc = serde_json::json!({"server": server.template(), "n": 1});
+        let arg = Arg::from_template(&doc.to_string());
+        assert_eq!(arg.shell(), "'{\"n\":1,\"server\":\"https://'\"${HOST}\"'\"}'");
+        let known = Arg::from_template(&serde_json::json!({"a": "b"}).to_string());
+        assert!(known.is_known());
+        assert_eq!(known.value(), "{\"a\":\"b\"}");
     }
 }

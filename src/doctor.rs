@@ -33,8 +33,7 @@ async fn tool(exec: &RealExecutor<'_>, program: &'static str, version_args: &[&s
             detail: format!("not found on PATH; {}", install_hint(program)),
         };
     }
-    let cmd = Cmd::new(program, Effect::Read, format!("read the {program} version"))
-        .args(version_args.iter().copied());
+    let cmd = Cmd::new(program, Effect::Read, format!("read the {program} version")).args(version_args.iter().copied());
     let detail = match exec.observe(&cmd).await {
         Ok(Some(out)) if out.success() => {
             // aws v1 prints its version on stderr.
@@ -72,9 +71,7 @@ pub async fn run(global: &GlobalArgs) -> (String, bool) {
         .or_else(|| std::env::var("AWS_REGION").ok())
         .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
         .filter(|r| !r.is_empty());
-    let region = region_value
-        .as_deref()
-        .map(|r| Region::parse("--region", r));
+    let region = region_value.as_deref().map(|r| Region::parse("--region", r));
     checks.push(match &region {
         Some(Ok(r)) => Check {
             ok: true,

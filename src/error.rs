@@ -45,11 +45,7 @@ impl fmt::Display for CommandError {
 pub enum Error {
     /// A flag or setting whose value breaks a rule; raised before any external command runs.
     #[error("invalid value {value:?} for {flag}: {rule}")]
-    Invalid {
-        flag: String,
-        value: String,
-        rule: String,
-    },
+    Invalid { flag: String, value: String, rule: String },
     /// Usage that cannot work, e.g. a missing region for a real run.
     #[error("{0}")]
     Usage(String),
@@ -109,10 +105,7 @@ impl Error {
 
     /// Whether re-running the same command is the way forward (shown as a hint).
     pub fn resumable(&self) -> bool {
-        matches!(
-            self,
-            Error::Step { .. } | Error::Command(_) | Error::Interrupted
-        )
+        matches!(self, Error::Step { .. } | Error::Command(_) | Error::Interrupted)
     }
 }
 

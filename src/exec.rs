@@ -7,6 +7,7 @@
 
 use crate::cmd::{Cmd, Val};
 use crate::error::{CommandError, Error, Result};
+use crate::http::{HttpPolicy, HttpRequest, HttpResponse};
 use crate::report::Reporter;
 use std::collections::HashMap;
 use std::future::Future;
@@ -59,12 +60,7 @@ pub trait Executor: Send + Sync {
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>>;
 
     /// Runs a read-only command whose trimmed stdout later commands need, as `var`.
-    fn capture<'a>(
-        &'a self,
-        var: &'a str,
-        cmd: &'a Cmd,
-        transform: Transform,
-    ) -> BoxFuture<'a, Result<Val>>;
+    fn capture<'a>(&'a self, var: &'a str, cmd: &'a Cmd, transform: Transform) -> BoxFuture<'a, Result<Val>>;
 
     /// Runs a command that must succeed (a mutation, or a wait such as `rollout status`).
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>>;
@@ -74,6 +70,15 @@ pub trait Executor: Send + Sync {
 
     /// A remark: a `#` comment in the script, a progress line in a real run.
     fn comment(&self, text: &str);
+
+    /// Sends a read-only HTTP request; `None` in a dry-run.
+    fn http_observe<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<Option<HttpResponse>>>;
+
+    /// Sends an HTTP request that changes something; printed as `curl` in a dry-run.
+    fn http_run<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<HttpResponse>>;
+
+    /// A line only a dry-run script needs (e.g. reading the API key from its file).
+    fn script_only(&self, line: &str);
 }
 
 /// Install hints shown when a tool is missing.
@@ -96,6 +101,7 @@ pub struct RealExecutor<'r> {
     mutations: AtomicUsize,
     commands: AtomicUsize,
     interrupted: AtomicBool,
+    pub http_policy: HttpPolicy,
 }
 
 impl<'r> RealExecutor<'r> {
@@ -107,6 +113,7 @@ impl<'r> RealExecutor<'r> {
             mutations: AtomicUsize::new(0),
             commands: AtomicUsize::new(0),
             interrupted: AtomicBool::new(false),
+            http_policy: HttpPolicy::default(),
         }
     }
 
@@ -121,6 +128,27 @@ impl<'r> RealExecutor<'r> {
     /// After Ctrl-C: commands that finish from now on count as interrupted.
     pub fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
+    }
+
+    async fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
+        self.report.info_verbose(&format!("$ {req}"));
+        self.commands.fetch_add(1, Ordering::Relaxed);
+        if req.effect == crate::cmd::Effect::Mutate {
+            self.mutations.fetch_add(1, Ordering::Relaxed);
+        }
+        let (req2, policy) = (req.clone(), self.http_policy.clone());
+        let result = tokio::task::spawn_blocking(move || crate::http::send(&req2, &policy))
+            .await
+            .map_err(|e| Error::Other(anyhow::anyhow!("HTTP task failed: {e}")))?;
+        result.map_err(|e| {
+            Error::Command(Box::new(CommandError {
+                purpose: req.purpose.clone(),
+                command: req.to_string(),
+                status: None,
+                stderr: String::new(),
+                detail: Some(e),
+            }))
+        })
     }
 
     async fn spawn(&self, cmd: &Cmd) -> Result<Output> {
@@ -146,19 +174,14 @@ impl<'r> RealExecutor<'r> {
         })?;
         let limit = cmd.timeout.unwrap_or(self.default_timeout);
         let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
-            Ok(out) => {
-                out.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?
-            }
+            Ok(out) => out.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?,
             Err(_) => {
                 return Err(Error::Command(Box::new(CommandError {
                     purpose: cmd.purpose.clone(),
                     command: cmd.to_string(),
                     status: None,
                     stderr: String::new(),
-                    detail: Some(format!(
-                        "timed out after {}",
-                        humantime::format_duration(limit)
-                    )),
+                    detail: Some(format!("timed out after {}", humantime::format_duration(limit))),
                 })));
             }
         };
@@ -193,12 +216,7 @@ impl Executor for RealExecutor<'_> {
         Box::pin(async move { self.spawn(cmd).await.map(Some) })
     }
 
-    fn capture<'a>(
-        &'a self,
-        var: &'a str,
-        cmd: &'a Cmd,
-        transform: Transform,
-    ) -> BoxFuture<'a, Result<Val>> {
+    fn capture<'a>(&'a self, var: &'a str, cmd: &'a Cmd, transform: Transform) -> BoxFuture<'a, Result<Val>> {
         Box::pin(async move {
             if let Some(v) = self.captured.lock().unwrap().get(var) {
                 return Ok(Val::Known(v.clone()));
@@ -214,10 +232,7 @@ impl Executor for RealExecutor<'_> {
                     reason: format!("expected a value for {var}, got nothing"),
                 });
             }
-            self.captured
-                .lock()
-                .unwrap()
-                .insert(var.to_string(), value.clone());
+            self.captured.lock().unwrap().insert(var.to_string(), value.clone());
             Ok(Val::Known(value))
         })
     }
@@ -238,13 +253,22 @@ impl Executor for RealExecutor<'_> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
         }
-        std::fs::write(path, contents)
-            .map_err(|e| Error::Other(anyhow::anyhow!("writing {}: {e}", path.display())))
+        std::fs::write(path, contents).map_err(|e| Error::Other(anyhow::anyhow!("writing {}: {e}", path.display())))
     }
 
     fn comment(&self, text: &str) {
         self.report.info(text);
     }
+
+    fn http_observe<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<Option<HttpResponse>>> {
+        Box::pin(async move { self.send(req).await.map(Some) })
+    }
+
+    fn http_run<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<HttpResponse>> {
+        Box::pin(self.send(req))
+    }
+
+    fn script_only(&self, _line: &str) {}
 }
 
 /// Prints commands as a bash script instead of running them (`--dry-run`).
@@ -288,12 +312,7 @@ impl Executor for ScriptExecutor {
         Box::pin(async { Ok(None) })
     }
 
-    fn capture<'a>(
-        &'a self,
-        var: &'a str,
-        cmd: &'a Cmd,
-        transform: Transform,
-    ) -> BoxFuture<'a, Result<Val>> {
+    fn capture<'a>(&'a self, var: &'a str, cmd: &'a Cmd, transform: Transform) -> BoxFuture<'a, Result<Val>> {
         Box::pin(async move {
             let first = {
                 let mut captured = self.captured.lock().unwrap();
@@ -332,6 +351,27 @@ impl Executor for ScriptExecutor {
     fn comment(&self, text: &str) {
         for line in text.lines() {
             self.line(&format!("# {line}"));
+        }
+    }
+
+    fn http_observe<'a>(&'a self, _req: &'a HttpRequest) -> BoxFuture<'a, Result<Option<HttpResponse>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn http_run<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<HttpResponse>> {
+        Box::pin(async move {
+            self.line(&req.to_string());
+            Ok(HttpResponse {
+                status: 200,
+                body: String::new(),
+            })
+        })
+    }
+
+    fn script_only(&self, line: &str) {
+        let seen = self.script().lines().any(|l| l == line);
+        if !seen {
+            self.line(line);
         }
     }
 }
@@ -384,17 +424,13 @@ mod tests {
     fn real_executor_reports_failures_and_missing_tools() {
         let report = Reporter::silent();
         let real = RealExecutor::new(&report);
-        let fail =
-            Cmd::new("sh", Effect::Mutate, "fail on purpose").args(["-c", "echo boom >&2; exit 3"]);
+        let fail = Cmd::new("sh", Effect::Mutate, "fail on purpose").args(["-c", "echo boom >&2; exit 3"]);
         let err = block_on(real.run(&fail)).unwrap_err().to_string();
         assert!(err.contains("failed to fail on purpose"), "{err}");
         assert!(err.contains("exit status: 3"), "{err}");
         assert!(err.contains("boom"), "{err}");
         let missing = Cmd::new("definitely-not-a-tool-xyz", Effect::Read, "x");
-        assert!(matches!(
-            block_on(real.run(&missing)),
-            Err(Error::ToolMissing { .. })
-        ));
+        assert!(matches!(block_on(real.run(&missing)), Err(Error::ToolMissing { .. })));
         let slow = Cmd::new("sleep", Effect::Read, "sleep")
             .arg("5")
             .timeout(Duration::from_millis(100));

@@ -3,12 +3,15 @@
 //!
 //! The library holds everything; `main.rs` only calls [`run`]. See `docs/architecture.md`.
 
+pub mod argocd;
 pub mod arn;
 pub mod cli;
 pub mod cmd;
 pub mod doctor;
 pub mod error;
 pub mod exec;
+pub mod harness;
+pub mod http;
 pub mod names;
 pub mod policy;
 pub mod render;

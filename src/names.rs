@@ -65,9 +65,7 @@ fn is_iam_name(s: &str, max: usize) -> bool {
 /// DNS-1123 label: what Kubernetes requires of a namespace name.
 pub fn is_dns1123_label(s: &str) -> bool {
     (1..=63).contains(&s.len())
-        && all(s, |c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
-        })
+        && all(s, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -192,24 +190,10 @@ mod tests {
 
     #[test]
     fn cluster_names() {
-        for ok in [
-            "management",
-            "testing",
-            "a",
-            "my_cluster-2",
-            &"x".repeat(100),
-        ] {
+        for ok in ["management", "testing", "a", "my_cluster-2", &"x".repeat(100)] {
             assert!(ClusterName::parse("--c", ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "-x",
-            "_x",
-            "has space",
-            "dot.name",
-            "ü",
-            &"x".repeat(101),
-        ] {
+        for bad in ["", "-x", "_x", "has space", "dot.name", "ü", &"x".repeat(101)] {
             assert!(ClusterName::parse("--c", bad).is_err(), "{bad}");
         }
     }
@@ -237,13 +221,7 @@ mod tests {
     #[test]
     fn account_ids() {
         assert!(AccountId::parse("--a", "123456789012").is_ok());
-        for bad in [
-            "",
-            "12345678901",
-            "1234567890123",
-            "12345678901a",
-            " 23456789012",
-        ] {
+        for bad in ["", "12345678901", "1234567890123", "12345678901a", " 23456789012"] {
             assert!(AccountId::parse("--a", bad).is_err(), "{bad}");
         }
     }
@@ -275,25 +253,16 @@ mod tests {
 
     #[test]
     fn oidc_provider_strips_scheme() {
-        let p = OidcProvider::parse(
-            "--oidc-provider",
-            "https://oidc.eks.us-east-1.amazonaws.com/id/AB",
-        )
-        .unwrap();
+        let p = OidcProvider::parse("--oidc-provider", "https://oidc.eks.us-east-1.amazonaws.com/id/AB").unwrap();
         assert_eq!(p.as_str(), "oidc.eks.us-east-1.amazonaws.com/id/AB");
         for bad in ["", "http://x.y/z", "https://", "noDots", "a.b/", "/a.b"] {
-            assert!(
-                OidcProvider::parse("--oidc-provider", bad).is_err(),
-                "{bad}"
-            );
+            assert!(OidcProvider::parse("--oidc-provider", bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn invalid_message_names_flag_value_and_rule() {
-        let err = Namespace::parse("--namespace", "Bad_NS")
-            .unwrap_err()
-            .to_string();
+        let err = Namespace::parse("--namespace", "Bad_NS").unwrap_err().to_string();
         assert!(err.contains("--namespace"), "{err}");
         assert!(err.contains("\"Bad_NS\""), "{err}");
         assert!(err.contains("DNS-1123"), "{err}");

@@ -115,12 +115,7 @@ pub fn oidc_provider_arn(partition: &str, account: &str, oidc_provider: &str) ->
 ///
 /// The tutorial trusts `system:serviceaccount:NS:*` with no audience check; AWS recommends pinning
 /// both `sub` and `aud`, so any other workload in the namespace cannot take the role.
-pub fn agent_trust(
-    partition: &str,
-    account: &str,
-    oidc_provider: &str,
-    namespace: &str,
-) -> PolicyDocument {
+pub fn agent_trust(partition: &str, account: &str, oidc_provider: &str, namespace: &str) -> PolicyDocument {
     let subjects = AGENT_SERVICE_ACCOUNTS
         .iter()
         .map(|sa| format!("system:serviceaccount:{namespace}:{sa}"))
@@ -130,10 +125,7 @@ pub fn agent_trust(
             format!("{oidc_provider}:aud"),
             OneOrMany::One("sts.amazonaws.com".into()),
         ),
-        (
-            format!("{oidc_provider}:sub"),
-            OneOrMany::from_vec(subjects),
-        ),
+        (format!("{oidc_provider}:sub"), OneOrMany::from_vec(subjects)),
     ]);
     PolicyDocument::single(Statement {
         sid: None,
@@ -281,10 +273,7 @@ mod tests {
             {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "c"},
             {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": "a"}
         ]});
-        assert_eq!(
-            assumable_resources(&doc),
-            vec!["a".to_string(), "b".to_string()]
-        );
+        assert_eq!(assumable_resources(&doc), vec!["a".to_string(), "b".to_string()]);
         assert!(assumable_resources(&json!({"not": "a policy"})).is_empty());
     }
 

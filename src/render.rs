@@ -8,7 +8,7 @@ use crate::cli::{EnvArgs, GlobalArgs, RenderCommand};
 use crate::cmd::{Arg, Cmd, Effect, Val};
 use crate::error::{Error, Result};
 use crate::names::{AccountId, Namespace, OidcProvider, Region, RoleName};
-use crate::policy::{self, PolicyDocument};
+use crate::policy;
 
 /// A policy document, described by the values it is made of.
 #[derive(Clone, Debug)]
@@ -25,12 +25,20 @@ pub enum Doc {
     DeployerTrust {
         agent_role_arn: Arg,
     },
+    /// The Argo CD cluster Secret of a testing cluster.
+    ArgocdSecret {
+        namespace: Namespace,
+        cluster: String,
+        server: Val,
+        ca_data: Val,
+        role_arn: Arg,
+    },
 }
 
 impl Doc {
     /// The `gitops-iam render` command that prints this document.
     pub fn render_cmd(&self, region: &Val) -> Cmd {
-        let cmd = Cmd::new("gitops-iam", Effect::Read, "render a policy document").arg("render");
+        let cmd = Cmd::new("gitops-iam", Effect::Read, "render a document").arg("render");
         match self {
             Doc::AgentTrust {
                 account,
@@ -42,9 +50,7 @@ impl Doc {
                 .args(["--account-id".into(), Arg::from(account)])
                 .args(["--oidc-provider".into(), Arg::from(oidc_provider)])
                 .args(["--namespace", namespace.as_str()]),
-            Doc::AssumePolicy { resources } if is_any(resources) => {
-                cmd.args(["policy", "--assume-any-role"])
-            }
+            Doc::AssumePolicy { resources } if is_any(resources) => cmd.args(["policy", "--assume-any-role"]),
             Doc::AssumePolicy { resources } => {
                 let mut cmd = cmd.arg("policy");
                 for r in resources {
@@ -55,31 +61,63 @@ impl Doc {
             Doc::DeployerTrust { agent_role_arn } => cmd
                 .args(["deployer-trust", "--agent-role-arn"])
                 .arg(agent_role_arn.clone()),
+            Doc::ArgocdSecret {
+                namespace,
+                cluster,
+                server,
+                ca_data,
+                role_arn,
+            } => cmd
+                .args([
+                    "argocd-secret",
+                    "--namespace",
+                    namespace.as_str(),
+                    "--testing-cluster",
+                    cluster,
+                ])
+                .args(["--server".into(), Arg::from(server)])
+                .args(["--ca-data".into(), Arg::from(ca_data)])
+                .arg("--role-arn")
+                .arg(role_arn.clone()),
         }
     }
 
-    /// The document itself, in a real run (every value known).
-    pub fn document(&self, partition: &str) -> PolicyDocument {
-        match self {
+    /// The file's contents, in a real run (every value known).
+    pub fn contents(&self, partition: &str) -> String {
+        let policy = match self {
             Doc::AgentTrust {
                 account,
                 oidc_provider,
                 namespace,
-            } => policy::agent_trust(
-                partition,
-                account.value(),
-                oidc_provider.value(),
-                namespace.as_str(),
-            ),
+            } => policy::agent_trust(partition, account.value(), oidc_provider.value(), namespace.as_str()),
             Doc::AssumePolicy { resources } => {
                 let resources: Vec<String> = resources.iter().map(Arg::value).collect();
                 policy::assume_role_policy(&resources)
             }
-            Doc::DeployerTrust { agent_role_arn } => {
-                policy::deployer_trust(&agent_role_arn.value())
+            Doc::DeployerTrust { agent_role_arn } => policy::deployer_trust(&agent_role_arn.value()),
+            Doc::ArgocdSecret {
+                namespace,
+                cluster,
+                server,
+                ca_data,
+                role_arn,
+            } => {
+                let secret = crate::argocd::cluster_secret(
+                    namespace.as_str(),
+                    cluster,
+                    server.value(),
+                    ca_data.value(),
+                    &role_arn.value(),
+                );
+                return pretty_json(&secret);
             }
-        }
+        };
+        policy.to_json()
     }
+}
+
+fn pretty_json(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).expect("serializable") + "\n"
 }
 
 fn is_any(resources: &[Arg]) -> bool {
@@ -99,17 +137,56 @@ pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<St
         Some(r) => policy::partition(Region::parse("--region", r)?.as_str()),
         None => "aws",
     };
+    let deployer_arn = |flag_value: &Option<String>| -> Result<String> {
+        match flag_value {
+            Some(a) => Ok(crate::arn::Arn::parse("--role-arn", a)?.to_string()),
+            None => {
+                let account = required_account(
+                    "--testing-account-id",
+                    &env.testing_account_id.clone().or(env.account_id.clone()),
+                    "(without a Deployer role ARN)",
+                )?;
+                let role = RoleName::parse("--deployer-role", &env.deployer_role)?;
+                Ok(policy::role_arn(partition, account.as_str(), role.as_str()))
+            }
+        }
+    };
     let doc = match cmd {
+        RenderCommand::ArgocdSecret {
+            server,
+            ca_data,
+            role_arn,
+        } => {
+            let namespace = Namespace::parse("--namespace", &env.namespace)?;
+            let cluster = crate::names::ClusterName::parse("--testing-cluster", &env.testing_cluster)?;
+            if !server.starts_with("https://") {
+                return Err(Error::invalid(
+                    "--server",
+                    server,
+                    "the cluster's API endpoint, https://...",
+                ));
+            }
+            if base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ca_data).is_err() {
+                return Err(Error::invalid(
+                    "--ca-data",
+                    ca_data,
+                    "base64 (certificateAuthority.data of describe-cluster), not PEM",
+                ));
+            }
+            let secret = crate::argocd::cluster_secret(
+                namespace.as_str(),
+                cluster.as_str(),
+                server,
+                ca_data,
+                &deployer_arn(role_arn)?,
+            );
+            return Ok(pretty_json(&secret));
+        }
         RenderCommand::Trust { oidc_provider } => {
             let account = required_account("--account-id", &env.account_id, "trust")?;
             let oidc = OidcProvider::parse("--oidc-provider", oidc_provider)?;
             let namespace = Namespace::parse("--namespace", &env.namespace)?;
-            policy::agent_trust(
-                partition,
-                account.as_str(),
-                oidc.as_str(),
-                namespace.as_str(),
-            )
+            policy::agent_trust(partition, account.as_str(), oidc.as_str(), namespace.as_str())
         }
         RenderCommand::Policy {
             deployer_role_arns,
@@ -123,13 +200,7 @@ pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<St
                 }
                 vec!["*".to_string()]
             } else if deployer_role_arns.is_empty() {
-                let account = required_account(
-                    "--testing-account-id",
-                    &env.testing_account_id.clone().or(env.account_id.clone()),
-                    "policy (without --deployer-role-arn)",
-                )?;
-                let role = RoleName::parse("--deployer-role", &env.deployer_role)?;
-                vec![policy::role_arn(partition, account.as_str(), role.as_str())]
+                vec![deployer_arn(&None)?]
             } else {
                 let mut arns = Vec::new();
                 for a in deployer_role_arns {
@@ -180,9 +251,7 @@ mod tests {
             any.render_cmd(&Val::known("us-east-1")).to_string(),
             "gitops-iam render policy --assume-any-role"
         );
-        assert_eq!(
-            serde_json::to_value(any.document("aws")).unwrap()["Statement"][0]["Resource"],
-            "*"
-        );
+        let json: serde_json::Value = serde_json::from_str(&any.contents("aws")).unwrap();
+        assert_eq!(json["Statement"][0]["Resource"], "*");
     }
 }

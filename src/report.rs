@@ -121,6 +121,11 @@ impl Reporter {
         self.print(Verbosity::Verbose, &format!("$ {cmd}"));
     }
 
+    /// A line shown only with `-v`.
+    pub fn info_verbose(&self, text: &str) {
+        self.print(Verbosity::Verbose, text);
+    }
+
     /// Shows how a document drifted from what it should be.
     pub fn diff(&self, what: &str, current: &str, desired: &str) {
         let diff = similar::TextDiff::from_lines(current, desired);

@@ -51,12 +51,8 @@ fn kubectl(ctx: &Ctx<'_>) -> Kubectl {
 async fn get(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<Option<Value>> {
     let ns = ctx.settings.namespace.as_str();
     let cmd = kubectl(ctx).get(Some(ns), kind, name);
-    ctx.observe(
-        &cmd,
-        |o| kubectl::is_not_found(&o.stderr),
-        crate::tools::parse_json,
-    )
-    .await
+    ctx.observe(&cmd, |o| kubectl::is_not_found(&o.stderr), crate::tools::parse_json)
+        .await
 }
 
 /// The agent's objects that do not exist.
@@ -90,9 +86,7 @@ async fn namespace(ctx: &Ctx<'_>) -> Result<()> {
                 .await?;
             let mut changes = Changes::none();
             if found.is_none() {
-                ctx.exec
-                    .run(&k.create_namespace(s.namespace.as_str()))
-                    .await?;
+                ctx.exec.run(&k.create_namespace(s.namespace.as_str())).await?;
                 changes.push(format!("created namespace {}", s.namespace));
             }
             Ok((changes, ()))
@@ -108,10 +102,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
         .step("agent: installed", async {
             let mut changes = Changes::none();
             let mut missing = missing_objects(ctx).await?;
-            if ctx.exec.is_dry_run()
-                && dry == DryRunAgent::Installed
-                && args.agent_manifest.is_none()
-            {
+            if ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none() {
                 missing.clear();
             }
             if !missing.is_empty()
@@ -148,14 +139,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
 }
 
 /// Annotation, fsGroup, restart and wait for one service account and its workload.
-async fn patch_pair(
-    ctx: &Ctx<'_>,
-    arn: &Arg,
-    sa: &str,
-    kind: &str,
-    name: &str,
-    wait: Duration,
-) -> Result<()> {
+async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, wait: Duration) -> Result<()> {
     let ns = ctx.settings.namespace.as_str();
     let k = kubectl(ctx);
     ctx.report
@@ -172,13 +156,7 @@ async fn patch_pair(
                 .is_some_and(|v| arn.is_known() && v == arn.value());
             if !annotated {
                 ctx.exec
-                    .run(&k.annotate(
-                        ns,
-                        "serviceaccount",
-                        sa,
-                        SERVICE_ACCOUNT_ANNOTATION,
-                        arn.clone(),
-                    ))
+                    .run(&k.annotate(ns, "serviceaccount", sa, SERVICE_ACCOUNT_ANNOTATION, arn.clone()))
                     .await?;
                 changes.push(format!("annotated serviceaccount {sa}"));
             }
@@ -198,9 +176,7 @@ async fn patch_pair(
                 ctx.exec.run(&k.rollout_restart(ns, kind, name)).await?;
                 changes.push(format!("restarted {kind} {name}"));
             }
-            ctx.exec
-                .run(&k.rollout_status(ns, kind, name, wait))
-                .await?;
+            ctx.exec.run(&k.rollout_status(ns, kind, name, wait)).await?;
             Ok((changes, ()))
         })
         .await

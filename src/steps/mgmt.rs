@@ -9,15 +9,13 @@ use crate::render::Doc;
 use crate::report::Changes;
 use crate::tools::aws;
 
-const AGENT_ROLE_DESCRIPTION: &str =
-    "IAM Role to be used by Harness GitOps Agent to gain AWS access";
+const AGENT_ROLE_DESCRIPTION: &str = "IAM Role to be used by Harness GitOps Agent to gain AWS access";
 
 /// The cluster's OIDC issuer without `https://` (read once per run).
 pub async fn oidc_provider(ctx: &Ctx<'_>) -> Result<Val> {
-    let cmd = ctx.mgmt_aws().cluster_field(
-        ctx.settings.mgmt_cluster.as_str(),
-        "cluster.identity.oidc.issuer",
-    );
+    let cmd = ctx
+        .mgmt_aws()
+        .cluster_field(ctx.settings.mgmt_cluster.as_str(), "cluster.identity.oidc.issuer");
     let val = ctx
         .exec
         .capture("OIDC_PROVIDER", &cmd, Transform::StripPrefix("https://"))
@@ -37,13 +35,7 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
         .step(&name, async {
             let kubeconfig = s.kubeconfig(MGMT, &s.mgmt_cluster);
             let (changes, created) = ctx
-                .ensure_cluster(
-                    &ctx.mgmt_aws(),
-                    &ctx.mgmt_eksctl(),
-                    &s.mgmt_cluster,
-                    true,
-                    &kubeconfig,
-                )
+                .ensure_cluster(&ctx.mgmt_aws(), &ctx.mgmt_eksctl(), &s.mgmt_cluster, true, &kubeconfig)
                 .await?;
             Ok((changes, created))
         })
@@ -62,21 +54,14 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
                     provider,
                 ]);
                 let found = ctx
-                    .observe(
-                        &aws.get_oidc_provider(arn),
-                        aws::is_not_found,
-                        |_, _| Ok(()),
-                    )
+                    .observe(&aws.get_oidc_provider(arn), aws::is_not_found, |_, _| Ok(()))
                     .await?;
                 let mut changes = Changes::none();
                 if found.is_none() {
                     ctx.exec
                         .run(&ctx.mgmt_eksctl().associate_oidc(s.mgmt_cluster.as_str()))
                         .await?;
-                    changes.push(format!(
-                        "associated an OIDC provider with cluster {}",
-                        s.mgmt_cluster
-                    ));
+                    changes.push(format!("associated an OIDC provider with cluster {}", s.mgmt_cluster));
                 }
                 Ok((changes, ()))
             })
@@ -96,12 +81,7 @@ pub async fn role(ctx: &Ctx<'_>) -> Result<()> {
                 namespace: s.namespace.clone(),
             };
             let changes = ctx
-                .ensure_role(
-                    &ctx.mgmt_aws(),
-                    s.agent_role.as_str(),
-                    &trust,
-                    AGENT_ROLE_DESCRIPTION,
-                )
+                .ensure_role(&ctx.mgmt_aws(), s.agent_role.as_str(), &trust, AGENT_ROLE_DESCRIPTION)
                 .await?;
             Ok((changes, ()))
         })
@@ -112,21 +92,18 @@ pub async fn role(ctx: &Ctx<'_>) -> Result<()> {
 pub async fn policy(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
-        .step(
-            &format!("mgmt: policy {}", crate::policy::AGENT_POLICY_NAME),
-            async {
-                let wanted = if assume_any_role {
-                    vec![Arg::from("*")]
-                } else {
-                    let mut arns = Vec::new();
-                    for t in &s.testing {
-                        arns.push(ctx.deployer_role_arn(t).await?);
-                    }
-                    arns
-                };
-                Ok((ctx.ensure_agent_policy(wanted).await?, ()))
-            },
-        )
+        .step(&format!("mgmt: policy {}", crate::policy::AGENT_POLICY_NAME), async {
+            let wanted = if assume_any_role {
+                vec![Arg::from("*")]
+            } else {
+                let mut arns = Vec::new();
+                for t in &s.testing {
+                    arns.push(ctx.deployer_role_arn(t).await?);
+                }
+                arns
+            };
+            Ok((ctx.ensure_agent_policy(wanted).await?, ()))
+        })
         .await
 }
 

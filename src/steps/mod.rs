@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod mgmt;
+pub mod register;
 pub mod testing;
 pub mod up;
 
@@ -13,7 +14,6 @@ use crate::cmd::{Arg, Cmd, Val};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Output, Transform, command_error};
 use crate::names::ClusterName;
-use crate::policy::PolicyDocument;
 use crate::render::Doc;
 use crate::report::{Changes, Reporter};
 use crate::settings::{Settings, TestingTarget};
@@ -93,19 +93,26 @@ impl<'a> Ctx<'a> {
     pub async fn testing_account(&self, t: &TestingTarget) -> Result<Val> {
         match (&t.account_id, &t.profile) {
             (Some(a), _) => Ok(Val::known(a.as_str())),
-            (None, Some(_)) => {
-                self.account_capture("TESTING_ACCOUNT_ID", &self.testing_aws(t))
-                    .await
-            }
+            (None, Some(_)) => self.account_capture("TESTING_ACCOUNT_ID", &self.testing_aws(t)).await,
             (None, None) => self.mgmt_account().await,
         }
     }
 
-    async fn account_capture(&self, var: &'static str, aws: &Aws) -> Result<Val> {
-        let val = self
-            .exec
-            .capture(var, &aws.caller_account(), Transform::None)
-            .await?;
+    /// A shell variable name for a testing target: `BASE` for the first, `BASE_2`... for more.
+    pub fn target_var(&self, base: &str, t: &TestingTarget) -> String {
+        match self
+            .settings
+            .testing
+            .iter()
+            .position(|x| x.cluster == t.cluster && x.profile == t.profile)
+        {
+            Some(0) | None => base.to_string(),
+            Some(i) => format!("{base}_{}", i + 1),
+        }
+    }
+
+    async fn account_capture(&self, var: &str, aws: &Aws) -> Result<Val> {
+        let val = self.exec.capture(var, &aws.caller_account(), Transform::None).await?;
         if let Val::Known(v) = &val {
             crate::names::AccountId::parse("the account id from `aws sts get-caller-identity`", v)?;
         }
@@ -150,21 +157,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Writes a policy file and returns its path.
-    pub fn write_doc(&self, name: &str, doc: &Doc) -> Result<(PathBuf, Option<PolicyDocument>)> {
+    /// Writes a document's file and returns its path and, in a real run, its JSON.
+    pub fn write_doc(&self, name: &str, doc: &Doc) -> Result<(PathBuf, Option<serde_json::Value>)> {
         let path = self.settings.policy_file(name);
-        let rendered = if self.exec.is_dry_run() {
-            None
+        let contents = if self.exec.is_dry_run() {
+            String::new()
         } else {
-            Some(doc.document(self.settings.partition()))
+            doc.contents(self.settings.partition())
         };
-        let json = rendered
-            .as_ref()
-            .map(PolicyDocument::to_json)
-            .unwrap_or_default();
         self.exec
-            .write_file(&path, &json, &doc.render_cmd(&self.settings.region))?;
-        Ok((path, rendered))
+            .write_file(&path, &contents, &doc.render_cmd(&self.settings.region))?;
+        let value = (!contents.is_empty()).then(|| serde_json::from_str(&contents).expect("documents are JSON"));
+        Ok((path, value))
     }
 
     fn kubeconfig_written(&self, path: &Path) {
@@ -173,18 +177,11 @@ impl<'a> Ctx<'a> {
 
     /// Makes sure the tool's kubeconfig for a cluster is fresh: written once per run, by
     /// `create cluster` or here (an old file may point at a cluster that was recreated).
-    pub async fn ensure_kubeconfig(
-        &self,
-        eksctl: &Eksctl,
-        cluster: &ClusterName,
-        path: &Path,
-    ) -> Result<()> {
+    pub async fn ensure_kubeconfig(&self, eksctl: &Eksctl, cluster: &ClusterName, path: &Path) -> Result<()> {
         if self.kubeconfigs.lock().unwrap().contains(path) {
             return Ok(());
         }
-        self.exec
-            .run(&eksctl.write_kubeconfig(cluster.as_str(), path))
-            .await?;
+        self.exec.run(&eksctl.write_kubeconfig(cluster.as_str(), path)).await?;
         self.kubeconfig_written(path);
         Ok(())
     }
@@ -201,14 +198,11 @@ impl<'a> Ctx<'a> {
     ) -> Result<(Changes, bool)> {
         let mut changes = Changes::none();
         let describe = aws.describe_cluster(cluster.as_str());
-        let found = self
-            .observe(&describe, aws::is_not_found, aws::parse_cluster)
-            .await?;
+        let found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
         let created = match found {
             None => {
-                self.report.info(&format!(
-                    "creating EKS cluster {cluster}: eksctl takes 10-20 minutes"
-                ));
+                self.report
+                    .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
                 self.exec
                     .run(&eksctl.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
                     .await?;
@@ -224,9 +218,7 @@ impl<'a> Ctx<'a> {
                             "cluster {cluster} is {}: waiting until it is ACTIVE",
                             info.status
                         ));
-                        self.exec
-                            .run(&aws.wait_cluster_active(cluster.as_str()))
-                            .await?;
+                        self.exec.run(&aws.wait_cluster_active(cluster.as_str())).await?;
                     }
                     other => {
                         return Err(Error::State(format!(
@@ -242,13 +234,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Creates the role with `trust`, or repairs its trust policy when it drifted.
-    pub async fn ensure_role(
-        &self,
-        aws: &Aws,
-        role: &str,
-        trust: &Doc,
-        description: &str,
-    ) -> Result<Changes> {
+    pub async fn ensure_role(&self, aws: &Aws, role: &str, trust: &Doc, description: &str) -> Result<Changes> {
         let mut changes = Changes::none();
         let (path, desired) = self.write_doc(&format!("trust-{role}"), trust)?;
         let found = self
@@ -256,14 +242,11 @@ impl<'a> Ctx<'a> {
             .await?;
         match found {
             None => {
-                self.exec
-                    .run(&aws.create_role(role, &path, description))
-                    .await?;
+                self.exec.run(&aws.create_role(role, &path, description)).await?;
                 changes.push(format!("created role {role}"));
             }
             Some(current) => {
-                let desired = serde_json::to_value(desired.expect("real runs render documents"))
-                    .expect("serializable");
+                let desired = serde_json::to_value(desired.expect("real runs render documents")).expect("serializable");
                 if current.trust != desired {
                     self.report.diff(
                         &format!("trust policy of role {role}"),
@@ -300,9 +283,7 @@ impl<'a> Ctx<'a> {
         let doc = Doc::AssumePolicy { resources };
         let (path, desired) = self.write_doc(&format!("policy-{role}-{policy_name}"), &doc)?;
         let up_to_date = match (&found, &desired) {
-            (Some(current), Some(desired)) => {
-                *current == serde_json::to_value(desired).expect("serializable")
-            }
+            (Some(current), Some(desired)) => *current == serde_json::to_value(desired).expect("serializable"),
             _ => false,
         };
         if !up_to_date {
@@ -314,9 +295,7 @@ impl<'a> Ctx<'a> {
                     &pretty(&desired),
                 );
             }
-            self.exec
-                .run(&aws.put_role_policy(role, policy_name, &path))
-                .await?;
+            self.exec.run(&aws.put_role_policy(role, policy_name, &path)).await?;
             changes.push(format!(
                 "{} inline policy {policy_name} of role {role}",
                 if found.is_some() { "updated" } else { "put" }
@@ -328,8 +307,7 @@ impl<'a> Ctx<'a> {
 
 /// Existing resources plus the wanted ones, in a stable order; `*` absorbs everything.
 fn merge_resources(existing: &[String], wanted: Vec<Arg>) -> Vec<Arg> {
-    if existing.iter().any(|r| r == "*") || wanted.iter().any(|w| w.is_known() && w.value() == "*")
-    {
+    if existing.iter().any(|r| r == "*") || wanted.iter().any(|w| w.is_known() && w.value() == "*") {
         return vec![Arg::from("*")];
     }
     let mut out: Vec<Arg> = existing.iter().map(Arg::from).collect();
@@ -356,10 +334,7 @@ mod tests {
 
     #[test]
     fn merge_keeps_existing_and_sorts() {
-        let got = merge_resources(
-            &["arn:b".into(), "arn:a".into()],
-            vec!["arn:c".into(), "arn:a".into()],
-        );
+        let got = merge_resources(&["arn:b".into(), "arn:a".into()], vec!["arn:c".into(), "arn:a".into()]);
         let got: Vec<String> = got.iter().map(Arg::value).collect();
         assert_eq!(got, ["arn:a", "arn:b", "arn:c"]);
         let star = merge_resources(&["*".into()], vec!["arn:c".into()]);

@@ -9,8 +9,7 @@ use crate::report::Changes;
 use crate::settings::TestingTarget;
 use crate::tools::eksctl::{self, Mapping};
 
-const DEPLOYER_ROLE_DESCRIPTION: &str =
-    "IAM Role to be used by AWS to Deploy in the testing cluster";
+const DEPLOYER_ROLE_DESCRIPTION: &str = "IAM Role to be used by AWS to Deploy in the testing cluster";
 
 pub async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
@@ -53,10 +52,7 @@ pub async fn role(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 
 /// Whether the mappings hold exactly one entry for `arn`, with the wanted username and group.
 fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> bool {
-    let mine: Vec<&Mapping> = mappings
-        .iter()
-        .filter(|m| m.rolearn.as_deref() == Some(arn))
-        .collect();
+    let mine: Vec<&Mapping> = mappings.iter().filter(|m| m.rolearn.as_deref() == Some(arn)).collect();
     mine.len() == 1
         && mine[0].username.as_deref() == Some(t.identity_username.as_str())
         && mine[0].groups == [t.identity_group.to_string()]
@@ -90,10 +86,7 @@ pub async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                         .collect();
                     if !mine.is_empty() {
                         let current = serde_json::to_string_pretty(
-                            &mine
-                                .iter()
-                                .map(|m| (&m.username, &m.groups))
-                                .collect::<Vec<_>>(),
+                            &mine.iter().map(|m| (&m.username, &m.groups)).collect::<Vec<_>>(),
                         )
                         .unwrap_or_default();
                         let desired = serde_json::to_string_pretty(&[(
@@ -106,9 +99,7 @@ pub async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                             &(current + "\n"),
                             &(desired + "\n"),
                         );
-                        ctx.exec
-                            .run(&e.delete_mappings(cluster, arn.clone()))
-                            .await?;
+                        ctx.exec.run(&e.delete_mappings(cluster, arn.clone())).await?;
                         changes.push(format!("removed {} stale mapping(s)", mine.len()));
                     }
                 }

@@ -26,10 +26,7 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
         mgmt::role(ctx).await?;
         mgmt::policy(ctx, policy.assume_any_role).await
     };
-    let (m, clusters) = tokio::join!(
-        mgmt_branch,
-        join_all(targets.iter().map(|t| testing::cluster(ctx, t)))
-    );
+    let (m, clusters) = tokio::join!(mgmt_branch, join_all(targets.iter().map(|t| testing::cluster(ctx, t))));
     m?;
     clusters.into_iter().collect::<Result<Vec<()>>>()?;
 
@@ -37,10 +34,7 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
         testing::role(ctx, t).await?;
         testing::access(ctx, t).await
     }));
-    let (outcome, deployed) = tokio::join!(
-        agent::patch(ctx, agent_args, DryRunAgent::Missing),
-        deployers
-    );
+    let (outcome, deployed) = tokio::join!(agent::patch(ctx, agent_args, DryRunAgent::Missing), deployers);
     deployed.into_iter().collect::<Result<Vec<()>>>()?;
     outcome
 }

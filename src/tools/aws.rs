@@ -19,12 +19,7 @@ fn file_url(path: &Path) -> String {
 }
 
 impl Aws {
-    fn cmd<A: Into<Arg>>(
-        &self,
-        effect: Effect,
-        purpose: String,
-        args: impl IntoIterator<Item = A>,
-    ) -> Cmd {
+    fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
         let mut cmd = Cmd::new("aws", effect, purpose)
             .args(args)
             .arg("--region")
@@ -36,8 +31,7 @@ impl Aws {
     }
 
     fn json(&self, purpose: String, args: Vec<Arg>) -> Cmd {
-        self.cmd(Effect::Read, purpose, args)
-            .args(["--output", "json"])
+        self.cmd(Effect::Read, purpose, args).args(["--output", "json"])
     }
 
     pub fn caller_account(&self) -> Cmd {
@@ -129,14 +123,7 @@ impl Aws {
     pub fn get_role_policy(&self, role: &str, policy: &str) -> Cmd {
         self.json(
             format!("read inline policy {policy} of IAM role {role}"),
-            args([
-                "iam",
-                "get-role-policy",
-                "--role-name",
-                role,
-                "--policy-name",
-                policy,
-            ]),
+            args(["iam", "get-role-policy", "--role-name", role, "--policy-name", policy]),
         )
     }
 
@@ -249,10 +236,7 @@ pub fn parse_role(command: &str, stdout: &str) -> crate::error::Result<Role> {
         reason: format!("no {what} in the answer"),
     };
     Ok(Role {
-        arn: role["Arn"]
-            .as_str()
-            .ok_or_else(|| bad("Role.Arn"))?
-            .to_string(),
+        arn: role["Arn"].as_str().ok_or_else(|| bad("Role.Arn"))?.to_string(),
         trust: decode_document(&role["AssumeRolePolicyDocument"])
             .ok_or_else(|| bad("Role.AssumeRolePolicyDocument"))?,
     })
@@ -325,10 +309,7 @@ mod tests {
         }});
         let c = parse_cluster("x", &out.to_string()).unwrap();
         assert_eq!(c.status, "ACTIVE");
-        assert_eq!(
-            c.issuer(),
-            Some("https://oidc.eks.us-east-1.amazonaws.com/id/ABC")
-        );
+        assert_eq!(c.issuer(), Some("https://oidc.eks.us-east-1.amazonaws.com/id/ABC"));
         assert_eq!(
             c.certificate_authority.unwrap().data.as_deref(),
             Some("LS0tLS1CRUdJTg==")
@@ -339,7 +320,8 @@ mod tests {
     #[test]
     fn parses_roles_with_decoded_or_encoded_documents() {
         let doc = json!({"Version": "2012-10-17", "Statement": []});
-        let decoded = json!({"Role": {"RoleName": "A", "Arn": "arn:aws:iam::1:role/A", "AssumeRolePolicyDocument": doc}});
+        let decoded =
+            json!({"Role": {"RoleName": "A", "Arn": "arn:aws:iam::1:role/A", "AssumeRolePolicyDocument": doc}});
         assert_eq!(parse_role("x", &decoded.to_string()).unwrap().trust, doc);
         let encoded_text = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
         let encoded = json!({"Role": {"Arn": "arn:aws:iam::1:role/A", "AssumeRolePolicyDocument": encoded_text}});

@@ -16,12 +16,7 @@ pub struct Eksctl {
 }
 
 impl Eksctl {
-    fn cmd<A: Into<Arg>>(
-        &self,
-        effect: Effect,
-        purpose: String,
-        args: impl IntoIterator<Item = A>,
-    ) -> Cmd {
+    fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
         let mut cmd = Cmd::new("eksctl", effect, purpose)
             .args(args)
             .arg("--region")
@@ -95,13 +90,7 @@ impl Eksctl {
         )
         .arg("--arn")
         .arg(arn)
-        .args([
-            "--username",
-            username,
-            "--group",
-            group,
-            "--no-duplicate-arns",
-        ])
+        .args(["--username", username, "--group", group, "--no-duplicate-arns"])
     }
 
     pub fn delete_mappings(&self, cluster: &str, arn: Arg) -> Cmd {
@@ -153,12 +142,8 @@ mod tests {
             profile: None,
         };
         assert_eq!(
-            e.create_cluster(
-                "management",
-                true,
-                Path::new(".gitops-iam/kubeconfig/mgmt-management")
-            )
-            .to_string(),
+            e.create_cluster("management", true, Path::new(".gitops-iam/kubeconfig/mgmt-management"))
+                .to_string(),
             "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management"
         );
         assert_eq!(

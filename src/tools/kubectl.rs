@@ -17,28 +17,18 @@ pub struct Kubectl {
 /// The pod-template patch that sets `fsGroup` (a merge patch: works whether or not a
 /// securityContext exists, unlike the tutorial's JSON-patch `add`).
 pub fn fs_group_patch(fs_group: i64) -> String {
-    serde_json::json!({"spec": {"template": {"spec": {"securityContext": {"fsGroup": fs_group}}}}})
-        .to_string()
+    serde_json::json!({"spec": {"template": {"spec": {"securityContext": {"fsGroup": fs_group}}}}}).to_string()
 }
 
 impl Kubectl {
-    fn cmd<A: Into<Arg>>(
-        &self,
-        effect: Effect,
-        purpose: String,
-        args: impl IntoIterator<Item = A>,
-    ) -> Cmd {
+    fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
         Cmd::new("kubectl", effect, purpose)
             .args(["--kubeconfig", &self.kubeconfig.display().to_string()])
             .args(args)
     }
 
     pub fn get(&self, namespace: Option<&str>, kind: &str, name: &str) -> Cmd {
-        let mut cmd = self.cmd(
-            Effect::Read,
-            format!("read {kind} {name}"),
-            ["get", kind, name],
-        );
+        let mut cmd = self.cmd(Effect::Read, format!("read {kind} {name}"), ["get", kind, name]);
         if let Some(ns) = namespace {
             cmd = cmd.args(["-n", ns]);
         }
@@ -94,14 +84,7 @@ impl Kubectl {
         self.cmd(
             Effect::Read,
             format!("wait for {kind} {name} to roll out"),
-            [
-                "-n",
-                ns,
-                "rollout",
-                "status",
-                &format!("{kind}/{name}"),
-                &timeout,
-            ],
+            ["-n", ns, "rollout", "status", &format!("{kind}/{name}"), &timeout],
         )
         .timeout(wait + Duration::from_secs(30))
     }
@@ -167,10 +150,7 @@ mod tests {
         );
         let sa = json!({"metadata": {"annotations": {"eks.amazonaws.com/role-arn": "arn"}}});
         assert_eq!(annotation(&sa, "eks.amazonaws.com/role-arn"), Some("arn"));
-        assert_eq!(
-            annotation(&json!({"metadata": {}}), "eks.amazonaws.com/role-arn"),
-            None
-        );
+        assert_eq!(annotation(&json!({"metadata": {}}), "eks.amazonaws.com/role-arn"), None);
     }
 
     #[test]

@@ -1,0 +1,177 @@
+//! An HTTP request as a value, like [`crate::cmd::Cmd`]: the real executor sends it (with
+//! timeouts and bounded retries), the dry-run executor prints it as the equivalent `curl`.
+//!
+//! The API key is never part of the printed form: the script refers to `$HARNESS_API_KEY`, and
+//! the key itself lives in a `SecretString` that only the real sender reads.
+
+use crate::cmd::{Arg, Effect, quote};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::time::Duration;
+
+/// The shell variable the dry-run script reads the API key from.
+pub const API_KEY_VAR: &str = "HARNESS_API_KEY";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    /// JSON body; may hold run-time values as shell variables in a dry-run.
+    pub body: Option<Arg>,
+    pub api_key: Option<SecretString>,
+    pub purpose: String,
+    pub effect: Effect,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+impl fmt::Display for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "curl -sS --fail-with-body -X {}", self.method.as_str())?;
+        if self.api_key.is_some() {
+            write!(f, " -H \"x-api-key: ${{{API_KEY_VAR}}}\"")?;
+        }
+        if let Some(body) = &self.body {
+            write!(f, " -H 'Content-Type: application/json' --data-binary {}", body.shell())?;
+        }
+        write!(f, " {}", quote(&self.url))
+    }
+}
+
+/// Timeouts and retry policy of the real sender.
+#[derive(Clone, Debug)]
+pub struct HttpPolicy {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub attempts: u32,
+    pub first_backoff: Duration,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        HttpPolicy {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            attempts: 4,
+            first_backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+fn retryable(status: u16) -> bool {
+    status == 429 || (500..=599).contains(&status)
+}
+
+/// Sends once; `Err` is a transport failure (connection refused, timeout, TLS).
+fn send_once(agent: &ureq::Agent, req: &HttpRequest) -> Result<HttpResponse, String> {
+    let key = req.api_key.as_ref().map(|k| k.expose_secret().to_string());
+    let result = match (req.method, &req.body) {
+        (Method::Get, _) => {
+            let mut r = agent.get(&req.url).header("Accept", "application/json");
+            if let Some(k) = &key {
+                r = r.header("x-api-key", k);
+            }
+            r.call()
+        }
+        (Method::Delete, _) => {
+            let mut r = agent.delete(&req.url).header("Accept", "application/json");
+            if let Some(k) = &key {
+                r = r.header("x-api-key", k);
+            }
+            r.call()
+        }
+        (Method::Post, body) => {
+            let mut r = agent
+                .post(&req.url)
+                .header("Accept", "application/json")
+                .header("Content-Type", "application/json");
+            if let Some(k) = &key {
+                r = r.header("x-api-key", k);
+            }
+            r.send(body.as_ref().map(Arg::value).unwrap_or_default())
+        }
+    };
+    let mut resp = result.map_err(|e| e.to_string())?;
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().read_to_string().unwrap_or_default();
+    Ok(HttpResponse { status, body })
+}
+
+/// Sends with retries on 429, 5xx and transport errors (exponential backoff). Blocking: call it
+/// from `spawn_blocking`.
+pub fn send(req: &HttpRequest, policy: &HttpPolicy) -> Result<HttpResponse, String> {
+    let config = ureq::Agent::config_builder()
+        .timeout_connect(Some(policy.connect_timeout))
+        .timeout_global(Some(policy.request_timeout))
+        .http_status_as_error(false)
+        .build();
+    let agent: ureq::Agent = config.into();
+    let mut backoff = policy.first_backoff;
+    let mut last = String::new();
+    for attempt in 1..=policy.attempts.max(1) {
+        match send_once(&agent, req) {
+            Ok(resp) if !retryable(resp.status) => return Ok(resp),
+            Ok(resp) => {
+                last = format!("HTTP {}", resp.status);
+                if attempt == policy.attempts {
+                    return Ok(resp);
+                }
+            }
+            Err(e) => last = e,
+        }
+        if attempt < policy.attempts {
+            std::thread::sleep(backoff);
+            backoff *= 2;
+        }
+    }
+    Err(format!("{last} (after {} attempts)", policy.attempts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::Val;
+
+    #[test]
+    fn curl_form_never_holds_the_key() {
+        let req = HttpRequest {
+            method: Method::Post,
+            url: "https://app.harness.io/gateway/gitops/api/v1/agents/a/clusters?accountIdentifier=x&identifier=t"
+                .into(),
+            body: Some(Arg::concat([
+                Val::known("{\"server\":\""),
+                Val::var("EP"),
+                Val::known("\"}"),
+            ])),
+            api_key: Some(SecretString::from("sekrit-value")),
+            purpose: "register".into(),
+            effect: Effect::Mutate,
+        };
+        let text = req.to_string();
+        assert!(!text.contains("sekrit"), "{text}");
+        assert!(!format!("{req:?}").contains("sekrit"));
+        assert!(text.contains("-H \"x-api-key: ${HARNESS_API_KEY}\""), "{text}");
+        assert!(text.contains("--data-binary '{\"server\":\"'\"${EP}\"'\"}'"), "{text}");
+    }
+}

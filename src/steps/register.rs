@@ -1,0 +1,146 @@
+//! `register`: the testing cluster into Harness GitOps with IRSA, or into Argo CD as a cluster
+//! Secret. The endpoint and CA come from `aws eks describe-cluster`, never from copy and paste.
+
+use super::{Ctx, MGMT};
+use crate::cmd::Val;
+use crate::error::Result;
+use crate::exec::Transform;
+use crate::harness::{self, ClusterSpec, Harness};
+use crate::render::Doc;
+use crate::report::Changes;
+use crate::settings::{Registration, TestingTarget};
+use crate::tools::kubectl;
+
+/// The testing cluster's API endpoint and base64 CA, read once per run.
+async fn endpoint_and_ca(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<(Val, Val)> {
+    let aws = ctx.testing_aws(t);
+    let cluster = t.cluster.as_str();
+    let endpoint = ctx
+        .exec
+        .capture(
+            &ctx.target_var("TESTING_ENDPOINT", t),
+            &aws.cluster_field(cluster, "cluster.endpoint"),
+            Transform::None,
+        )
+        .await?;
+    let ca = ctx
+        .exec
+        .capture(
+            &ctx.target_var("TESTING_CA", t),
+            &aws.cluster_field(cluster, "cluster.certificateAuthority.data"),
+            Transform::None,
+        )
+        .await?;
+    Ok((endpoint, ca))
+}
+
+async fn to_harness(ctx: &Ctx<'_>, h: &Harness, cluster_id: &Option<String>, t: &TestingTarget) -> Result<()> {
+    let id = match cluster_id {
+        Some(id) if ctx.settings.testing.len() == 1 => id.clone(),
+        _ => crate::names::harness_identifier(t.cluster.as_str()),
+    };
+    ctx.report
+        .step(&format!("register: harness cluster {id}"), async {
+            let (server, ca) = endpoint_and_ca(ctx, t).await?;
+            let spec = ClusterSpec {
+                identifier: id.clone(),
+                name: t.cluster.to_string(),
+                server: server.into(),
+                role_arn: ctx.deployer_role_arn(t).await?,
+                aws_cluster_name: t.cluster.to_string(),
+                ca_data: ca.into(),
+            };
+            let get = h.get_cluster(&id);
+            let current = match ctx.exec.http_observe(&get).await? {
+                Some(resp) => harness::parse_get(&get, &resp)?,
+                None => None,
+            };
+            let mut changes = Changes::none();
+            let diffs = current.as_ref().map(|c| harness::differences(c, &spec));
+            if diffs.as_ref().is_some_and(Vec::is_empty) {
+                return Ok((changes, ()));
+            }
+            if let Some(diffs) = &diffs {
+                ctx.report
+                    .info(&format!("Harness cluster {id} differs:\n  {}", diffs.join("\n  ")));
+            }
+            let post = h.upsert_cluster(&spec);
+            let resp = ctx.exec.http_run(&post).await?;
+            if !(200..300).contains(&resp.status) {
+                return Err(harness::api_error(&post, &resp));
+            }
+            changes.push(match diffs {
+                Some(d) => format!("updated Harness cluster {id} ({})", d.join(", ")),
+                None => format!("registered cluster {} in Harness as {id}", t.cluster),
+            });
+            Ok((changes, ()))
+        })
+        .await
+}
+
+async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
+    let s = ctx.settings;
+    let name = crate::argocd::secret_name(t.cluster.as_str());
+    ctx.report
+        .step(&format!("register: argocd secret {name}"), async {
+            let (server, ca_data) = endpoint_and_ca(ctx, t).await?;
+            let doc = Doc::ArgocdSecret {
+                namespace: s.namespace.clone(),
+                cluster: t.cluster.to_string(),
+                server,
+                ca_data,
+                role_arn: ctx.deployer_role_arn(t).await?,
+            };
+            let (path, desired) = ctx.write_doc(&format!("argocd-secret-{}", t.cluster), &doc)?;
+            ctx.ensure_kubeconfig(
+                &ctx.mgmt_eksctl(),
+                &s.mgmt_cluster,
+                &s.kubeconfig(MGMT, &s.mgmt_cluster),
+            )
+            .await?;
+            let k = ctx.mgmt_kubectl();
+            let current = ctx
+                .observe(
+                    &k.get(Some(s.namespace.as_str()), "secret", &name),
+                    |o| kubectl::is_not_found(&o.stderr),
+                    crate::tools::parse_json,
+                )
+                .await?;
+            let mut changes = Changes::none();
+            let converged = matches!((&current, &desired), (Some(c), Some(d)) if crate::argocd::matches(c, d));
+            if !converged {
+                ctx.exec.run(&k.apply(s.namespace.as_str(), &path)).await?;
+                changes.push(format!(
+                    "{} Argo CD cluster secret {name}",
+                    if current.is_some() { "updated" } else { "created" }
+                ));
+            }
+            Ok((changes, ()))
+        })
+        .await
+}
+
+/// The whole `register` command, for every testing cluster.
+pub async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
+    if let Registration::Harness {
+        api_key_file: Some(file),
+        ..
+    } = reg
+    {
+        ctx.exec.script_only(&format!(
+            "{}=\"$(cat {})\"",
+            crate::http::API_KEY_VAR,
+            crate::cmd::quote(&file.to_string_lossy())
+        ));
+    }
+    let results = futures_util::future::join_all(ctx.settings.testing.iter().map(|t| async move {
+        match reg {
+            Registration::Harness {
+                harness, cluster_id, ..
+            } => to_harness(ctx, harness, cluster_id, t).await,
+            Registration::Argocd => to_argocd(ctx, t).await,
+        }
+    }))
+    .await;
+    results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+}
