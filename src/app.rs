@@ -6,7 +6,7 @@ use crate::exec::{RealExecutor, ScriptExecutor};
 use crate::report::{Reporter, Verbosity};
 use crate::settings::{Registration, Settings};
 use crate::steps::agent::{DryRunAgent, Outcome};
-use crate::steps::{Ctx, agent, mgmt, register, testing, up};
+use crate::steps::{Ctx, agent, down, mgmt, register, testing, up, verify};
 use clap::{CommandFactory, Parser};
 use std::io::Write;
 
@@ -91,7 +91,9 @@ fn run_steps(cli: &Cli) -> Result<i32> {
         Command::Register(args) => Some(Registration::resolve(args, settings.dry_run)?.ok_or_else(|| {
             Error::Usage("register needs --harness-account and --agent-id (Harness), or --to argocd".into())
         })?),
-        Command::Up { register, .. } => Registration::resolve(register, settings.dry_run)?,
+        Command::Up { register, .. } | Command::Verify(register) | Command::Down { register, .. } => {
+            Registration::resolve(register, settings.dry_run)?
+        }
         _ => None,
     };
     // A dry-run's progress lines would only repeat the script; -v still shows them.
@@ -102,8 +104,17 @@ fn run_steps(cli: &Cli) -> Result<i32> {
     };
     let report = Reporter::new(verbosity);
     let rt = runtime()?;
+    if let Command::Down { yes: false, .. } = &cli.command
+        && !settings.dry_run
+    {
+        confirm_down(&settings)?;
+    }
     if settings.dry_run {
-        let script = ScriptExecutor::new();
+        let script = if matches!(cli.command, Command::Verify(_)) {
+            ScriptExecutor::listing_reads()
+        } else {
+            ScriptExecutor::new()
+        };
         script_header(&script, &settings);
         let ctx = Ctx::new(&settings, &script, &report);
         rt.block_on(execute(cli, &ctx, registration.as_ref()))?;
@@ -150,6 +161,16 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
                 return Err(agent::missing_error(ctx, &missing));
             }
         }
+        Command::Verify(_) => {
+            let checks = verify::run(ctx, registration).await?;
+            if !ctx.exec.is_dry_run() {
+                print_stdout(&verify::render(&checks))?;
+                if checks.iter().any(|c| c.verdict == verify::Verdict::Fail) {
+                    return Ok(1);
+                }
+            }
+        }
+        Command::Down { keep_clusters, .. } => down::run(ctx, registration, *keep_clusters).await?,
         Command::Register(_) => {
             let reg = registration.expect("resolved before the run");
             register::run(ctx, reg).await?;
@@ -162,17 +183,17 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
                     "the Harness GitOps agent is not installed yet (missing in namespace {}: {}).\nInstall the agent, then run:\n  {}",
                     ctx.settings.namespace,
                     missing.join(", "),
-                    next_command(ctx.settings, "agent patch")
+                    ctx.settings.suggest("agent patch")
                 ));
             }
             match (registration, &outcome) {
                 (Some(reg), Outcome::Patched) => register::run(ctx, reg).await?,
                 (Some(_), Outcome::AgentMissing(_)) => {
-                    next.push(format!("then register the testing cluster: {}", next_command(ctx.settings, "register ...")))
+                    next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")))
                 }
                 (None, _) => next.push(format!(
                     "to register the testing cluster in Harness, run:\n  {} --harness-account ID --agent-id ID [--harness-org ID --harness-project ID]\n(or `--to argocd` for an Argo CD cluster Secret)",
-                    next_command(ctx.settings, "register")
+                    ctx.settings.suggest("register")
                 )),
             }
             if !next.is_empty() {
@@ -189,26 +210,36 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
     Ok(0)
 }
 
-/// A follow-up command with the environment of this run.
-fn next_command(s: &Settings, command: &str) -> String {
-    let mut out = format!("gitops-iam {command}");
-    if let crate::cmd::Val::Known(r) = &s.region {
-        out.push_str(&format!(" --region {r}"));
-    }
-    if let Some(p) = &s.profile {
-        out.push_str(&format!(" --profile {}", crate::cmd::quote(p.as_str())));
-    }
-    out.push_str(&format!(
-        " --mgmt-cluster {} --namespace {} --agent-role {}",
-        s.mgmt_cluster, s.namespace, s.agent_role
-    ));
-    if s.state_dir != std::path::Path::new(".gitops-iam") {
-        out.push_str(&format!(
-            " --state-dir {}",
-            crate::cmd::quote(&s.state_dir.to_string_lossy())
+/// `down` deletes clusters and roles: ask on a terminal, insist on --yes elsewhere.
+fn confirm_down(s: &Settings) -> Result<()> {
+    use std::io::IsTerminal;
+    let clusters: Vec<String> = std::iter::once(s.mgmt_cluster.to_string())
+        .chain(s.testing.iter().map(|t| t.cluster.to_string()))
+        .collect();
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "down deletes clusters, roles and registrations: pass --yes to confirm (stdin is not a terminal)".into(),
         ));
     }
-    out
+    eprint!(
+        "This removes the registration, the IAM roles {} and {}, and (unless --keep-clusters) the clusters {}.\nType 'yes' to continue: ",
+        s.agent_role,
+        s.testing
+            .iter()
+            .map(|t| t.deployer_role.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        clusters.join(", ")
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Other(anyhow::anyhow!("reading the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Error::Usage("not confirmed: nothing was removed".into()))
+    }
 }
 
 fn script_header(script: &ScriptExecutor, settings: &Settings) {

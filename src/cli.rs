@@ -104,13 +104,27 @@ pub struct EnvArgs {
     #[arg(long, global = true, value_name = "NAME")]
     pub testing_profile: Option<String>,
 
-    /// Kubernetes group of the Deployer role in the testing cluster
-    #[arg(long, global = true, value_name = "GROUP", default_value = "system:masters")]
-    pub identity_group: String,
+    /// Kubernetes group of the Deployer role in the testing cluster [default: system:masters with
+    /// aws-auth; none with access-entry, where the admin access policy grants the rights]
+    #[arg(long, global = true, value_name = "GROUP")]
+    pub identity_group: Option<String>,
 
     /// Kubernetes username of the Deployer role in the testing cluster
     #[arg(long, global = true, value_name = "USER", default_value = "deployer")]
     pub identity_username: String,
+
+    /// How the Deployer role gets Kubernetes access to the testing cluster: the aws-auth
+    /// ConfigMap (eksctl identity mapping) or an EKS access entry with the cluster admin policy
+    #[arg(long, global = true, value_enum, value_name = "MODE", default_value = "aws-auth")]
+    pub cluster_access: ClusterAccess,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClusterAccess {
+    /// eksctl create iamidentitymapping (the tutorial's way)
+    AwsAuth,
+    /// aws eks create-access-entry + associate-access-policy (AmazonEKSClusterAdminPolicy)
+    AccessEntry,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -205,6 +219,21 @@ pub enum Command {
 
     /// Register the testing cluster in Harness GitOps (IRSA), or as an Argo CD cluster Secret
     Register(RegisterArgs),
+
+    /// Check every link of the IRSA chain (read-only); exit 1 if any check fails
+    Verify(RegisterArgs),
+
+    /// Remove what `up` made, in reverse order (asks first; --yes when not on a terminal)
+    Down {
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        /// Remove only the IAM roles, access and registration; keep both clusters
+        #[arg(long)]
+        keep_clusters: bool,
+        #[command(flatten)]
+        register: RegisterArgs,
+    },
 
     /// Print one IAM document as JSON
     #[command(subcommand)]

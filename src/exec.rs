@@ -275,6 +275,8 @@ impl Executor for RealExecutor<'_> {
 pub struct ScriptExecutor {
     script: Mutex<String>,
     captured: Mutex<Vec<String>>,
+    /// Print the read-only observations too (for `verify`, which runs nothing else).
+    list_reads: bool,
 }
 
 impl Default for ScriptExecutor {
@@ -288,6 +290,15 @@ impl ScriptExecutor {
         ScriptExecutor {
             script: Mutex::new(String::new()),
             captured: Mutex::new(Vec::new()),
+            list_reads: false,
+        }
+    }
+
+    /// A script of the read-only commands (for read-only commands such as `verify`).
+    pub fn listing_reads() -> Self {
+        ScriptExecutor {
+            list_reads: true,
+            ..Self::new()
         }
     }
 
@@ -308,8 +319,13 @@ impl Executor for ScriptExecutor {
         true
     }
 
-    fn observe<'a>(&'a self, _cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
-        Box::pin(async { Ok(None) })
+    fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
+        Box::pin(async move {
+            if self.list_reads {
+                self.line(&cmd.to_string());
+            }
+            Ok(None)
+        })
     }
 
     fn capture<'a>(&'a self, var: &'a str, cmd: &'a Cmd, transform: Transform) -> BoxFuture<'a, Result<Val>> {
@@ -354,8 +370,13 @@ impl Executor for ScriptExecutor {
         }
     }
 
-    fn http_observe<'a>(&'a self, _req: &'a HttpRequest) -> BoxFuture<'a, Result<Option<HttpResponse>>> {
-        Box::pin(async { Ok(None) })
+    fn http_observe<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<Option<HttpResponse>>> {
+        Box::pin(async move {
+            if self.list_reads {
+                self.line(&req.to_string());
+            }
+            Ok(None)
+        })
     }
 
     fn http_run<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<HttpResponse>> {

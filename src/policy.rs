@@ -289,3 +289,198 @@ mod tests {
         }
     }
 }
+
+/// Glob match of IAM's `StringLike` (`*` any run, `?` one character).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn allow_statements(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
+    let st = &doc["Statement"];
+    let list: Vec<&serde_json::Value> = match st {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        serde_json::Value::Object(_) => vec![st],
+        _ => Vec::new(),
+    };
+    list.into_iter().filter(|s| s["Effect"] == "Allow").collect()
+}
+
+fn has_action(statement: &serde_json::Value, action: &str) -> bool {
+    strings(&statement["Action"]).iter().any(|a| glob_match(a, action))
+}
+
+/// Whether a condition key (any `StringEquals`/`StringLike` operator) allows `value`.
+fn condition_allows(statement: &serde_json::Value, key: &str, value: &str) -> Option<bool> {
+    let cond = statement["Condition"].as_object()?;
+    let mut seen = false;
+    for (op, entries) in cond {
+        let Some(wanted) = entries.get(key) else { continue };
+        seen = true;
+        let ok = match op.as_str() {
+            "StringEquals" => strings(wanted).iter().any(|w| w == value),
+            "StringLike" => strings(wanted).iter().any(|w| glob_match(w, value)),
+            _ => false,
+        };
+        if ok {
+            return Some(true);
+        }
+    }
+    seen.then_some(false)
+}
+
+/// Checks the agent role's trust: the provider, `aud` and every subject. `Err` says what is wrong.
+pub fn check_web_identity_trust(
+    doc: &serde_json::Value,
+    provider_arn: &str,
+    provider: &str,
+    subjects: &[String],
+) -> Result<(), String> {
+    let statements: Vec<&serde_json::Value> = allow_statements(doc)
+        .into_iter()
+        .filter(|s| strings(&s["Principal"]["Federated"]).iter().any(|f| f == provider_arn))
+        .filter(|s| has_action(s, "sts:AssumeRoleWithWebIdentity"))
+        .collect();
+    if statements.is_empty() {
+        return Err(format!(
+            "no statement allows sts:AssumeRoleWithWebIdentity for {provider_arn}"
+        ));
+    }
+    let aud_key = format!("{provider}:aud");
+    let sub_key = format!("{provider}:sub");
+    let verdict = |st: &serde_json::Value| -> Result<(), String> {
+        let missing: Vec<&str> = subjects
+            .iter()
+            .filter(|s| condition_allows(st, &sub_key, s) != Some(true))
+            .map(String::as_str)
+            .collect();
+        match condition_allows(st, &aud_key, "sts.amazonaws.com") {
+            Some(true) if missing.is_empty() => Ok(()),
+            Some(true) => Err(format!("the {sub_key} condition does not allow {}", missing.join(", "))),
+            Some(false) => Err(format!("the {aud_key} condition does not allow sts.amazonaws.com")),
+            None => Err(format!("no {aud_key} condition (any token audience would be accepted)")),
+        }
+    };
+    // Any statement that passes is enough; otherwise explain what is wrong with the first.
+    let verdicts: Vec<Result<(), String>> = statements.iter().map(|st| verdict(st)).collect();
+    if verdicts.iter().any(Result::is_ok) {
+        return Ok(());
+    }
+    verdicts.into_iter().next().expect("statements is not empty")
+}
+
+/// Whether a policy allows `sts:AssumeRole` on `role_arn`.
+pub fn allows_assume(doc: &serde_json::Value, role_arn: &str) -> bool {
+    allow_statements(doc)
+        .into_iter()
+        .filter(|s| has_action(s, "sts:AssumeRole"))
+        .any(|s| strings(&s["Resource"]).iter().any(|r| glob_match(r, role_arn)))
+}
+
+/// Whether a trust policy lets `principal_arn` (a role) call `sts:AssumeRole`.
+pub fn trusts_role(doc: &serde_json::Value, principal_arn: &str) -> bool {
+    let account_root = principal_arn.split(':').nth(4).map(|acc| {
+        (
+            format!(
+                "arn:{}:iam::{acc}:root",
+                principal_arn.split(':').nth(1).unwrap_or("aws")
+            ),
+            acc.to_string(),
+        )
+    });
+    allow_statements(doc)
+        .into_iter()
+        .filter(|s| has_action(s, "sts:AssumeRole"))
+        .any(|s| {
+            strings(&s["Principal"]["AWS"])
+                .iter()
+                .any(|p| p == principal_arn || account_root.as_ref().is_some_and(|(root, acc)| p == root || p == acc))
+        })
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+    use serde_json::json;
+
+    const P: &str = "oidc.eks.us-east-1.amazonaws.com/id/AB";
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(
+            "system:serviceaccount:iam:*",
+            "system:serviceaccount:iam:gitops-agent"
+        ));
+        assert!(!glob_match(
+            "system:serviceaccount:iam:*",
+            "system:serviceaccount:other:x"
+        ));
+        assert!(glob_match("a?c", "abc"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("abc", "abcd"));
+    }
+
+    #[test]
+    fn web_identity_trust() {
+        let subjects = vec!["system:serviceaccount:iam:gitops-agent".to_string()];
+        let arn = oidc_provider_arn("aws", "123456789012", P);
+        let ours = serde_json::to_value(agent_trust("aws", "123456789012", P, "iam")).unwrap();
+        assert_eq!(check_web_identity_trust(&ours, &arn, P, &subjects), Ok(()));
+        let tutorial = json!({"Statement": [{"Effect": "Allow", "Principal": {"Federated": arn}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringLike": {format!("{P}:sub"): "system:serviceaccount:iam:*"}}}]});
+        assert!(
+            check_web_identity_trust(&tutorial, &arn, P, &subjects)
+                .unwrap_err()
+                .contains(":aud condition")
+        );
+        let other_ns = serde_json::to_value(agent_trust("aws", "123456789012", P, "other")).unwrap();
+        assert!(
+            check_web_identity_trust(&other_ns, &arn, P, &subjects)
+                .unwrap_err()
+                .contains("gitops-agent")
+        );
+        let other_provider = serde_json::to_value(agent_trust("aws", "123456789012", "x.y/z", "iam")).unwrap();
+        assert!(check_web_identity_trust(&other_provider, &arn, P, &subjects).is_err());
+    }
+
+    #[test]
+    fn assume_and_trust() {
+        let policy = serde_json::to_value(assume_role_policy(&["arn:aws:iam::1:role/Deployer".into()])).unwrap();
+        assert!(allows_assume(&policy, "arn:aws:iam::1:role/Deployer"));
+        assert!(!allows_assume(&policy, "arn:aws:iam::1:role/Other"));
+        assert!(allows_assume(
+            &serde_json::to_value(assume_role_policy(&["*".into()])).unwrap(),
+            "arn:aws:iam::1:role/Other"
+        ));
+        let trust = serde_json::to_value(deployer_trust("arn:aws:iam::123456789012:role/ArgoCD")).unwrap();
+        assert!(trusts_role(&trust, "arn:aws:iam::123456789012:role/ArgoCD"));
+        assert!(!trusts_role(&trust, "arn:aws:iam::123456789012:role/Other"));
+        let root = serde_json::to_value(deployer_trust("arn:aws:iam::123456789012:root")).unwrap();
+        assert!(trusts_role(&root, "arn:aws:iam::123456789012:role/ArgoCD"));
+    }
+}

@@ -3,7 +3,7 @@
 //! Flags arrive as strings; this module turns them into the newtypes of `names` (exit 2 with the
 //! flag, the value and the rule on a bad one) and fills in defaults from the environment.
 
-use crate::cli::{EnvArgs, GlobalArgs};
+use crate::cli::{ClusterAccess, EnvArgs, GlobalArgs};
 use crate::cmd::Val;
 use crate::error::{Error, Result};
 use crate::names::{AccountId, ClusterName, Namespace, Profile, Region, RoleName, Subject};
@@ -17,8 +17,10 @@ pub struct TestingTarget {
     pub account_id: Option<AccountId>,
     pub profile: Option<Profile>,
     pub deployer_role: RoleName,
-    pub identity_group: Subject,
+    /// `None` with access entries when no group was asked for.
+    pub identity_group: Option<Subject>,
     pub identity_username: Subject,
+    pub access: ClusterAccess,
 }
 
 impl TestingTarget {
@@ -45,6 +47,21 @@ pub struct Settings {
 
 /// The shell variable a dry-run script uses for the region when none was given.
 pub const REGION_VAR: &str = "AWS_REGION";
+
+/// The group of the Deployer role: aws-auth defaults to `system:masters`; access entries reject
+/// `system:` groups (EKS does) and need none, since the access policy grants the rights.
+fn identity_group(env: &EnvArgs) -> Result<Option<Subject>> {
+    match (env.cluster_access, env.identity_group.as_deref()) {
+        (ClusterAccess::AwsAuth, None) => Ok(Some(Subject::parse("--identity-group", "system:masters")?)),
+        (ClusterAccess::AccessEntry, Some(g)) if g.starts_with("system:") => Err(Error::invalid(
+            "--identity-group",
+            g,
+            "access entries reject groups starting with system: (use --cluster-access aws-auth, or a group of your own bound by RBAC)",
+        )),
+        (_, Some(g)) => Subject::parse("--identity-group", g).map(Some),
+        (ClusterAccess::AccessEntry, None) => Ok(None),
+    }
+}
 
 fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -87,8 +104,9 @@ impl Settings {
                 .transpose()?,
             profile: testing_profile,
             deployer_role: RoleName::parse("--deployer-role", &env.deployer_role)?,
-            identity_group: Subject::parse("--identity-group", &env.identity_group)?,
+            identity_group: identity_group(env)?,
             identity_username: Subject::parse("--identity-username", &env.identity_username)?,
+            access: env.cluster_access,
         };
         let settings = Settings {
             region,
@@ -166,6 +184,35 @@ impl Settings {
 
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
+    }
+
+    /// A follow-up command (`agent patch`, `register`...) with the environment of this run.
+    pub fn suggest(&self, command: &str) -> String {
+        use crate::cmd::quote;
+        let mut out = format!("gitops-iam {command}");
+        if let Val::Known(r) = &self.region {
+            out.push_str(&format!(" --region {r}"));
+        }
+        if let Some(p) = &self.profile {
+            out.push_str(&format!(" --profile {}", quote(p.as_str())));
+        }
+        out.push_str(&format!(
+            " --mgmt-cluster {} --namespace {} --agent-role {}",
+            self.mgmt_cluster, self.namespace, self.agent_role
+        ));
+        if let [t] = self.testing.as_slice() {
+            out.push_str(&format!(
+                " --testing-cluster {} --deployer-role {}",
+                t.cluster, t.deployer_role
+            ));
+            if let Some(p) = &t.profile {
+                out.push_str(&format!(" --testing-profile {}", quote(p.as_str())));
+            }
+        }
+        if self.state_dir != Path::new(".gitops-iam") {
+            out.push_str(&format!(" --state-dir {}", quote(&self.state_dir.to_string_lossy())));
+        }
+        out
     }
 }
 

@@ -5,10 +5,12 @@
 //! return nothing, so the acts printed are those of a run from scratch.
 
 pub mod agent;
+pub mod down;
 pub mod mgmt;
 pub mod register;
 pub mod testing;
 pub mod up;
+pub mod verify;
 
 use crate::cmd::{Arg, Cmd, Val};
 use crate::error::{Error, Result};

@@ -2,6 +2,7 @@
 //! Deployer role's Kubernetes access in the testing cluster.
 
 use super::{Ctx, TESTING};
+use crate::cli::ClusterAccess;
 use crate::cmd::Arg;
 use crate::error::Result;
 use crate::render::Doc;
@@ -50,71 +51,130 @@ pub async fn role(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
         .await
 }
 
+/// The aws-auth group of a target (always set in aws-auth mode).
+fn aws_auth_group(t: &TestingTarget) -> &str {
+    t.identity_group
+        .as_ref()
+        .map(|g| g.as_str())
+        .unwrap_or("system:masters")
+}
+
 /// Whether the mappings hold exactly one entry for `arn`, with the wanted username and group.
-fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> bool {
+pub fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> bool {
     let mine: Vec<&Mapping> = mappings.iter().filter(|m| m.rolearn.as_deref() == Some(arn)).collect();
     mine.len() == 1
         && mine[0].username.as_deref() == Some(t.identity_username.as_str())
-        && mine[0].groups == [t.identity_group.to_string()]
+        && mine[0].groups == [aws_auth_group(t).to_string()]
 }
 
 /// The Deployer role mapped in the testing cluster's aws-auth, exactly once.
+async fn aws_auth(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
+    let e = ctx.testing_eksctl(t);
+    let arn = ctx.deployer_role_arn(t).await?;
+    let cluster = t.cluster.as_str();
+    let group = aws_auth_group(t);
+    let found = ctx
+        .observe(
+            &e.get_mappings(cluster),
+            |o| eksctl::is_not_found(&o.stderr),
+            eksctl::parse_mappings,
+        )
+        .await?;
+    let mut changes = Changes::none();
+    if let Some(mappings) = &found {
+        let value = arn.value();
+        if mapping_converged(mappings, &value, t) {
+            return Ok(changes);
+        }
+        let mine: Vec<&Mapping> = mappings
+            .iter()
+            .filter(|m| m.rolearn.as_deref() == Some(value.as_str()))
+            .collect();
+        if !mine.is_empty() {
+            let show =
+                |items: Vec<(Option<&str>, Vec<&str>)>| serde_json::to_string_pretty(&items).unwrap_or_default() + "\n";
+            let current = show(
+                mine.iter()
+                    .map(|m| (m.username.as_deref(), m.groups.iter().map(String::as_str).collect()))
+                    .collect(),
+            );
+            let desired = show(vec![(Some(t.identity_username.as_str()), vec![group])]);
+            ctx.report.diff(
+                &format!("identity mappings of {value} in {cluster}"),
+                &current,
+                &desired,
+            );
+            ctx.exec.run(&e.delete_mappings(cluster, arn.clone())).await?;
+            changes.push(format!("removed {} stale mapping(s)", mine.len()));
+        }
+    }
+    ctx.exec
+        .run(&e.create_mapping(cluster, arn.clone(), t.identity_username.as_str(), group))
+        .await?;
+    changes.push(format!(
+        "mapped {} as {} in {}",
+        t.deployer_role, t.identity_username, t.cluster
+    ));
+    Ok(changes)
+}
+
+/// The Deployer role's access entry with the cluster admin policy (cluster scope).
+async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
+    let aws = ctx.testing_aws(t);
+    let arn = ctx.deployer_role_arn(t).await?;
+    let cluster = t.cluster.as_str();
+    let mut changes = Changes::none();
+    let entry = ctx
+        .observe(
+            &aws.describe_access_entry(cluster, arn.clone()),
+            crate::tools::aws::is_not_found,
+            crate::tools::parse_json::<serde_json::Value>,
+        )
+        .await?;
+    if entry.is_none() {
+        let group = t.identity_group.as_ref().map(|g| g.as_str());
+        ctx.exec
+            .run(&aws.create_access_entry(cluster, arn.clone(), t.identity_username.as_str(), group))
+            .await?;
+        changes.push(format!(
+            "created an access entry for {} in {}",
+            t.deployer_role, t.cluster
+        ));
+    }
+    let policies = if entry.is_some() {
+        ctx.observe(
+            &aws.list_access_policies(cluster, arn.clone()),
+            crate::tools::aws::is_not_found,
+            crate::tools::parse_json::<serde_json::Value>,
+        )
+        .await?
+    } else {
+        None
+    };
+    let admin = policies.as_ref().is_some_and(|p| {
+        p["associatedAccessPolicies"].as_array().is_some_and(|list| {
+            list.iter().any(|a| {
+                a["policyArn"] == crate::tools::aws::CLUSTER_ADMIN_POLICY && a["accessScope"]["type"] == "cluster"
+            })
+        })
+    });
+    if !admin {
+        ctx.exec.run(&aws.associate_admin_policy(cluster, arn.clone())).await?;
+        changes.push(format!("granted cluster admin to {} in {}", t.deployer_role, t.cluster));
+    }
+    Ok(changes)
+}
+
+/// The Deployer role's Kubernetes access to the testing cluster.
 pub async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(
             &format!("testing: access for {} in {}", t.deployer_role, t.cluster),
             async {
-                let e = ctx.testing_eksctl(t);
-                let arn = ctx.deployer_role_arn(t).await?;
-                let cluster = t.cluster.as_str();
-                let found = ctx
-                    .observe(
-                        &e.get_mappings(cluster),
-                        |o| eksctl::is_not_found(&o.stderr),
-                        eksctl::parse_mappings,
-                    )
-                    .await?;
-                let mut changes = Changes::none();
-                if let Some(mappings) = &found {
-                    let value = arn.value();
-                    if mapping_converged(mappings, &value, t) {
-                        return Ok((changes, ()));
-                    }
-                    let mine: Vec<&Mapping> = mappings
-                        .iter()
-                        .filter(|m| m.rolearn.as_deref() == Some(value.as_str()))
-                        .collect();
-                    if !mine.is_empty() {
-                        let current = serde_json::to_string_pretty(
-                            &mine.iter().map(|m| (&m.username, &m.groups)).collect::<Vec<_>>(),
-                        )
-                        .unwrap_or_default();
-                        let desired = serde_json::to_string_pretty(&[(
-                            Some(t.identity_username.as_str()),
-                            [t.identity_group.as_str()],
-                        )])
-                        .unwrap_or_default();
-                        ctx.report.diff(
-                            &format!("identity mappings of {value} in {cluster}"),
-                            &(current + "\n"),
-                            &(desired + "\n"),
-                        );
-                        ctx.exec.run(&e.delete_mappings(cluster, arn.clone())).await?;
-                        changes.push(format!("removed {} stale mapping(s)", mine.len()));
-                    }
-                }
-                ctx.exec
-                    .run(&e.create_mapping(
-                        cluster,
-                        arn.clone(),
-                        t.identity_username.as_str(),
-                        t.identity_group.as_str(),
-                    ))
-                    .await?;
-                changes.push(format!(
-                    "mapped {} as {} in {}",
-                    t.deployer_role, t.identity_username, t.cluster
-                ));
+                let changes = match t.access {
+                    ClusterAccess::AwsAuth => aws_auth(ctx, t).await?,
+                    ClusterAccess::AccessEntry => access_entry(ctx, t).await?,
+                };
                 Ok((changes, ()))
             },
         )

@@ -120,6 +120,136 @@ impl Aws {
         )
     }
 
+    pub fn describe_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
+        self.json(
+            format!("read the access entry of the Deployer role in cluster {cluster}"),
+            vec![
+                "eks".into(),
+                "describe-access-entry".into(),
+                "--cluster-name".into(),
+                cluster.into(),
+                "--principal-arn".into(),
+                principal,
+            ],
+        )
+    }
+
+    pub fn create_access_entry(&self, cluster: &str, principal: Arg, username: &str, group: Option<&str>) -> Cmd {
+        let mut cmd = self
+            .cmd(
+                Effect::Mutate,
+                format!("create an access entry in cluster {cluster}"),
+                ["eks", "create-access-entry", "--cluster-name", cluster],
+            )
+            .arg("--principal-arn")
+            .arg(principal)
+            .args(["--type", "STANDARD", "--username", username]);
+        if let Some(g) = group {
+            cmd = cmd.args(["--kubernetes-groups", g]);
+        }
+        cmd
+    }
+
+    pub fn list_access_policies(&self, cluster: &str, principal: Arg) -> Cmd {
+        self.json(
+            format!("list the access policies of the Deployer role in cluster {cluster}"),
+            vec![
+                "eks".into(),
+                "list-associated-access-policies".into(),
+                "--cluster-name".into(),
+                cluster.into(),
+                "--principal-arn".into(),
+                principal,
+            ],
+        )
+    }
+
+    pub fn associate_admin_policy(&self, cluster: &str, principal: Arg) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("grant cluster admin access in cluster {cluster}"),
+            ["eks", "associate-access-policy", "--cluster-name", cluster],
+        )
+        .arg("--principal-arn")
+        .arg(principal)
+        .args(["--policy-arn", CLUSTER_ADMIN_POLICY, "--access-scope", "type=cluster"])
+    }
+
+    pub fn delete_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("delete the access entry in cluster {cluster}"),
+            ["eks", "delete-access-entry", "--cluster-name", cluster],
+        )
+        .arg("--principal-arn")
+        .arg(principal)
+    }
+
+    pub fn list_role_policies(&self, role: &str) -> Cmd {
+        self.json(
+            format!("list the inline policies of IAM role {role}"),
+            args(["iam", "list-role-policies", "--role-name", role]),
+        )
+    }
+
+    pub fn list_attached_role_policies(&self, role: &str) -> Cmd {
+        self.json(
+            format!("list the managed policies attached to IAM role {role}"),
+            args(["iam", "list-attached-role-policies", "--role-name", role]),
+        )
+    }
+
+    pub fn delete_role_policy(&self, role: &str, policy: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("delete inline policy {policy} of IAM role {role}"),
+            [
+                "iam",
+                "delete-role-policy",
+                "--role-name",
+                role,
+                "--policy-name",
+                policy,
+            ],
+        )
+    }
+
+    pub fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("detach {policy_arn} from IAM role {role}"),
+            [
+                "iam",
+                "detach-role-policy",
+                "--role-name",
+                role,
+                "--policy-arn",
+                policy_arn,
+            ],
+        )
+    }
+
+    pub fn delete_role(&self, role: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("delete IAM role {role}"),
+            ["iam", "delete-role", "--role-name", role],
+        )
+    }
+
+    pub fn delete_oidc_provider(&self, arn: Arg) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            "delete the IAM OIDC provider left behind".into(),
+            [
+                "iam",
+                "delete-open-id-connect-provider",
+                "--open-id-connect-provider-arn",
+            ],
+        )
+        .arg(arn)
+    }
+
     pub fn get_role_policy(&self, role: &str, policy: &str) -> Cmd {
         self.json(
             format!("read inline policy {policy} of IAM role {role}"),
@@ -148,6 +278,8 @@ impl Aws {
 fn args<const N: usize>(items: [&str; N]) -> Vec<Arg> {
     items.into_iter().map(Arg::from).collect()
 }
+
+pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /// The AWS error code in a CLI error (`An error occurred (NoSuchEntity) when calling ...`).
 ///

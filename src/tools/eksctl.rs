@@ -72,6 +72,15 @@ impl Eksctl {
         )
     }
 
+    pub fn delete_cluster(&self, name: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("delete EKS cluster {name}"),
+            ["delete", "cluster", "--name", name, "--wait"],
+        )
+        .timeout(Duration::from_secs(45 * 60))
+    }
+
     pub fn get_mappings(&self, cluster: &str) -> Cmd {
         self.cmd(
             Effect::Read,

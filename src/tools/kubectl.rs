@@ -35,6 +35,23 @@ impl Kubectl {
         cmd.args(["-o", "json"])
     }
 
+    /// Every object of a kind in a namespace.
+    pub fn list(&self, ns: &str, kind: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("list {kind} in namespace {ns}"),
+            ["get", kind, "-n", ns, "-o", "json"],
+        )
+    }
+
+    pub fn delete(&self, ns: &str, kind: &str, name: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("delete {kind} {name}"),
+            ["-n", ns, "delete", kind, name],
+        )
+    }
+
     pub fn create_namespace(&self, ns: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,

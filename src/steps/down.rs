@@ -1,0 +1,295 @@
+//! `down`: remove what `up` made, in reverse order, idempotently.
+//!
+//! registration -> Deployer access -> Deployer role -> testing cluster, and, at the same time,
+//! agent role -> management cluster -> any OIDC provider left behind. Each step observes first,
+//! so a second `down`, or a `down` after a partial `up`, removes only what exists. In a dry-run
+//! everything is assumed to exist: the script is the teardown of a complete environment.
+
+use super::{Ctx, MGMT};
+use crate::cli::ClusterAccess;
+use crate::cmd::{Arg, Cmd, Val};
+use crate::error::Result;
+use crate::exec::{Output, Transform};
+use crate::harness;
+use crate::report::Changes;
+use crate::settings::{Registration, TestingTarget};
+use crate::tools::aws::{self, Aws};
+use crate::tools::{eksctl, kubectl, parse_json};
+use futures_util::future::join_all;
+use serde_json::Value;
+
+/// Whether something exists; always true in a dry-run (see the module docs).
+async fn exists(ctx: &Ctx<'_>, cmd: &Cmd, not_found: impl Fn(&Output) -> bool) -> Result<bool> {
+    if ctx.exec.is_dry_run() {
+        return Ok(true);
+    }
+    Ok(ctx.observe(cmd, not_found, |_, _| Ok(())).await?.is_some())
+}
+
+async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> Result<()> {
+    ctx.report
+        .step(&format!("down: registration of {}", t.cluster), async {
+            let mut changes = Changes::none();
+            match reg {
+                Registration::Harness {
+                    harness: h, cluster_id, ..
+                } => {
+                    let id = match cluster_id {
+                        Some(id) if ctx.settings.testing.len() == 1 => id.clone(),
+                        _ => crate::names::harness_identifier(t.cluster.as_str()),
+                    };
+                    let get = h.get_cluster(&id);
+                    let present = match ctx.exec.http_observe(&get).await? {
+                        Some(resp) => harness::parse_get(&get, &resp)?.is_some(),
+                        None => true,
+                    };
+                    if present {
+                        let del = h.delete_cluster(&id);
+                        let resp = ctx.exec.http_run(&del).await?;
+                        if !(200..300).contains(&resp.status) && resp.status != 404 {
+                            return Err(harness::api_error(&del, &resp));
+                        }
+                        changes.push(format!("removed Harness cluster {id}"));
+                    }
+                }
+                Registration::Argocd => {
+                    let s = ctx.settings;
+                    let k = ctx.mgmt_kubectl();
+                    let name = crate::argocd::secret_name(t.cluster.as_str());
+                    let mgmt = ctx
+                        .observe(
+                            &ctx.mgmt_aws().describe_cluster(s.mgmt_cluster.as_str()),
+                            aws::is_not_found,
+                            aws::parse_cluster,
+                        )
+                        .await?;
+                    if mgmt.is_some() || ctx.exec.is_dry_run() {
+                        ctx.ensure_kubeconfig(
+                            &ctx.mgmt_eksctl(),
+                            &s.mgmt_cluster,
+                            &s.kubeconfig(MGMT, &s.mgmt_cluster),
+                        )
+                        .await?;
+                        let get = k.get(Some(s.namespace.as_str()), "secret", &name);
+                        if exists(ctx, &get, |o| kubectl::is_not_found(&o.stderr)).await? {
+                            ctx.exec.run(&k.delete(s.namespace.as_str(), "secret", &name)).await?;
+                            changes.push(format!("deleted Argo CD secret {name}"));
+                        }
+                    }
+                }
+            }
+            Ok((changes, ()))
+        })
+        .await
+}
+
+async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
+    ctx.report
+        .step(
+            &format!("down: access for {} in {}", t.deployer_role, t.cluster),
+            async {
+                let mut changes = Changes::none();
+                let aws = ctx.testing_aws(t);
+                let cluster = t.cluster.as_str();
+                if !exists(ctx, &aws.describe_cluster(cluster), aws::is_not_found).await? {
+                    return Ok((changes, ()));
+                }
+                let arn = ctx.deployer_role_arn(t).await?;
+                match t.access {
+                    ClusterAccess::AwsAuth => {
+                        let e = ctx.testing_eksctl(t);
+                        let mapped = if ctx.exec.is_dry_run() {
+                            true
+                        } else {
+                            let m = ctx
+                                .observe(
+                                    &e.get_mappings(cluster),
+                                    |o| eksctl::is_not_found(&o.stderr),
+                                    eksctl::parse_mappings,
+                                )
+                                .await?
+                                .unwrap_or_default();
+                            let value = arn.value();
+                            m.iter().any(|x| x.rolearn.as_deref() == Some(value.as_str()))
+                        };
+                        if mapped {
+                            ctx.exec.run(&e.delete_mappings(cluster, arn.clone())).await?;
+                            changes.push(format!("removed the mapping of {} in {cluster}", t.deployer_role));
+                        }
+                    }
+                    ClusterAccess::AccessEntry => {
+                        if exists(ctx, &aws.describe_access_entry(cluster, arn.clone()), aws::is_not_found).await? {
+                            ctx.exec.run(&aws.delete_access_entry(cluster, arn.clone())).await?;
+                            changes.push(format!("deleted the access entry of {} in {cluster}", t.deployer_role));
+                        }
+                    }
+                }
+                Ok((changes, ()))
+            },
+        )
+        .await
+}
+
+/// Deletes a role: inline policies first, then attached policies, then the role (IAM refuses to
+/// delete a role that still has policies: `DeleteConflict`).
+async fn delete_role(ctx: &Ctx<'_>, aws: &Aws, role: &str, known_inline: &[&str]) -> Result<Changes> {
+    let mut changes = Changes::none();
+    if !exists(ctx, &aws.get_role(role), aws::is_not_found).await? {
+        return Ok(changes);
+    }
+    let (inline, attached): (Vec<String>, Vec<String>) = if ctx.exec.is_dry_run() {
+        (known_inline.iter().map(|s| s.to_string()).collect(), Vec::new())
+    } else {
+        let names = ctx
+            .observe(&aws.list_role_policies(role), aws::is_not_found, parse_json::<Value>)
+            .await?
+            .unwrap_or_default();
+        let att = ctx
+            .observe(
+                &aws.list_attached_role_policies(role),
+                aws::is_not_found,
+                parse_json::<Value>,
+            )
+            .await?
+            .unwrap_or_default();
+        let strings = |v: &Value, f: &dyn Fn(&Value) -> Option<String>| -> Vec<String> {
+            v.as_array()
+                .map(|a| a.iter().filter_map(f).collect())
+                .unwrap_or_default()
+        };
+        (
+            strings(&names["PolicyNames"], &|x| x.as_str().map(str::to_string)),
+            strings(&att["AttachedPolicies"], &|x| {
+                x["PolicyArn"].as_str().map(str::to_string)
+            }),
+        )
+    };
+    for p in &inline {
+        ctx.exec.run(&aws.delete_role_policy(role, p)).await?;
+        changes.push(format!("deleted inline policy {p} of {role}"));
+    }
+    for p in &attached {
+        ctx.exec.run(&aws.detach_role_policy(role, p)).await?;
+        changes.push(format!("detached {p} from {role}"));
+    }
+    ctx.exec.run(&aws.delete_role(role)).await?;
+    changes.push(format!("deleted role {role}"));
+    Ok(changes)
+}
+
+async fn delete_cluster(ctx: &Ctx<'_>, aws: &Aws, e: &eksctl::Eksctl, cluster: &str) -> Result<Changes> {
+    let mut changes = Changes::none();
+    if exists(ctx, &aws.describe_cluster(cluster), aws::is_not_found).await? {
+        ctx.report
+            .info(&format!("deleting EKS cluster {cluster}: eksctl takes 10-15 minutes"));
+        ctx.exec.run(&e.delete_cluster(cluster)).await?;
+        changes.push(format!("deleted cluster {cluster}"));
+    }
+    Ok(changes)
+}
+
+async fn testing_side(ctx: &Ctx<'_>, reg: Option<&Registration>, t: &TestingTarget) -> Result<()> {
+    if let Some(r) = reg {
+        registration(ctx, r, t).await?;
+    }
+    access(ctx, t).await?;
+    ctx.report
+        .step(&format!("down: role {}", t.deployer_role), async {
+            Ok((
+                delete_role(ctx, &ctx.testing_aws(t), t.deployer_role.as_str(), &[]).await?,
+                (),
+            ))
+        })
+        .await
+}
+
+async fn testing_cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
+    ctx.report
+        .step(&format!("down: cluster {}", t.cluster), async {
+            Ok((
+                delete_cluster(ctx, &ctx.testing_aws(t), &ctx.testing_eksctl(t), t.cluster.as_str()).await?,
+                (),
+            ))
+        })
+        .await
+}
+
+async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Result<()> {
+    let s = ctx.settings;
+    let aws = ctx.mgmt_aws();
+    ctx.report
+        .step(&format!("down: role {}", s.agent_role), async {
+            Ok((
+                delete_role(ctx, &aws, s.agent_role.as_str(), &[crate::policy::AGENT_POLICY_NAME]).await?,
+                (),
+            ))
+        })
+        .await?;
+    if keep_clusters {
+        return Ok(());
+    }
+    ctx.report
+        .step(&format!("down: cluster {}", s.mgmt_cluster), async {
+            let cluster = s.mgmt_cluster.as_str();
+            // Read the issuer first: once the cluster is gone, nothing names its provider.
+            let found = ctx
+                .observe(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
+                .await?;
+            let provider = match &found {
+                Some(c) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
+                None if ctx.exec.is_dry_run() => Some(
+                    ctx.exec
+                        .capture(
+                            "OIDC_PROVIDER",
+                            &aws.cluster_field(cluster, "cluster.identity.oidc.issuer"),
+                            Transform::StripPrefix("https://"),
+                        )
+                        .await?,
+                ),
+                None => None,
+            };
+            let mut changes = delete_cluster(ctx, &aws, &ctx.mgmt_eksctl(), cluster).await?;
+            if let Some(p) = provider {
+                let account = ctx.mgmt_account().await?;
+                let arn = Arg::concat([
+                    Val::known(format!("arn:{}:iam::", s.partition())),
+                    account,
+                    Val::known(":oidc-provider/"),
+                    p,
+                ]);
+                // eksctl removes the provider it made; one associated by hand may remain.
+                let left = ctx
+                    .observe(&aws.get_oidc_provider(arn.clone()), aws::is_not_found, |_, _| Ok(()))
+                    .await?;
+                if left.is_some() {
+                    ctx.exec.run(&aws.delete_oidc_provider(arn)).await?;
+                    changes.push("deleted the OIDC provider left behind".to_string());
+                }
+            }
+            Ok((changes, ()))
+        })
+        .await
+}
+
+/// The whole `down` command.
+pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool) -> Result<()> {
+    let targets = &ctx.settings.testing;
+    // Account ids first, so a dry-run script reads them once at the top.
+    ctx.mgmt_account().await?;
+    for t in targets {
+        ctx.testing_account(t).await?;
+    }
+    let sides = join_all(targets.iter().map(|t| testing_side(ctx, reg, t))).await;
+    sides.into_iter().collect::<Result<Vec<()>>>()?;
+    // The Deployer roles that trust the agent role are gone: the clusters can go in parallel.
+    let clusters = async {
+        if keep_clusters {
+            return Ok(());
+        }
+        let done = join_all(targets.iter().map(|t| testing_cluster(ctx, t))).await;
+        done.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+    };
+    let (c, m) = tokio::join!(clusters, mgmt_side(ctx, keep_clusters));
+    c?;
+    m
+}

@@ -1,0 +1,553 @@
+//! `verify`: check every link of the IRSA chain, read-only, one line per check.
+//!
+//! When IRSA is wrong, Argo CD only says "the server has asked for the client to provide
+//! credentials" or "AccessDenied ... sts:AssumeRole". Each check here names one link, why it
+//! fails, and the command that repairs it. A check whose inputs are missing (the cluster does not
+//! exist) is skipped rather than failed twice.
+
+use super::agent::{FS_GROUP, WORKLOADS};
+use super::{Ctx, MGMT};
+use crate::cli::ClusterAccess;
+use crate::cmd::{Arg, Val};
+use crate::error::Result;
+use crate::exec::Transform;
+use crate::harness;
+use crate::policy::{self, SERVICE_ACCOUNT_ANNOTATION};
+use crate::settings::{Registration, TestingTarget};
+use crate::tools::aws::{self, ClusterInfo};
+use crate::tools::{eksctl, kubectl, parse_json};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Ok,
+    Fail,
+    Skipped,
+}
+
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub name: String,
+    pub verdict: Verdict,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+/// Collects check results in order.
+struct Checks<'c> {
+    list: Mutex<Vec<Check>>,
+    ctx: &'c Ctx<'c>,
+}
+
+impl Checks<'_> {
+    fn add(&self, name: impl Into<String>, verdict: Verdict, detail: impl Into<String>, fix: Option<String>) -> bool {
+        // In a dry-run nothing was observed: the script lists the reads, not verdicts.
+        if !self.ctx.exec.is_dry_run() {
+            self.list.lock().unwrap().push(Check {
+                name: name.into(),
+                verdict,
+                detail: detail.into(),
+                fix: if verdict == Verdict::Fail { fix } else { None },
+            });
+        }
+        verdict == Verdict::Ok
+    }
+
+    fn ok(&self, name: impl Into<String>, detail: impl Into<String>) -> bool {
+        self.add(name, Verdict::Ok, detail, None)
+    }
+
+    fn fail(&self, name: impl Into<String>, detail: impl Into<String>, fix: String) -> bool {
+        self.add(name, Verdict::Fail, detail, Some(fix))
+    }
+
+    fn skip(&self, name: impl Into<String>, why: impl Into<String>) -> bool {
+        self.add(name, Verdict::Skipped, why, None)
+    }
+}
+
+fn cluster_check(checks: &Checks<'_>, name: &str, cluster: &str, found: &Option<ClusterInfo>, fix: String) -> bool {
+    match found {
+        Some(c) if c.status == "ACTIVE" => checks.ok(name, format!("{cluster} is ACTIVE")),
+        Some(c) => checks.fail(name, format!("{cluster} is {}", c.status), fix),
+        None => checks.fail(name, format!("{cluster} does not exist"), fix),
+    }
+}
+
+async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
+    let s = ctx.settings;
+    let aws = ctx.mgmt_aws();
+    let fix = s.suggest("mgmt");
+    let cluster = ctx
+        .observe(
+            &aws.describe_cluster(s.mgmt_cluster.as_str()),
+            aws::is_not_found,
+            aws::parse_cluster,
+        )
+        .await?;
+    let active = cluster_check(
+        checks,
+        "management cluster",
+        s.mgmt_cluster.as_str(),
+        &cluster,
+        fix.clone(),
+    );
+    let account = ctx.mgmt_account().await?;
+    let agent_arn = ctx.role_arn(&account, s.agent_role.as_str());
+
+    // OIDC provider for the cluster's issuer.
+    let provider = match (&cluster, ctx.exec.is_dry_run()) {
+        (_, true) => Some(
+            ctx.exec
+                .capture(
+                    "OIDC_PROVIDER",
+                    &aws.cluster_field(s.mgmt_cluster.as_str(), "cluster.identity.oidc.issuer"),
+                    Transform::StripPrefix("https://"),
+                )
+                .await?,
+        ),
+        (Some(c), false) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
+        (None, false) => None,
+    };
+    let provider_arn = provider.as_ref().map(|p| {
+        Arg::concat([
+            Val::known(format!("arn:{}:iam::", s.partition())),
+            account.clone(),
+            Val::known(":oidc-provider/"),
+            p.clone(),
+        ])
+    });
+    let provider_ok = match &provider_arn {
+        Some(arn) => {
+            let found = ctx
+                .observe(&aws.get_oidc_provider(arn.clone()), aws::is_not_found, |_, _| Ok(()))
+                .await?;
+            if found.is_some() {
+                checks.ok("OIDC provider", format!("{} exists in IAM", arn.template()))
+            } else {
+                checks.fail(
+                    "OIDC provider",
+                    format!("no IAM OIDC provider {}", arn.template()),
+                    fix.clone(),
+                )
+            }
+        }
+        None if active => checks.fail("OIDC provider", "the cluster has no OIDC issuer", fix.clone()),
+        None => checks.skip("OIDC provider", "the management cluster is not there"),
+    };
+
+    // Agent role trust.
+    let role = ctx
+        .observe(&aws.get_role(s.agent_role.as_str()), aws::is_not_found, aws::parse_role)
+        .await?;
+    let trust_name = format!("{} trust", s.agent_role);
+    match (&role, &provider, &provider_arn) {
+        (None, _, _) => checks.fail(
+            &trust_name,
+            format!("role {} does not exist", s.agent_role),
+            fix.clone(),
+        ),
+        (Some(_), None, _) | (Some(_), _, None) => checks.skip(&trust_name, "no OIDC issuer to compare with"),
+        (Some(r), Some(p), Some(parn)) if parn.is_known() => {
+            let subjects: Vec<String> = policy::AGENT_SERVICE_ACCOUNTS
+                .iter()
+                .map(|sa| format!("system:serviceaccount:{}:{sa}", s.namespace))
+                .collect();
+            match policy::check_web_identity_trust(&r.trust, &parn.value(), p.value(), &subjects) {
+                Ok(()) => checks.ok(
+                    &trust_name,
+                    "trusts the OIDC provider for the agent's service accounts (sub and aud)",
+                ),
+                Err(why) => checks.fail(&trust_name, why, fix.clone()),
+            }
+        }
+        _ => true,
+    };
+    let _ = provider_ok;
+
+    // Agent role inline policy.
+    let policy_name = format!("{} policy {}", s.agent_role, policy::AGENT_POLICY_NAME);
+    let doc = ctx
+        .observe(
+            &aws.get_role_policy(s.agent_role.as_str(), policy::AGENT_POLICY_NAME),
+            aws::is_not_found,
+            aws::parse_role_policy,
+        )
+        .await?;
+    for t in &s.testing {
+        let deployer = ctx.deployer_role_arn(t).await?;
+        match &doc {
+            _ if !deployer.is_known() => true,
+            Some(d) if policy::allows_assume(d, &deployer.value()) => {
+                checks.ok(&policy_name, format!("allows sts:AssumeRole on {}", deployer.value()))
+            }
+            Some(_) => checks.fail(
+                &policy_name,
+                format!("does not allow sts:AssumeRole on {}", deployer.value()),
+                fix.clone(),
+            ),
+            None if role.is_none() => checks.skip(&policy_name, format!("role {} does not exist", s.agent_role)),
+            None => checks.fail(&policy_name, "the inline policy does not exist", fix.clone()),
+        };
+    }
+    agent_checks(ctx, checks, active, &agent_arn).await
+}
+
+async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, agent_arn: &Arg) -> Result<()> {
+    let s = ctx.settings;
+    let fix = s.suggest("agent patch");
+    let names: Vec<String> = WORKLOADS
+        .iter()
+        .flat_map(|(sa, kind, name)| {
+            [
+                format!("serviceaccount {sa}"),
+                format!("{kind} {name} fsGroup"),
+                format!("pods of {kind} {name}"),
+            ]
+        })
+        .collect();
+    if !mgmt_active && !ctx.exec.is_dry_run() {
+        for n in names {
+            checks.skip(n, "the management cluster is not ACTIVE");
+        }
+        return Ok(());
+    }
+    ctx.ensure_kubeconfig(
+        &ctx.mgmt_eksctl(),
+        &s.mgmt_cluster,
+        &s.kubeconfig(MGMT, &s.mgmt_cluster),
+    )
+    .await?;
+    let k = ctx.mgmt_kubectl();
+    let ns = s.namespace.as_str();
+    let get = |kind: &str, name: &str| k.get(Some(ns), kind, name);
+    let not_found = |o: &crate::exec::Output| kubectl::is_not_found(&o.stderr);
+    let pods: Option<Value> = ctx.observe(&k.list(ns, "pods"), not_found, parse_json).await?;
+    for (sa, kind, name) in WORKLOADS {
+        let sa_obj: Option<Value> = ctx.observe(&get("serviceaccount", sa), not_found, parse_json).await?;
+        let sa_name = format!("serviceaccount {sa}");
+        let want = agent_arn.is_known().then(|| agent_arn.value());
+        match (&sa_obj, &want) {
+            (_, None) => true,
+            (None, _) => checks.fail(
+                &sa_name,
+                format!("does not exist in namespace {ns}: install the agent"),
+                fix.clone(),
+            ),
+            (Some(o), Some(w)) => match kubectl::annotation(o, SERVICE_ACCOUNT_ANNOTATION) {
+                Some(v) if v == w => checks.ok(&sa_name, format!("{SERVICE_ACCOUNT_ANNOTATION}={v}")),
+                Some(v) => checks.fail(
+                    &sa_name,
+                    format!("{SERVICE_ACCOUNT_ANNOTATION} is {v}, not {w}"),
+                    fix.clone(),
+                ),
+                None => checks.fail(
+                    &sa_name,
+                    format!("no {SERVICE_ACCOUNT_ANNOTATION} annotation"),
+                    fix.clone(),
+                ),
+            },
+        };
+        let workload: Option<Value> = ctx.observe(&get(kind, name), not_found, parse_json).await?;
+        let fs_name = format!("{kind} {name} fsGroup");
+        match &workload {
+            None if ctx.exec.is_dry_run() => true,
+            None => checks.fail(
+                &fs_name,
+                format!("{kind} {name} does not exist: install the agent"),
+                fix.clone(),
+            ),
+            Some(w) => match kubectl::fs_group(w) {
+                Some(FS_GROUP) => checks.ok(&fs_name, format!("fsGroup {FS_GROUP}")),
+                Some(other) => checks.fail(&fs_name, format!("fsGroup is {other}, not {FS_GROUP}"), fix.clone()),
+                None => checks.fail(
+                    &fs_name,
+                    "no fsGroup: the token file is unreadable for the argocd user",
+                    fix.clone(),
+                ),
+            },
+        };
+        let pods_name = format!("pods of {kind} {name}");
+        match (&pods, &want) {
+            (Some(p), Some(w)) => {
+                let mine: Vec<&Value> = p["items"]
+                    .as_array()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter(|pod| pod["spec"]["serviceAccountName"] == sa)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let stale = mine.iter().filter(|pod| !pod_has_role(pod, w)).count();
+                if mine.is_empty() {
+                    checks.fail(&pods_name, format!("no pods run as serviceaccount {sa}"), fix.clone())
+                } else if stale > 0 {
+                    checks.fail(
+                        &pods_name,
+                        format!(
+                            "{stale} of {} pod(s) started before the annotation (no AWS_ROLE_ARN={w})",
+                            mine.len()
+                        ),
+                        format!(
+                            "kubectl --kubeconfig {} -n {ns} rollout restart {kind}/{name}",
+                            k.kubeconfig.display()
+                        ),
+                    )
+                } else {
+                    checks.ok(&pods_name, format!("{} pod(s) run with AWS_ROLE_ARN={w}", mine.len()))
+                }
+            }
+            _ => true,
+        };
+    }
+    Ok(())
+}
+
+/// Whether the pod identity webhook gave every container the role (it does so at creation only).
+fn pod_has_role(pod: &Value, arn: &str) -> bool {
+    let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    !containers.is_empty()
+        && containers.iter().all(|c| {
+            c["env"]
+                .as_array()
+                .is_some_and(|env| env.iter().any(|e| e["name"] == "AWS_ROLE_ARN" && e["value"] == arn))
+        })
+}
+
+async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -> Result<()> {
+    let s = ctx.settings;
+    let fix = s.suggest("testing");
+    let aws = ctx.testing_aws(t);
+    let cluster = ctx
+        .observe(
+            &aws.describe_cluster(t.cluster.as_str()),
+            aws::is_not_found,
+            aws::parse_cluster,
+        )
+        .await?;
+    let active = cluster_check(
+        checks,
+        &format!("testing cluster {}", t.cluster),
+        t.cluster.as_str(),
+        &cluster,
+        fix.clone(),
+    );
+    let agent_arn = ctx.agent_role_arn().await?;
+    let deployer_arn = ctx.deployer_role_arn(t).await?;
+    let role = ctx
+        .observe(
+            &aws.get_role(t.deployer_role.as_str()),
+            aws::is_not_found,
+            aws::parse_role,
+        )
+        .await?;
+    let trust_name = format!("{} trust", t.deployer_role);
+    match &role {
+        _ if !agent_arn.is_known() => true,
+        None => checks.fail(
+            &trust_name,
+            format!("role {} does not exist", t.deployer_role),
+            fix.clone(),
+        ),
+        Some(r) if policy::trusts_role(&r.trust, &agent_arn.value()) => {
+            checks.ok(&trust_name, format!("trusts {}", agent_arn.value()))
+        }
+        Some(_) => checks.fail(
+            &trust_name,
+            format!("does not trust {}", agent_arn.value()),
+            fix.clone(),
+        ),
+    };
+    let access_name = format!("{} access to {}", t.deployer_role, t.cluster);
+    if !active && !ctx.exec.is_dry_run() {
+        checks.skip(&access_name, "the testing cluster is not ACTIVE");
+        return Ok(());
+    }
+    match t.access {
+        ClusterAccess::AwsAuth => {
+            let e = ctx.testing_eksctl(t);
+            let mappings = ctx
+                .observe(
+                    &e.get_mappings(t.cluster.as_str()),
+                    |o| eksctl::is_not_found(&o.stderr),
+                    eksctl::parse_mappings,
+                )
+                .await?;
+            if let (Some(m), true) = (&mappings, deployer_arn.is_known()) {
+                let arn = deployer_arn.value();
+                let count = m.iter().filter(|x| x.rolearn.as_deref() == Some(arn.as_str())).count();
+                if super::testing::mapping_converged(m, &arn, t) {
+                    checks.ok(&access_name, "mapped once in aws-auth");
+                } else if count == 0 {
+                    checks.fail(&access_name, format!("{arn} is not mapped in aws-auth"), fix.clone());
+                } else {
+                    checks.fail(
+                        &access_name,
+                        format!("{arn} is mapped {count} time(s) or with other username/groups"),
+                        fix.clone(),
+                    );
+                }
+            }
+        }
+        ClusterAccess::AccessEntry => {
+            let entry = ctx
+                .observe(
+                    &aws.list_access_policies(t.cluster.as_str(), deployer_arn.clone()),
+                    aws::is_not_found,
+                    parse_json::<Value>,
+                )
+                .await?;
+            let admin = entry.as_ref().is_some_and(|p| {
+                p["associatedAccessPolicies"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|a| a["policyArn"] == aws::CLUSTER_ADMIN_POLICY))
+            });
+            if !ctx.exec.is_dry_run() {
+                if admin {
+                    checks.ok(&access_name, "access entry with AmazonEKSClusterAdminPolicy");
+                } else {
+                    checks.fail(
+                        &access_name,
+                        "no access entry with AmazonEKSClusterAdminPolicy",
+                        fix.clone(),
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registration, t: &TestingTarget) -> Result<()> {
+    let fix = ctx.settings.suggest("register");
+    let aws = ctx.testing_aws(t);
+    let cluster = t.cluster.as_str();
+    let endpoint = ctx
+        .observe(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
+        .await?;
+    let name = format!("registration of {cluster}");
+    let Some(info) = endpoint else {
+        if !ctx.exec.is_dry_run() {
+            checks.skip(&name, "the testing cluster does not exist");
+        }
+        return Ok(());
+    };
+    let spec = harness::ClusterSpec {
+        identifier: match reg {
+            Registration::Harness {
+                cluster_id: Some(id), ..
+            } if ctx.settings.testing.len() == 1 => id.clone(),
+            _ => crate::names::harness_identifier(cluster),
+        },
+        name: cluster.to_string(),
+        server: Arg::from(info.endpoint.clone().unwrap_or_default()),
+        role_arn: ctx.deployer_role_arn(t).await?,
+        aws_cluster_name: cluster.to_string(),
+        ca_data: Arg::from(info.certificate_authority.and_then(|c| c.data).unwrap_or_default()),
+    };
+    match reg {
+        Registration::Harness { harness: h, .. } => {
+            let get = h.get_cluster(&spec.identifier);
+            if let Some(resp) = ctx.exec.http_observe(&get).await? {
+                match harness::parse_get(&get, &resp) {
+                    Ok(Some(current)) => {
+                        let diffs = harness::differences(&current, &spec);
+                        if diffs.is_empty() {
+                            checks.ok(&name, format!("Harness cluster {} matches", spec.identifier));
+                        } else {
+                            checks.fail(
+                                &name,
+                                format!("Harness cluster {} differs: {}", spec.identifier, diffs.join(", ")),
+                                fix,
+                            );
+                        }
+                    }
+                    Ok(None) => {
+                        checks.fail(&name, format!("Harness has no cluster {}", spec.identifier), fix);
+                    }
+                    Err(e) => {
+                        checks.fail(&name, e.to_string(), fix);
+                    }
+                }
+            }
+        }
+        Registration::Argocd => {
+            let k = ctx.mgmt_kubectl();
+            let secret_name = crate::argocd::secret_name(cluster);
+            let found: Option<Value> = ctx
+                .observe(
+                    &k.get(Some(ctx.settings.namespace.as_str()), "secret", &secret_name),
+                    |o| kubectl::is_not_found(&o.stderr),
+                    parse_json,
+                )
+                .await?;
+            let desired = crate::argocd::cluster_secret(
+                ctx.settings.namespace.as_str(),
+                cluster,
+                &spec.server.value(),
+                &spec.ca_data.value(),
+                &spec.role_arn.value(),
+            );
+            match found {
+                Some(f) if crate::argocd::matches(&f, &desired) => {
+                    checks.ok(&name, format!("Argo CD secret {secret_name} matches"))
+                }
+                Some(_) => checks.fail(&name, format!("Argo CD secret {secret_name} differs"), fix),
+                None => checks.fail(&name, format!("no Argo CD secret {secret_name}"), fix),
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Runs every check. Returns the checks (empty in a dry-run, where only the reads are printed).
+pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>) -> Result<Vec<Check>> {
+    let checks = Checks {
+        list: Mutex::new(Vec::new()),
+        ctx,
+    };
+    mgmt_checks(ctx, &checks).await?;
+    for t in &ctx.settings.testing {
+        testing_checks(ctx, &checks, t).await?;
+        match reg {
+            Some(r) => registration_checks(ctx, &checks, r, t).await?,
+            None => {
+                checks.skip(
+                    format!("registration of {}", t.cluster),
+                    "no --harness-account/--agent-id or --to given",
+                );
+            }
+        }
+    }
+    Ok(checks.list.into_inner().unwrap())
+}
+
+/// The report: one line per check, the fix under each failure, and a count.
+pub fn render(checks: &[Check]) -> String {
+    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for c in checks {
+        let label = match c.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Fail => "FAIL",
+            Verdict::Skipped => "skipped",
+        };
+        let _ = writeln!(out, "{label:7} {:width$}  {}", c.name, c.detail);
+        if let Some(fix) = &c.fix {
+            let _ = writeln!(out, "{:7} {:width$}  fix: {fix}", "", "");
+        }
+    }
+    let count = |v: Verdict| checks.iter().filter(|c| c.verdict == v).count();
+    let _ = writeln!(
+        out,
+        "{} checks: {} ok, {} failed, {} skipped",
+        checks.len(),
+        count(Verdict::Ok),
+        count(Verdict::Fail),
+        count(Verdict::Skipped)
+    );
+    out
+}
