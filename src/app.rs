@@ -7,19 +7,36 @@ use crate::report::{Reporter, Verbosity};
 use crate::settings::{Registration, Settings};
 use crate::steps::agent::{DryRunAgent, Outcome};
 use crate::steps::{Ctx, agent, down, mgmt, register, testing, up, verify};
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use std::io::Write;
 
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return 2;
+        }
+    };
     let quiet = cli.global.quiet;
-    match dispatch(cli) {
+    let fleet = match cli.global.config.clone() {
+        Some(path) => match crate::config::load(&path).and_then(|cfg| crate::config::apply(cfg, &mut cli, &matches)) {
+            Ok(fleet) => fleet,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return e.code();
+            }
+        },
+        None => None,
+    };
+    match dispatch(cli, fleet) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -48,7 +65,7 @@ fn print_stdout(text: &str) -> Result<()> {
     }
 }
 
-fn dispatch(cli: Cli) -> Result<i32> {
+fn dispatch(cli: Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Result<i32> {
     match &cli.command {
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -73,7 +90,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             print_stdout(&text)?;
             Ok(if ok { 0 } else { 1 })
         }
-        _ => run_steps(&cli),
+        _ => run_steps(&cli, fleet),
     }
 }
 
@@ -85,8 +102,8 @@ fn required_tools(command: &Command) -> &'static [&'static str] {
     }
 }
 
-fn run_steps(cli: &Cli) -> Result<i32> {
-    let settings = Settings::resolve(&cli.global, &cli.env)?;
+fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Result<i32> {
+    let settings = Settings::resolve(&cli.global, &cli.env, fleet.as_deref())?;
     let registration = match &cli.command {
         Command::Register(args) => Some(Registration::resolve(args, settings.dry_run)?.ok_or_else(|| {
             Error::Usage("register needs --harness-account and --agent-id (Harness), or --to argocd".into())

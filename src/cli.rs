@@ -38,11 +38,11 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// AWS region for every aws and eksctl call [default: $AWS_REGION, else $AWS_DEFAULT_REGION]
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", env = "GITOPS_IAM_REGION")]
     pub region: Option<String>,
 
-    /// AWS CLI profile of the management account [env: AWS_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
+    /// AWS CLI profile of the management account [default: $AWS_PROFILE]
+    #[arg(long, global = true, value_name = "NAME", env = "GITOPS_IAM_PROFILE")]
     pub profile: Option<String>,
 
     /// Print the commands as a bash script instead of running them; needs no credentials or tools
@@ -57,6 +57,11 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// YAML file with any of the settings below, keys named like the long flags in snake_case;
+    /// flags and GITOPS_IAM_* variables override it
+    #[arg(long, global = true, value_name = "FILE", env = "GITOPS_IAM_CONFIG")]
+    pub config: Option<PathBuf>,
+
     /// Directory for the tool's own kubeconfigs and policy files
     #[arg(
         long,
@@ -68,54 +73,97 @@ pub struct GlobalArgs {
     pub state_dir: PathBuf,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Environment options")]
 pub struct EnvArgs {
     /// Name of the management EKS cluster (hosts the agent)
-    #[arg(long, global = true, value_name = "NAME", default_value = "management")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "management",
+        env = "GITOPS_IAM_MGMT_CLUSTER"
+    )]
     pub mgmt_cluster: String,
 
     /// Name of the testing EKS cluster (the agent deploys into it)
-    #[arg(long, global = true, value_name = "NAME", default_value = "testing")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "testing",
+        env = "GITOPS_IAM_TESTING_CLUSTER"
+    )]
     pub testing_cluster: String,
 
     /// Namespace of the GitOps agent in the management cluster
-    #[arg(long, global = true, value_name = "NS", default_value = "iam")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NS",
+        default_value = "iam",
+        env = "GITOPS_IAM_NAMESPACE"
+    )]
     pub namespace: String,
 
     /// IAM role the agent's service accounts assume through the OIDC provider
-    #[arg(long, global = true, value_name = "ROLE", default_value = "ArgoCD")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ROLE",
+        default_value = "ArgoCD",
+        env = "GITOPS_IAM_AGENT_ROLE"
+    )]
     pub agent_role: String,
 
     /// IAM role the agent assumes to deploy into the testing cluster
-    #[arg(long, global = true, value_name = "ROLE", default_value = "Deployer")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ROLE",
+        default_value = "Deployer",
+        env = "GITOPS_IAM_DEPLOYER_ROLE"
+    )]
     pub deployer_role: String,
 
     /// Management account id [default: from `aws sts get-caller-identity`]
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", env = "GITOPS_IAM_ACCOUNT_ID")]
     pub account_id: Option<String>,
 
     /// Account of the testing cluster and Deployer role [default: the management account, or
     /// from `aws sts get-caller-identity --profile <testing-profile>`]
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", env = "GITOPS_IAM_TESTING_ACCOUNT_ID")]
     pub testing_account_id: Option<String>,
 
     /// AWS CLI profile for the testing account [default: --profile]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", env = "GITOPS_IAM_TESTING_PROFILE")]
     pub testing_profile: Option<String>,
 
     /// Kubernetes group of the Deployer role in the testing cluster [default: system:masters with
     /// aws-auth; none with access-entry, where the admin access policy grants the rights]
-    #[arg(long, global = true, value_name = "GROUP")]
+    #[arg(long, global = true, value_name = "GROUP", env = "GITOPS_IAM_IDENTITY_GROUP")]
     pub identity_group: Option<String>,
 
     /// Kubernetes username of the Deployer role in the testing cluster
-    #[arg(long, global = true, value_name = "USER", default_value = "deployer")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "USER",
+        default_value = "deployer",
+        env = "GITOPS_IAM_IDENTITY_USERNAME"
+    )]
     pub identity_username: String,
 
     /// How the Deployer role gets Kubernetes access to the testing cluster: the aws-auth
     /// ConfigMap (eksctl identity mapping) or an EKS access entry with the cluster admin policy
-    #[arg(long, global = true, value_enum, value_name = "MODE", default_value = "aws-auth")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "MODE",
+        default_value = "aws-auth",
+        env = "GITOPS_IAM_CLUSTER_ACCESS"
+    )]
     pub cluster_access: ClusterAccess,
 }
 
@@ -131,7 +179,7 @@ pub enum ClusterAccess {
 pub struct PolicyArgs {
     /// Let the agent role assume any role ("Resource": "*", as the tutorial does) instead of
     /// only the Deployer role(s)
-    #[arg(long)]
+    #[arg(long, env = "GITOPS_IAM_ASSUME_ANY_ROLE")]
     pub assume_any_role: bool,
 }
 
@@ -139,11 +187,11 @@ pub struct PolicyArgs {
 pub struct AgentArgs {
     /// Apply this manifest (the agent's install YAML) into the namespace when the agent's
     /// objects are missing
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "GITOPS_IAM_AGENT_MANIFEST")]
     pub agent_manifest: Option<PathBuf>,
 
     /// How long to wait for the agent's workloads to roll out
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration, env = "GITOPS_IAM_WAIT_TIMEOUT")]
     pub wait_timeout: std::time::Duration,
 }
 
@@ -164,33 +212,33 @@ pub struct RegisterArgs {
     pub to: Option<RegisterTarget>,
 
     /// Harness account identifier
-    #[arg(long, value_name = "ID", env = "HARNESS_ACCOUNT_ID")]
+    #[arg(long, value_name = "ID", env = "GITOPS_IAM_HARNESS_ACCOUNT")]
     pub harness_account: Option<String>,
 
     /// Harness organization identifier (for agents and clusters at org or project scope)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "GITOPS_IAM_HARNESS_ORG")]
     pub harness_org: Option<String>,
 
     /// Harness project identifier (for agents and clusters at project scope)
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "GITOPS_IAM_HARNESS_PROJECT")]
     pub harness_project: Option<String>,
 
     /// GitOps agent identifier; `account.<id>` or `org.<id>` for agents above project scope
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "GITOPS_IAM_AGENT_ID")]
     pub agent_id: Option<String>,
 
     /// Identifier of the cluster in Harness [default: the testing cluster's name as a valid
     /// Harness identifier]
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", env = "GITOPS_IAM_CLUSTER_ID")]
     pub cluster_id: Option<String>,
 
     /// Harness API base URL
-    #[arg(long, value_name = "URL", default_value = crate::harness::DEFAULT_URL)]
+    #[arg(long, value_name = "URL", default_value = crate::harness::DEFAULT_URL, env = "GITOPS_IAM_HARNESS_URL")]
     pub harness_url: String,
 
     /// Read the Harness API key from this file [default: $HARNESS_API_KEY]; never pass the key
     /// itself as a flag
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "GITOPS_IAM_API_KEY_FILE")]
     pub api_key_file: Option<PathBuf>,
 }
 

@@ -7,6 +7,7 @@ pub mod argocd;
 pub mod arn;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod doctor;
 pub mod error;
 pub mod exec;

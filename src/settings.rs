@@ -5,6 +5,7 @@
 
 use crate::cli::{ClusterAccess, EnvArgs, GlobalArgs};
 use crate::cmd::Val;
+use crate::config::TestingEntry;
 use crate::error::{Error, Result};
 use crate::names::{AccountId, ClusterName, Namespace, Profile, Region, RoleName, Subject};
 use crate::report::Verbosity;
@@ -43,10 +44,46 @@ pub struct Settings {
     pub agent_role: RoleName,
     pub account_id: Option<AccountId>,
     pub testing: Vec<TestingTarget>,
+    /// The config file, repeated in suggested follow-up commands.
+    pub config: Option<PathBuf>,
 }
 
 /// The shell variable a dry-run script uses for the region when none was given.
 pub const REGION_VAR: &str = "AWS_REGION";
+
+/// The testing clusters of a fleet: each entry overrides the top-level target's settings.
+fn fleet_targets(entries: &[TestingEntry], base: &TestingTarget, env: &EnvArgs) -> Result<Vec<TestingTarget>> {
+    entries
+        .iter()
+        .map(|e| {
+            let mut env = EnvArgs { ..env.clone() };
+            if let Some(g) = &e.identity_group {
+                env.identity_group = Some(g.clone());
+            }
+            Ok(TestingTarget {
+                cluster: ClusterName::parse("testing[].name", &e.name)?,
+                account_id: match &e.account_id {
+                    Some(a) => Some(AccountId::parse("testing[].account_id", a)?),
+                    None => base.account_id.clone(),
+                },
+                profile: match &e.profile {
+                    Some(p) => Some(Profile::parse("testing[].profile", p)?),
+                    None => base.profile.clone(),
+                },
+                deployer_role: match &e.deployer_role {
+                    Some(r) => RoleName::parse("testing[].deployer_role", r)?,
+                    None => base.deployer_role.clone(),
+                },
+                identity_group: identity_group(&env)?,
+                identity_username: match &e.identity_username {
+                    Some(u) => Subject::parse("testing[].identity_username", u)?,
+                    None => base.identity_username.clone(),
+                },
+                access: base.access,
+            })
+        })
+        .collect()
+}
 
 /// The group of the Deployer role: aws-auth defaults to `system:masters`; access entries reject
 /// `system:` groups (EKS does) and need none, since the access policy grants the rights.
@@ -68,7 +105,7 @@ fn env_nonempty(name: &str) -> Option<String> {
 }
 
 impl Settings {
-    pub fn resolve(global: &GlobalArgs, env: &EnvArgs) -> Result<Settings> {
+    pub fn resolve(global: &GlobalArgs, env: &EnvArgs, fleet: Option<&[TestingEntry]>) -> Result<Settings> {
         let region = match global
             .region
             .clone()
@@ -126,7 +163,11 @@ impl Settings {
                 .as_deref()
                 .map(|a| AccountId::parse("--account-id", a))
                 .transpose()?,
-            testing: vec![target],
+            config: global.config.clone(),
+            testing: match fleet {
+                Some(entries) => fleet_targets(entries, &target, env)?,
+                None => vec![target],
+            },
         };
         settings.check_distinct()?;
         Ok(settings)
@@ -134,7 +175,16 @@ impl Settings {
 
     /// Rules that involve two settings.
     fn check_distinct(&self) -> Result<()> {
-        for t in &self.testing {
+        for (i, t) in self.testing.iter().enumerate() {
+            let same_place =
+                |o: &TestingTarget| o.cluster == t.cluster && o.account_id == t.account_id && o.profile == t.profile;
+            if self.testing[..i].iter().any(same_place) {
+                return Err(Error::invalid(
+                    "testing (config)",
+                    t.cluster.as_str(),
+                    "each testing cluster must appear once",
+                ));
+            }
             if t.cluster == self.mgmt_cluster && !t.cross_account() {
                 return Err(Error::invalid(
                     "--testing-cluster",
@@ -190,6 +240,9 @@ impl Settings {
     pub fn suggest(&self, command: &str) -> String {
         use crate::cmd::quote;
         let mut out = format!("gitops-iam {command}");
+        if let Some(c) = &self.config {
+            out.push_str(&format!(" --config {}", quote(&c.to_string_lossy())));
+        }
         if let Val::Known(r) = &self.region {
             out.push_str(&format!(" --region {r}"));
         }
