@@ -119,7 +119,13 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     } else {
         settings.verbosity
     };
-    let report = Reporter::new(verbosity);
+    let json = cli.global.output == crate::cli::OutputFormat::Json;
+    if json && settings.dry_run {
+        return Err(Error::Usage(
+            "--output json and --dry-run both write to stdout: choose one (the dry-run script is the output)".into(),
+        ));
+    }
+    let report = Reporter::new(verbosity, json);
     let rt = runtime()?;
     if let Command::Down { yes: false, .. } = &cli.command
         && !settings.dry_run
@@ -152,20 +158,44 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     let real = RealExecutor::new(&report);
     let ctx = Ctx::new(&settings, &real, &report);
     let result = rt.block_on(async {
+        let run = execute(cli, &ctx, registration.as_ref());
+        tokio::pin!(run);
         tokio::select! {
-            r = execute(cli, &ctx, registration.as_ref()) => r,
+            r = &mut run => r,
             _ = tokio::signal::ctrl_c() => {
                 real.interrupt();
-                report.warn("interrupted: stopping the running commands");
+                report.warn("interrupted: waiting for the running commands to stop (Ctrl-C again to stop at once)");
+                tokio::select! {
+                    _ = &mut run => {},
+                    _ = tokio::signal::ctrl_c() => {},
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {},
+                }
                 Err(Error::Interrupted)
             }
         }
     });
     // Dropping the runtime kills the children that are still running (kill_on_drop).
     drop(rt);
-    report.summary();
     let (mutations, commands) = real.counts();
-    report.info(&format!("{commands} commands run, {mutations} of them mutating"));
+    report.summary(&result, commands, mutations);
+    if real.is_interrupted() {
+        let done: Vec<String> = report
+            .records()
+            .iter()
+            .filter(|r| r.status != crate::report::Status::Failed)
+            .map(|r| r.step.clone())
+            .collect();
+        report.warn(&format!(
+            "interrupted after {} finished step(s){}; re-run the same command to resume",
+            done.len(),
+            if done.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", done.join(", "))
+            }
+        ));
+        return Err(Error::Interrupted);
+    }
     result
 }
 
@@ -180,8 +210,16 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
         }
         Command::Verify(_) => {
             let checks = verify::run(ctx, registration).await?;
-            if !ctx.exec.is_dry_run() {
+            if ctx.report.is_json() {
+                for c in &checks {
+                    ctx.report.event(serde_json::json!({
+                        "event": "check", "check": c.name, "status": c.verdict.label(), "detail": c.detail, "fix": c.fix,
+                    }));
+                }
+            } else if !ctx.exec.is_dry_run() {
                 print_stdout(&verify::render(&checks))?;
+            }
+            if !ctx.exec.is_dry_run() {
                 if checks.iter().any(|c| c.verdict == verify::Verdict::Fail) {
                     return Ok(1);
                 }

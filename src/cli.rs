@@ -53,6 +53,17 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
 
+    /// Progress format: human text on stderr, or JSON lines on stdout (see docs/output.md)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text",
+        env = "GITOPS_IAM_OUTPUT"
+    )]
+    pub output: OutputFormat,
+
     /// Print only errors and warnings
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -193,6 +204,12 @@ pub struct AgentArgs {
     /// How long to wait for the agent's workloads to roll out
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration, env = "GITOPS_IAM_WAIT_TIMEOUT")]
     pub wait_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
 }
 
 /// Where `register` puts the testing cluster.

@@ -9,7 +9,7 @@ use crate::cmd::{Cmd, Val};
 use crate::error::{CommandError, Error, Result};
 use crate::http::{HttpPolicy, HttpRequest, HttpResponse};
 use crate::report::Reporter;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::ErrorKind;
 use std::path::Path;
@@ -18,6 +18,7 @@ use std::process::Stdio;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -101,6 +102,7 @@ pub struct RealExecutor<'r> {
     mutations: AtomicUsize,
     commands: AtomicUsize,
     interrupted: AtomicBool,
+    children: Mutex<HashSet<u32>>,
     pub http_policy: HttpPolicy,
 }
 
@@ -113,6 +115,7 @@ impl<'r> RealExecutor<'r> {
             mutations: AtomicUsize::new(0),
             commands: AtomicUsize::new(0),
             interrupted: AtomicBool::new(false),
+            children: Mutex::new(HashSet::new()),
             http_policy: HttpPolicy::default(),
         }
     }
@@ -125,13 +128,29 @@ impl<'r> RealExecutor<'r> {
         )
     }
 
-    /// After Ctrl-C: commands that finish from now on count as interrupted.
+    /// After Ctrl-C: pass SIGINT to the running children (a terminal already did, a `kill -INT`
+    /// from CI did not) and count every command from now on as interrupted.
     pub fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
+        for pid in self.children.lock().unwrap().iter() {
+            // SAFETY: kill(2) with a pid we spawned and have not reaped yet.
+            unsafe {
+                libc::kill(*pid as libc::pid_t, libc::SIGINT);
+            }
+        }
+    }
+
+    /// Whether Ctrl-C was pressed.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
     }
 
     async fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
-        self.report.info_verbose(&format!("$ {req}"));
+        if self.interrupted.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
+        self.report
+            .command_text(&req.to_string(), req.effect == crate::cmd::Effect::Mutate);
         self.commands.fetch_add(1, Ordering::Relaxed);
         if req.effect == crate::cmd::Effect::Mutate {
             self.mutations.fetch_add(1, Ordering::Relaxed);
@@ -152,6 +171,9 @@ impl<'r> RealExecutor<'r> {
     }
 
     async fn spawn(&self, cmd: &Cmd) -> Result<Output> {
+        if self.interrupted.load(Ordering::SeqCst) {
+            return Err(Error::Interrupted);
+        }
         self.report.command(cmd);
         self.commands.fetch_add(1, Ordering::Relaxed);
         if cmd.is_mutating() {
@@ -165,16 +187,46 @@ impl<'r> RealExecutor<'r> {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let child = child.spawn().map_err(|e| match e.kind() {
+        let mut child = child.spawn().map_err(|e| match e.kind() {
             ErrorKind::NotFound => Error::ToolMissing {
                 tool: cmd.program.to_string(),
                 hint: install_hint(cmd.program).to_string(),
             },
             _ => Error::Other(anyhow::anyhow!("could not start `{cmd}`: {e}")),
         })?;
+        let pid = child.id();
+        if let Some(pid) = pid {
+            self.children.lock().unwrap().insert(pid);
+        }
+        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+        let report = self.report;
+        // Read stdout line by line: the latest line is the step's live progress.
+        let read_out = async move {
+            let mut buf = Vec::new();
+            if let Some(out) = stdout {
+                let mut reader = BufReader::new(out);
+                let mut line = Vec::new();
+                while reader.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
+                    report.output_line(&String::from_utf8_lossy(&line));
+                    buf.append(&mut line);
+                }
+            }
+            buf
+        };
+        let read_err = async move {
+            let mut buf = Vec::new();
+            if let Some(mut err) = stderr {
+                let _ = err.read_to_end(&mut buf).await;
+            }
+            buf
+        };
         let limit = cmd.timeout.unwrap_or(self.default_timeout);
-        let out = match tokio::time::timeout(limit, child.wait_with_output()).await {
-            Ok(out) => out.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?,
+        let finished = tokio::time::timeout(limit, async { tokio::join!(read_out, read_err, child.wait()) }).await;
+        if let Some(pid) = pid {
+            self.children.lock().unwrap().remove(&pid);
+        }
+        let (out, err, status) = match finished {
+            Ok(parts) => parts,
             Err(_) => {
                 return Err(Error::Command(Box::new(CommandError {
                     purpose: cmd.purpose.clone(),
@@ -185,13 +237,14 @@ impl<'r> RealExecutor<'r> {
                 })));
             }
         };
+        let status = status.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?;
         if self.interrupted.load(Ordering::SeqCst) {
             return Err(Error::Interrupted);
         }
         Ok(Output {
-            status: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: status.code(),
+            stdout: String::from_utf8_lossy(&out).into_owned(),
+            stderr: String::from_utf8_lossy(&err).into_owned(),
         })
     }
 }

@@ -1,15 +1,26 @@
-//! What the user sees while the tool works: progress and a summary on stderr.
+//! What the user sees while the tool works: progress, JSON events and a summary.
 //!
-//! stdout is reserved for results (the dry-run script, `render` output, JSON), so everything here
-//! goes to stderr. Verbosity is decided once: `-q` shows only errors, `-v` also every command as it
-//! runs. Lines carry the elapsed time, since cluster creation runs for many minutes.
+//! stdout is reserved for results (the dry-run script, `render` output, `verify` checks, JSON
+//! events), so human text goes to stderr. Verbosity is decided once: `-q` shows only warnings and
+//! errors, `-v` also every command as it runs. On a terminal each running step gets a live line
+//! with its elapsed time and the latest line its command printed (eksctl's progress during a
+//! 15-minute cluster creation); elsewhere lines are plain and timestamped. With `--output json`,
+//! stdout carries one JSON object per line (see docs/output.md).
 
 use crate::cmd::Cmd;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+tokio::task_local! {
+    /// The step the current task works for, so command output can be shown on its line.
+    static CURRENT_STEP: String;
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
@@ -29,11 +40,11 @@ pub enum Status {
 }
 
 impl Status {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Status::Changed => "changed",
             Status::Unchanged => "unchanged",
-            Status::Failed => "FAILED",
+            Status::Failed => "failed",
             Status::Pending => "pending",
         }
     }
@@ -61,10 +72,6 @@ impl Changes {
         self.0.push(what.into());
     }
 
-    pub fn extend(&mut self, other: Changes) {
-        self.0.extend(other.0);
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -72,26 +79,38 @@ impl Changes {
 
 pub struct Reporter {
     verbosity: Verbosity,
+    json: bool,
     start: Instant,
     records: Mutex<Vec<StepRecord>>,
     sink: Mutex<Box<dyn Write + Send>>,
+    progress: Option<MultiProgress>,
+    bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl Reporter {
-    pub fn new(verbosity: Verbosity) -> Self {
-        Self::with_sink(verbosity, Box::new(std::io::stderr()))
+    /// `json`: events on stdout. Live progress only on a terminal at normal verbosity.
+    pub fn new(verbosity: Verbosity, json: bool) -> Self {
+        use std::io::IsTerminal;
+        let live = verbosity == Verbosity::Normal && std::io::stderr().is_terminal();
+        let mut r = Self::with_sink(verbosity, Box::new(std::io::stderr()));
+        r.json = json;
+        r.progress = live.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        r
     }
 
     pub fn with_sink(verbosity: Verbosity, sink: Box<dyn Write + Send>) -> Self {
         Reporter {
             verbosity,
+            json: false,
             start: Instant::now(),
             records: Mutex::new(Vec::new()),
             sink: Mutex::new(sink),
+            progress: None,
+            bars: Mutex::new(HashMap::new()),
         }
     }
 
-    /// A reporter that prints nothing (unit tests).
+    /// A reporter that prints nothing (unit tests, `doctor`).
     pub fn silent() -> Self {
         Self::with_sink(Verbosity::Quiet, Box::new(std::io::sink()))
     }
@@ -105,7 +124,28 @@ impl Reporter {
         for line in text.lines() {
             let _ = writeln!(out, "[{elapsed:>6.1}s] {line}");
         }
-        let _ = self.sink.lock().unwrap().write_all(out.as_bytes());
+        match &self.progress {
+            // Printing above the live lines keeps them intact.
+            Some(mp) => {
+                let _ = mp.println(out.trim_end());
+            }
+            None => {
+                let _ = self.sink.lock().unwrap().write_all(out.as_bytes());
+            }
+        }
+    }
+
+    /// One JSON object on a line of stdout (only with `--output json`).
+    pub fn event(&self, value: serde_json::Value) {
+        if self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{value}");
+            let _ = out.flush();
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.json
     }
 
     pub fn info(&self, text: &str) {
@@ -117,13 +157,32 @@ impl Reporter {
         self.print(Verbosity::Quiet, text);
     }
 
-    pub fn command(&self, cmd: &Cmd) {
-        self.print(Verbosity::Verbose, &format!("$ {cmd}"));
-    }
-
     /// A line shown only with `-v`.
     pub fn info_verbose(&self, text: &str) {
         self.print(Verbosity::Verbose, text);
+    }
+
+    pub fn command(&self, cmd: &Cmd) {
+        self.command_text(&cmd.to_string(), cmd.is_mutating());
+    }
+
+    /// A command (or HTTP request) as it starts: shown with `-v`, and as a JSON event then.
+    pub fn command_text(&self, shell: &str, mutating: bool) {
+        self.print(Verbosity::Verbose, &format!("$ {shell}"));
+        if self.verbosity == Verbosity::Verbose {
+            let step = CURRENT_STEP.try_with(Clone::clone).ok();
+            self.event(json!({"event": "command", "step": step, "command": shell, "mutating": mutating}));
+        }
+    }
+
+    /// A line a running command printed: the live line of its step shows the latest one.
+    pub fn output_line(&self, line: &str) {
+        let Ok(step) = CURRENT_STEP.try_with(Clone::clone) else {
+            return;
+        };
+        if let Some(bar) = self.bars.lock().unwrap().get(&step) {
+            bar.set_message(line.trim().to_string());
+        }
     }
 
     /// Shows how a document drifted from what it should be.
@@ -137,16 +196,40 @@ impl Reporter {
         self.info(&format!("drift in {what}:\n{body}"));
     }
 
-    /// Runs one named step: prints its start and end, records the outcome, names it in errors.
+    fn start_bar(&self, name: &str) {
+        let Some(mp) = &self.progress else { return };
+        let bar = mp.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {wide_msg}")
+                .expect("valid template")
+                .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
+        );
+        bar.set_prefix(name.to_string());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        self.bars.lock().unwrap().insert(name.to_string(), bar);
+    }
+
+    fn end_bar(&self, name: &str) {
+        if let Some(bar) = self.bars.lock().unwrap().remove(name) {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Runs one named step: shows it while it runs, records the outcome, names it in errors.
     /// The body returns the changes it made and any value later steps need.
     pub async fn step<T, F>(&self, name: &str, body: F) -> crate::error::Result<T>
     where
         F: Future<Output = crate::error::Result<(Changes, T)>>,
     {
-        self.info(&format!("{name}: started"));
+        self.event(json!({"event": "step_start", "step": name}));
+        if self.progress.is_none() {
+            self.info(&format!("{name}: started"));
+        }
+        self.start_bar(name);
         let started = Instant::now();
-        let result = body.await;
+        let result = CURRENT_STEP.scope(name.to_string(), body).await;
         let duration = started.elapsed();
+        self.end_bar(name);
         let (status, changes) = match &result {
             Ok((c, _)) if c.is_empty() => (Status::Unchanged, Vec::new()),
             Ok((c, _)) => (Status::Changed, c.0.clone()),
@@ -161,6 +244,12 @@ impl Reporter {
             )),
             _ => self.info(&format!("{name}: {} in {secs:.1}s", status.label())),
         }
+        let error = result.as_ref().err().map(|e| e.to_string());
+        self.event(json!({
+            "event": "step_finish", "step": name, "status": status.label(),
+            "changed": status == Status::Changed, "changes": changes,
+            "duration_ms": duration.as_millis() as u64, "error": error,
+        }));
         self.record(StepRecord {
             step: name.to_string(),
             status,
@@ -178,25 +267,49 @@ impl Reporter {
         self.records.lock().unwrap().clone()
     }
 
-    /// The final table: one line per step with its result and duration.
-    pub fn summary(&self) {
+    /// The final table (stderr) and, with `--output json`, the summary event.
+    pub fn summary(&self, outcome: &crate::error::Result<i32>, commands: usize, mutating: usize) {
         let records = self.records();
-        if records.is_empty() {
-            return;
-        }
-        let width = records.iter().map(|r| r.step.len()).max().unwrap_or(0);
-        let mut text = String::from("summary:\n");
-        for r in &records {
-            let _ = writeln!(
+        let total = self.start.elapsed();
+        if !records.is_empty() {
+            let width = records.iter().map(|r| r.step.len()).max().unwrap_or(0);
+            let mut text = String::from("summary:\n");
+            for r in &records {
+                let _ = writeln!(
+                    text,
+                    "  {:width$}  {:9}  {:>7.1}s  {}",
+                    r.step,
+                    r.status.label(),
+                    r.duration.as_secs_f64(),
+                    r.changes.join("; ")
+                );
+            }
+            let _ = write!(
                 text,
-                "  {:width$}  {:9}  {:>7.1}s  {}",
-                r.step,
-                r.status.label(),
-                r.duration.as_secs_f64(),
-                r.changes.join("; ")
+                "  total {:.1}s, {commands} commands, {mutating} of them mutating",
+                total.as_secs_f64()
             );
+            self.info(&text);
         }
-        let _ = write!(text, "  total {:.1}s", self.start.elapsed().as_secs_f64());
-        self.info(&text);
+        let status = match outcome {
+            Ok(0) => "ok",
+            Ok(_) => "failed",
+            Err(crate::error::Error::Interrupted) => "interrupted",
+            Err(e) if e.code() == 130 => "interrupted",
+            Err(_) => "failed",
+        };
+        self.event(json!({
+            "event": "summary",
+            "status": status,
+            "exit_code": match outcome { Ok(c) => *c, Err(e) => e.code() },
+            "error": outcome.as_ref().err().map(|e| e.to_string()),
+            "duration_ms": total.as_millis() as u64,
+            "commands": commands,
+            "mutating_commands": mutating,
+            "steps": records.iter().map(|r| json!({
+                "step": r.step, "status": r.status.label(), "changed": r.status == Status::Changed,
+                "changes": r.changes, "duration_ms": r.duration.as_millis() as u64,
+            })).collect::<Vec<_>>(),
+        }));
     }
 }

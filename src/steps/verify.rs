@@ -27,6 +27,16 @@ pub enum Verdict {
     Skipped,
 }
 
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Fail => "FAIL",
+            Verdict::Skipped => "skipped",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Check {
     pub name: String,
@@ -530,11 +540,7 @@ pub fn render(checks: &[Check]) -> String {
     let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for c in checks {
-        let label = match c.verdict {
-            Verdict::Ok => "ok",
-            Verdict::Fail => "FAIL",
-            Verdict::Skipped => "skipped",
-        };
+        let label = c.verdict.label();
         let _ = writeln!(out, "{label:7} {:width$}  {}", c.name, c.detail);
         if let Some(fix) = &c.fix {
             let _ = writeln!(out, "{:7} {:width$}  fix: {fix}", "", "");
