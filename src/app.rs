@@ -219,10 +219,8 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             } else if !ctx.exec.is_dry_run() {
                 print_stdout(&verify::render(&checks))?;
             }
-            if !ctx.exec.is_dry_run() {
-                if checks.iter().any(|c| c.verdict == verify::Verdict::Fail) {
-                    return Ok(1);
-                }
+            if !ctx.exec.is_dry_run() && checks.iter().any(|c| c.verdict == verify::Verdict::Fail) {
+                return Ok(1);
             }
         }
         Command::Down { keep_clusters, .. } => down::run(ctx, registration, *keep_clusters).await?,
