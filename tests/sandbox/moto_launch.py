@@ -1,0 +1,102 @@
+"""Run moto_server with three EKS realism patches (used by `sandbox start`).
+
+Stock moto 5.2 gives every EKS cluster of a moto process the SAME OIDC issuer
+and endpoint (module constants) and a random non-PEM "certificateAuthority".
+Real EKS gives each cluster its own `https://oidc.eks.REGION.amazonaws.com/id/HEX32`
+issuer and `https://HEX32.gr7.REGION.eks.amazonaws.com` endpoint, and a base64
+PEM CA.  A product that mixed up the management and testing clusters would go
+unnoticed with stock moto, so this launcher patches `moto.eks.models.Cluster`:
+
+1. per-cluster issuer and endpoint (same 32-hex id in both, as on EKS);
+2. certificateAuthority.data = base64 of a real self-signed PEM certificate
+   (falls back to a PEM-shaped random blob when `cryptography` is missing);
+3. status CREATING while the cluster's tag `sandbox.gitops-iam/ready-at`
+   (epoch seconds, set by bin/eksctl) lies in the future, so
+   `aws eks describe-cluster` shows CREATING during SANDBOX_CREATE_DELAY.
+
+If the patch fails (moto internals changed) moto runs unpatched and a warning is
+printed to its log.  Arguments are moto_server's (`-H 127.0.0.1 -p PORT`).
+"""
+
+import base64
+import datetime
+import os
+import secrets
+import sys
+import time
+
+READY_TAG = "sandbox.gitops-iam/ready-at"
+
+
+def _fake_ca_pem():
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        return cert.public_bytes(serialization.Encoding.PEM)
+    except Exception:  # pragma: no cover - depends on installed packages
+        body = base64.encodebytes(secrets.token_bytes(700)).decode().replace("\n", "")
+        lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+        return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n").encode()
+
+
+def patch_moto():
+    from moto.eks import models
+
+    original_init = models.Cluster.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        region = self.arn.split(":")[3]
+        uid = secrets.token_hex(16).upper()
+        self.identity = {"oidc": {"issuer": "https://oidc.eks.%s.amazonaws.com/id/%s" % (region, uid)}}
+        self.endpoint = "https://%s.gr7.%s.eks.amazonaws.com" % (uid, region)
+        self.certificate_authority = {"data": base64.b64encode(_fake_ca_pem()).decode()}
+
+    def get_status(self):
+        stored = self.__dict__.get("_sandbox_status", "ACTIVE")
+        ready_at = (getattr(self, "tags", None) or {}).get(READY_TAG)
+        if stored == "ACTIVE" and ready_at:
+            try:
+                if time.time() < float(ready_at):
+                    return "CREATING"
+            except ValueError:
+                pass
+        return stored
+
+    def set_status(self, value):
+        self.__dict__["_sandbox_status"] = value
+
+    models.Cluster.__init__ = init
+    models.Cluster.status = property(get_status, set_status)
+
+
+def main():
+    try:
+        patch_moto()
+    except Exception as e:  # pragma: no cover
+        print("sandbox moto_launch: WARNING: EKS patch failed, running stock moto: %r" % (e,), flush=True)
+    from moto.server import main as moto_main
+
+    moto_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
