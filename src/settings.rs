@@ -25,9 +25,14 @@ pub struct TestingTarget {
 }
 
 impl TestingTarget {
-    /// Whether the target lives in another account than the management cluster.
-    pub fn cross_account(&self) -> bool {
-        self.account_id.is_some() || self.profile.is_some()
+    /// Whether the target lives in another account than the management cluster, as far as the
+    /// settings tell (an explicit different account id, or its own profile).
+    pub fn cross_account(&self, mgmt_account: Option<&AccountId>, mgmt_profile: Option<&Profile>) -> bool {
+        match (&self.account_id, mgmt_account) {
+            (Some(t), Some(m)) => t != m,
+            (Some(_), None) => true,
+            (None, _) => self.profile.is_some() && self.profile.as_ref() != mgmt_profile,
+        }
     }
 }
 
@@ -50,6 +55,8 @@ pub struct Settings {
 
 /// The shell variable a dry-run script uses for the region when none was given.
 pub const REGION_VAR: &str = "AWS_REGION";
+/// The shell variable a dry-run script derives the partition into from the region.
+pub const PARTITION_VAR: &str = "AWS_PARTITION";
 
 /// The testing clusters of a fleet: each entry overrides the top-level target's settings.
 fn fleet_targets(entries: &[TestingEntry], base: &TestingTarget, env: &EnvArgs) -> Result<Vec<TestingTarget>> {
@@ -185,14 +192,26 @@ impl Settings {
                     "each testing cluster must appear once",
                 ));
             }
-            if t.cluster == self.mgmt_cluster && !t.cross_account() {
+            let cross = t.cross_account(self.account_id.as_ref(), self.profile.as_ref());
+            if let (Some(ta), Some(ma), None) = (&t.account_id, &self.account_id, &t.profile)
+                && ta != ma
+            {
+                return Err(Error::invalid(
+                    "--testing-account-id",
+                    ta.as_str(),
+                    format!(
+                        "differs from the management account {ma}: pass --testing-profile with credentials for it (the management credentials cannot act in another account)"
+                    ),
+                ));
+            }
+            if t.cluster == self.mgmt_cluster && !cross {
                 return Err(Error::invalid(
                     "--testing-cluster",
                     t.cluster.as_str(),
                     "must differ from --mgmt-cluster in the same account",
                 ));
             }
-            if t.deployer_role == self.agent_role && !t.cross_account() {
+            if t.deployer_role == self.agent_role && !cross {
                 return Err(Error::invalid(
                     "--deployer-role",
                     t.deployer_role.as_str(),
@@ -211,8 +230,18 @@ impl Settings {
         }
     }
 
+    /// The AWS partition of the region (real runs; `aws` when the region is only a variable).
     pub fn partition(&self) -> &'static str {
         crate::policy::partition(self.region_str())
+    }
+
+    /// The partition inside ARNs: known, or `$AWS_PARTITION`, which a dry-run script derives
+    /// from `$AWS_REGION` when no region was given.
+    pub fn partition_val(&self) -> Val {
+        match &self.region {
+            Val::Known(r) => Val::known(crate::policy::partition(r)),
+            Val::Var(_) => Val::var(PARTITION_VAR),
+        }
     }
 
     pub fn kubeconfig_dir(&self) -> PathBuf {

@@ -69,7 +69,7 @@ async fn missing_objects(ctx: &Ctx<'_>) -> Result<Vec<String>> {
     Ok(missing)
 }
 
-async fn namespace(ctx: &Ctx<'_>) -> Result<()> {
+async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
         .step(&format!("agent: namespace {}", s.namespace), async {
@@ -85,7 +85,7 @@ async fn namespace(ctx: &Ctx<'_>) -> Result<()> {
                 .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), |_, _| Ok(()))
                 .await?;
             let mut changes = Changes::none();
-            if found.is_none() {
+            if found.is_none() && !assume_present {
                 ctx.exec.run(&k.create_namespace(s.namespace.as_str())).await?;
                 changes.push(format!("created namespace {}", s.namespace));
             }
@@ -194,7 +194,9 @@ fn agent_missing(ctx: &Ctx<'_>, missing: &[String]) -> Error {
 
 /// The whole `agent patch` command.
 pub async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Outcome> {
-    namespace(ctx).await?;
+    // A dry-run of `agent patch` describes an installed agent, so its namespace exists too.
+    let assume_ns = ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none();
+    namespace(ctx, assume_ns).await?;
     let missing = install(ctx, args, dry).await?;
     if !missing.is_empty() {
         ctx.report.record(StepRecord {

@@ -252,7 +252,9 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Result<()> {
             if let Some(p) = provider {
                 let account = ctx.mgmt_account().await?;
                 let arn = Arg::concat([
-                    Val::known(format!("arn:{}:iam::", s.partition())),
+                    Val::known("arn:"),
+                    s.partition_val(),
+                    Val::known(":iam::"),
                     account,
                     Val::known(":oidc-provider/"),
                     p,

@@ -48,7 +48,9 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
                 let account = ctx.mgmt_account().await?;
                 let provider = oidc_provider(ctx).await?;
                 let arn = Arg::concat([
-                    Val::known(format!("arn:{}:iam::", s.partition())),
+                    Val::known("arn:"),
+                    s.partition_val(),
+                    Val::known(":iam::"),
                     account,
                     Val::known(":oidc-provider/"),
                     provider,

@@ -123,7 +123,9 @@ impl<'a> Ctx<'a> {
 
     pub fn role_arn(&self, account: &Val, role: &str) -> Arg {
         Arg::concat([
-            Val::known(format!("arn:{}:iam::", self.settings.partition())),
+            Val::known("arn:"),
+            self.settings.partition_val(),
+            Val::known(":iam::"),
             account.clone(),
             Val::known(format!(":role/{role}")),
         ])

@@ -123,7 +123,9 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
     };
     let provider_arn = provider.as_ref().map(|p| {
         Arg::concat([
-            Val::known(format!("arn:{}:iam::", s.partition())),
+            Val::known("arn:"),
+            s.partition_val(),
+            Val::known(":iam::"),
             account.clone(),
             Val::known(":oidc-provider/"),
             p.clone(),

@@ -14,7 +14,12 @@ unnoticed with stock moto, so this launcher patches `moto.eks.models.Cluster`:
    (epoch seconds, set by bin/eksctl) lies in the future, so
    `aws eks describe-cluster` shows CREATING during SANDBOX_CREATE_DELAY.
 
-If the patch fails (moto internals changed) moto runs unpatched and a warning is
+It then installs the EKS access-entry API (moto_eks_access.py: create/describe/
+list/update/delete-access-entry, associate/disassociate/list-associated-access-
+policies, list-access-policies, and the clusters' accessConfig.authenticationMode),
+which stock moto lacks (HTML 404).
+
+If a patch fails (moto internals changed) moto runs without it and a warning is
 printed to its log.  Arguments are moto_server's (`-H 127.0.0.1 -p PORT`).
 """
 
@@ -92,6 +97,14 @@ def main():
         patch_moto()
     except Exception as e:  # pragma: no cover
         print("sandbox moto_launch: WARNING: EKS patch failed, running stock moto: %r" % (e,), flush=True)
+    try:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import moto_eks_access
+
+        moto_eks_access.install()
+    except Exception as e:  # pragma: no cover
+        print("sandbox moto_launch: WARNING: EKS access-entry patch failed, no access entries: %r" % (e,),
+              flush=True)
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])

@@ -486,6 +486,146 @@ class TestInjection(SandboxTestCase):
         self.assertLess(abs(ready["management"] - ready["testing"]), delay)
 
 
+class TestAccessEntries(SandboxTestCase):
+    """EKS access entries (tests/sandbox/moto_eks_access.py) through the real aws CLI.
+
+    One CLI call costs about 0.7 s of CPU, so independent calls run in parallel."""
+
+    ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+    NOT_FOUND = ("The specified principalArn could not be found. You can view your available access entries with "
+                 "'list-access-entries'.")
+
+    def parallel(self, *calls):
+        """Run argument-less callables at once; return their results in order."""
+        results, errors = [None] * len(calls), []
+
+        def run(i, fn):
+            try:
+                results[i] = fn()
+            except BaseException as e:  # re-raised in the test thread
+                errors.append(e)
+
+        threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return results
+
+    def ok(self, env, *argv):
+        return lambda: self.aws_json(env, *argv, *R)
+
+    def fails(self, env, code, op, message, *argv):
+        """A call that fails like the real CLI: exit 255 and
+        `An error occurred (CODE) when calling the OP operation: MESSAGE` on stderr."""
+        def call():
+            r = self.run_tool(env, "aws", *argv, *R, check=255)
+            self.assertEqual((r.stdout, r.stderr.strip()),
+                             ("", "An error occurred (%s) when calling the %s operation: %s" % (code, op, message)))
+        return call
+
+    def test_access_entry_lifecycle_errors_and_accounts(self):
+        d, env = self.start_sandbox()
+        testing = ("--profile", "testing")
+        c = ("--cluster-name", "testing")
+        # a cluster named "testing" in each account; its node role (made by eksctl) is the principal
+        self.parallel(
+            lambda: self.create_cluster(env, "testing", "--kubeconfig", os.path.join(d, "a.kc")),
+            lambda: self.create_cluster(env, "testing", *testing, "--kubeconfig", os.path.join(d, "b.kc")))
+        role, t_role = (sandboxlib.read_json(sandboxlib.cluster_record_path(d, acct, "us-east-1", "testing"))
+                        ["node_role_arn"] for acct in (MGMT, TESTING))
+        self.assertTrue(role.startswith("arn:aws:iam::%s:role/" % MGMT) and t_role.startswith(
+            "arn:aws:iam::%s:role/" % TESTING))
+        entry = c + ("--principal-arn", role)
+        other = c + ("--principal-arn", "arn:aws:iam::%s:role/NoEntry" % MGMT)
+
+        created, mode, t_created, *_ = self.parallel(
+            self.ok(env, "eks", "create-access-entry", *entry, "--type", "STANDARD", "--username", "deployer",
+                    "--kubernetes-groups", "gitops-deployers", "viewers"),
+            self.ok(env, "eks", "describe-cluster", "--name", "testing", "--query", "cluster.accessConfig"),
+            self.ok(env, *testing, "eks", "create-access-entry", *c, "--principal-arn", t_role),
+            self.fails(env, "ResourceNotFoundException", "CreateAccessEntry", "No cluster found for name: nope.",
+                       "eks", "create-access-entry", "--cluster-name", "nope", "--principal-arn", role),
+            # (a principal of the other account: STANDARD entries may name one)
+            self.fails(env, "InvalidParameterException", "CreateAccessEntry",
+                       "The kubernetes group name system:masters is invalid, it cannot start with system:",
+                       *testing, "eks", "create-access-entry", *c, "--principal-arn", role,
+                       "--kubernetes-groups", "ok", "system:masters"),
+            self.fails(env, "InvalidParameterException", "CreateAccessEntry",
+                       "The specified principalArn is invalid: invalid principal.",
+                       "eks", "create-access-entry", *c, "--principal-arn", "Deployer"),
+            # a well-formed ARN of a role that does not exist (EKS checks IAM)
+            self.fails(env, "InvalidParameterException", "CreateAccessEntry",
+                       "The specified principalArn is invalid: invalid principal.",
+                       "eks", "create-access-entry", *other),
+            self.fails(env, "ResourceNotFoundException", "AssociateAccessPolicy", self.NOT_FOUND,
+                       "eks", "associate-access-policy", *other, "--policy-arn", self.ADMIN,
+                       "--access-scope", "type=cluster"),
+            self.fails(env, "ResourceNotFoundException", "DeleteAccessEntry", self.NOT_FOUND,
+                       "eks", "delete-access-entry", *other))
+        self.assertEqual(mode, {"authenticationMode": "API_AND_CONFIG_MAP"})
+        e = dict(created["accessEntry"])
+        self.assertRegex(e.pop("accessEntryArn"),
+                         r"^arn:aws:eks:us-east-1:%s:access-entry/testing/role/%s/%s/[0-9a-f]{8}-[0-9a-f]{4}-"
+                         r"[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" % (MGMT, MGMT, re.escape(role.split("/")[-1])))
+        self.assertIsInstance(e.pop("createdAt"), float)
+        self.assertIsInstance(e.pop("modifiedAt"), float)
+        self.assertEqual(e, {"clusterName": "testing", "principalArn": role, "type": "STANDARD",
+                             "username": "deployer", "kubernetesGroups": ["gitops-deployers", "viewers"], "tags": {}})
+        # defaults: type STANDARD, no groups, the role's assumed-role ARN with {{SessionName}} as username
+        t = t_created["accessEntry"]
+        self.assertEqual((t["type"], t["kubernetesGroups"], t["username"]), (
+            "STANDARD", [], "arn:aws:sts::%s:assumed-role/%s/{{SessionName}}" % (TESTING, t_role.split("/")[-1])))
+        self.assertTrue(t["accessEntryArn"].startswith("arn:aws:eks:us-east-1:%s:access-entry/testing/" % TESTING))
+
+        described, listed, t_listed, assoc, assoc_ns, *_ = self.parallel(
+            self.ok(env, "eks", "describe-access-entry", *entry),
+            self.ok(env, "eks", "list-access-entries", *c),
+            self.ok(env, *testing, "eks", "list-access-entries", *c),
+            self.ok(env, "eks", "associate-access-policy", *entry, "--policy-arn", self.ADMIN,
+                    "--access-scope", "type=cluster"),
+            self.ok(env, "eks", "associate-access-policy", *entry, "--policy-arn", self.VIEW,
+                    "--access-scope", "type=namespace,namespaces=a,b"),
+            self.fails(env, "ResourceInUseException", "CreateAccessEntry",
+                       "The specified access entry resource is already in use on this cluster.",
+                       "eks", "create-access-entry", *entry),
+            self.fails(env, "InvalidParameterException", "AssociateAccessPolicy",
+                       "The specified policyArn is invalid: arn:aws:iam::aws:policy/AdministratorAccess",
+                       "eks", "associate-access-policy", *entry, "--policy-arn",
+                       "arn:aws:iam::aws:policy/AdministratorAccess", "--access-scope", "type=cluster"))
+        self.assertEqual(described, created)
+        # accounts are isolated: each sees only its own entry in its own "testing" cluster
+        self.assertEqual(listed, {"accessEntries": [role]})
+        self.assertEqual(t_listed, {"accessEntries": [t_role]})
+        self.assertEqual((assoc["clusterName"], assoc["principalArn"]), ("testing", role))
+        a = assoc["associatedAccessPolicy"]
+        self.assertEqual((a["policyArn"], a["accessScope"]), (self.ADMIN, {"type": "cluster", "namespaces": []}))
+        self.assertIsInstance(a["associatedAt"], float)
+        self.assertIsInstance(a["modifiedAt"], float)
+        self.assertEqual(assoc_ns["associatedAccessPolicy"]["accessScope"],
+                         {"type": "namespace", "namespaces": ["a", "b"]})
+
+        # deleting a cluster drops its access entries (the other account's cluster, deleted and recreated)
+        self.parallel(
+            lambda: self.run_tool(env, "aws", "eks", "disassociate-access-policy", *entry, "--policy-arn", self.VIEW,
+                                  *R, check=0),
+            lambda: (self.run_tool(env, "eksctl", "delete", "cluster", "--name", "testing", *testing, *R, check=0),
+                     self.create_cluster(env, "testing", *testing, "--kubeconfig", os.path.join(d, "b.kc"))))
+        policies, t_listed = self.parallel(
+            self.ok(env, "eks", "list-associated-access-policies", *entry),
+            self.ok(env, *testing, "eks", "list-access-entries", *c))
+        self.assertEqual(t_listed, {"accessEntries": []}, "the recreated cluster must not inherit access entries")
+        self.assertEqual((policies["clusterName"], policies["principalArn"]), ("testing", role))
+        self.assertEqual(policies["associatedAccessPolicies"], [a])
+
+        self.run_tool(env, "aws", "eks", "delete-access-entry", *entry, *R, check=0)
+        self.fails(env, "ResourceNotFoundException", "DescribeAccessEntry", self.NOT_FOUND,
+                   "eks", "describe-access-entry", *entry)()
+
+
 class TestHarness(SandboxTestCase):
     def call(self, env, method, path, body=None, key=None):
         req = urllib.request.Request(env["SANDBOX_HARNESS_URL"] + path, method=method,

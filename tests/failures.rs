@@ -1,0 +1,328 @@
+//! Failures: whichever command fails, the user learns the step, the command (shell form), its
+//! exit status, the tool's own words, and that re-running the same command resumes. The branch
+//! that did not fail is allowed to finish (a cluster creation is never abandoned halfway), and
+//! nothing that depends on the failed step runs.
+
+use crate::converge::{FRESH_UP, up_with_manifest};
+use crate::fakes::*;
+use crate::harness::{NOTHING, Output, Test, assert_lines_eq};
+
+const HINT: &str = "hint: fix the cause, then re-run the same command: finished steps are skipped";
+const KUBECTL_500: &str = "Internal error occurred: etcdserver: request timed out";
+
+/// What a failing step must tell the user.
+#[track_caller]
+fn assert_names_failure(out: &Output, step: &str, command: &str, status: i32, tool_stderr: &str) {
+    out.status(1)
+        .stderr_contains(&format!("error: step `{step}` failed: failed to "))
+        .stderr_contains(&format!("\n  command: {command}\n"))
+        .stderr_contains(&format!("\n  exit status: {status}\n"))
+        .stderr_contains(HINT);
+    for line in tool_stderr.lines().filter(|l| !l.trim().is_empty()) {
+        out.stderr_contains(&format!("\n    {line}"));
+    }
+    assert!(
+        out.stderr_lines()
+            .iter()
+            .any(|l| l.trim_start().starts_with(step) && l.to_lowercase().contains("failed")),
+        "the progress report does not mark `{step}` as failed\n{}",
+        out.context()
+    );
+}
+
+/// Makes the `index`th command of a fresh `up --agent-manifest` fail once with `failing` (whose
+/// pattern must match that command), then checks the report and which mutating commands ran.
+/// The failure is transient (a second attempt would succeed), so a silent retry would show.
+#[track_caller]
+fn fail_at(index: usize, failing: Rule, step: &str, command: &str, ran: &[usize]) {
+    let out = up_with_manifest()
+        .rules(fresh_account().with(failing.clone().times(1)))
+        .run();
+    let (status, tool_stderr) = failing.answer();
+    assert_names_failure(&out, step, command, status, &tool_stderr);
+    let tried = out.mutating_commands().iter().filter(|c| *c == FRESH_UP[index]).count();
+    assert_eq!(tried, 1, "the failing command ran {tried} times\n{}", out.context());
+    let mut have = out.mutating_commands();
+    have.sort();
+    let mut want: Vec<&str> = ran.iter().map(|&i| FRESH_UP[i]).collect();
+    want.sort();
+    assert_lines_eq("mutating commands that ran (sorted)", &have, &want, &out.context());
+}
+
+fn kubectl_500(contains: &str) -> Rule {
+    Rule::new("kubectl", contains).kubectl_error("InternalError", KUBECTL_500)
+}
+
+#[test]
+fn failing_mgmt_cluster_creation_stops_the_mgmt_branch_but_the_testing_cluster_finishes() {
+    fail_at(
+        0,
+        Rule::new("eksctl", "create cluster --name management ").eksctl_error(
+            "creating CloudFormation stack \"eksctl-management-cluster\": AlreadyExistsException: Stack [eksctl-management-cluster] already exists",
+        ),
+        "mgmt: cluster management",
+        "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml",
+        &[0, 3],
+    );
+}
+
+#[test]
+fn failing_agent_role_creation_is_reported_with_the_aws_error() {
+    fail_at(
+        1,
+        Rule::new("aws", "iam create-role --role-name ArgoCD ").aws_error(
+            "EntityAlreadyExists",
+            "CreateRole",
+            "Role with name ArgoCD already exists.",
+        ),
+        "mgmt: role ArgoCD",
+        "aws iam create-role --role-name ArgoCD --assume-role-policy-document file://.gitops-iam/policies/trust-ArgoCD.json --description 'IAM Role to be used by Harness GitOps Agent to gain AWS access' --region us-east-1",
+        &[0, 1, 3],
+    );
+}
+
+#[test]
+fn failing_inline_policy_is_reported_and_nothing_after_it_runs() {
+    fail_at(
+        2,
+        Rule::new("aws", "iam put-role-policy ").aws_error(
+            "MalformedPolicyDocument",
+            "PutRolePolicy",
+            "Syntax errors in policy.",
+        ),
+        "mgmt: policy AssumeRole",
+        "aws iam put-role-policy --role-name ArgoCD --policy-name AssumeRole --policy-document file://.gitops-iam/policies/policy-ArgoCD-AssumeRole.json --region us-east-1",
+        &[0, 1, 2, 3],
+    );
+}
+
+#[test]
+fn failing_testing_cluster_creation_lets_the_mgmt_branch_finish() {
+    fail_at(
+        3,
+        Rule::new("eksctl", "create cluster --name testing ").eksctl_error(
+            "creating CloudFormation stack \"eksctl-testing-cluster\": LimitExceededException: Cannot exceed quota for ClustersPerAccount",
+        ),
+        "testing: cluster testing",
+        "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml",
+        &[0, 1, 2, 3],
+    );
+}
+
+#[test]
+fn failing_namespace_creation_stops_the_agent_but_the_deployer_role_finishes() {
+    fail_at(
+        4,
+        kubectl_500("create namespace iam"),
+        "agent: namespace iam",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml create namespace iam",
+        &[0, 1, 2, 3, 4, 10, 11],
+    );
+}
+
+#[test]
+fn failing_manifest_apply_is_reported() {
+    fail_at(
+        5,
+        kubectl_500("apply -f agent.yaml"),
+        "agent: installed",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml",
+        &[0, 1, 2, 3, 4, 5, 10, 11],
+    );
+}
+
+#[test]
+fn failing_annotation_of_gitops_agent_leaves_the_other_workload_patched() {
+    fail_at(
+        6,
+        kubectl_500("annotate serviceaccount gitops-agent "),
+        "agent: deployment gitops-agent",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount gitops-agent 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
+        &[0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11],
+    );
+}
+
+#[test]
+fn failing_fs_group_patch_of_the_deployment_is_reported() {
+    fail_at(
+        7,
+        kubectl_500("patch deployment gitops-agent "),
+        "agent: deployment gitops-agent",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch deployment gitops-agent '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    );
+}
+
+#[test]
+fn failing_annotation_of_the_application_controller_is_reported() {
+    fail_at(
+        8,
+        kubectl_500("annotate serviceaccount argocd-application-controller "),
+        "agent: statefulset argocd-application-controller",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount argocd-application-controller 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11],
+    );
+}
+
+#[test]
+fn failing_fs_group_patch_of_the_statefulset_is_reported() {
+    fail_at(
+        9,
+        kubectl_500("patch statefulset argocd-application-controller "),
+        "agent: statefulset argocd-application-controller",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch statefulset argocd-application-controller '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    );
+}
+
+#[test]
+fn failing_deployer_role_creation_is_reported_and_no_mapping_is_made() {
+    fail_at(
+        10,
+        Rule::new("aws", "iam create-role --role-name Deployer ").aws_error(
+            "MalformedPolicyDocument",
+            "CreateRole",
+            "Invalid principal in policy: \"AWS\":\"arn:aws:iam::123456789012:role/ArgoCD\"",
+        ),
+        "testing: role Deployer",
+        "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1",
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
+}
+
+#[test]
+fn failing_identity_mapping_is_reported_with_the_eksctl_error() {
+    fail_at(
+        11,
+        Rule::new("eksctl", "create iamidentitymapping ")
+            .eksctl_error("found existing mappings with same arn \"arn:aws:iam::123456789012:role/Deployer\""),
+        "testing: access for Deployer in testing",
+        "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::123456789012:role/Deployer --username deployer --group system:masters --no-duplicate-arns",
+        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+    );
+}
+
+#[test]
+fn failing_describe_cluster_read_exits_1_naming_the_command() {
+    let failing = Rule::new("aws", "eks describe-cluster --name management ").aws_error(
+        "AccessDeniedException",
+        "DescribeCluster",
+        "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: eks:DescribeCluster on resource: arn:aws:eks:us-east-1:123456789012:cluster/management",
+    );
+    let out = up_with_manifest().rules(fresh_account().with(failing.clone())).run();
+    let (status, stderr) = failing.answer();
+    assert_names_failure(
+        &out,
+        "mgmt: cluster management",
+        "aws eks describe-cluster --name management --region us-east-1 --output json",
+        status,
+        &stderr,
+    );
+    // A read that fails is not "not found": the cluster is not created over it.
+    out.mutating(&[FRESH_UP[3]]);
+}
+
+#[test]
+fn failing_kubectl_read_exits_1_naming_the_command() {
+    let failing = Rule::new("kubectl", "get namespace iam ").kubectl_error(
+        "Forbidden",
+        "namespaces \"iam\" is forbidden: User \"dev\" cannot get resource \"namespaces\" in API group \"\" in the namespace \"iam\"",
+    );
+    let out = up_with_manifest().rules(fresh_account().with(failing.clone())).run();
+    let (status, stderr) = failing.answer();
+    assert_names_failure(
+        &out,
+        "agent: namespace iam",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml get namespace iam -o json",
+        status,
+        &stderr,
+    );
+    let kubectl_mutations: Vec<String> = out
+        .mutating_commands()
+        .into_iter()
+        .filter(|c| c.starts_with("kubectl"))
+        .collect();
+    assert_lines_eq("kubectl mutations", &kubectl_mutations, NOTHING, &out.context());
+}
+
+#[test]
+fn failing_credentials_stop_the_run_before_any_change() {
+    let out =
+        up_with_manifest()
+            .rules(fresh_account().with(
+                Rule::new("aws", "sts get-caller-identity").exit(255).stderr(
+                    "Unable to locate credentials. You can configure credentials by running \"aws configure\".\n",
+                ),
+            ))
+            .run();
+    out.status(1)
+        .no_mutations()
+        .stderr_contains("failed to read the AWS account id")
+        .stderr_contains("  command: aws sts get-caller-identity --region us-east-1 --query Account --output text\n")
+        .stderr_contains("  exit status: 255\n")
+        .stderr_contains("    Unable to locate credentials.")
+        .stderr_contains(HINT);
+}
+
+#[test]
+fn unreadable_tool_output_exits_1_naming_the_command() {
+    let out = Test::new()
+        .rules(
+            converged_account()
+                .with(Rule::new("aws", "iam get-role --role-name ArgoCD ").stdout("<html>oops</html>\n")),
+        )
+        .args(["mgmt", "--region", REGION])
+        .run();
+    out.status(1)
+        .no_mutations()
+        .stderr_contains("step `mgmt: role ArgoCD` failed")
+        .stderr_contains(
+            "could not understand the output of `aws iam get-role --role-name ArgoCD --region us-east-1 --output json`",
+        );
+}
+
+#[test]
+fn failed_cluster_is_not_used_and_the_message_says_what_to_do() {
+    let mut failed = cluster("testing");
+    failed["cluster"]["status"] = serde_json::json!("FAILED");
+    let out = Test::new()
+        .rules(converged_account().with(Rule::new("aws", "eks describe-cluster --name testing ").json(failed)))
+        .args(["testing", "--region", REGION])
+        .run();
+    out.status(1)
+        .no_mutations()
+        .stderr_contains("step `testing: cluster testing` failed")
+        .stderr_contains("EKS cluster testing is FAILED")
+        .stderr_contains("eksctl delete cluster --name testing");
+}
+
+#[test]
+fn missing_eksctl_exits_1_with_an_install_hint_before_any_command_runs() {
+    up_with_manifest()
+        .rules(fresh_account())
+        .without("eksctl")
+        .run()
+        .status(1)
+        .no_calls()
+        .stderr_contains("`eksctl` is not installed or not on PATH")
+        .stderr_contains("hint: install eksctl: https://eksctl.io/installation/");
+}
+
+#[test]
+fn missing_kubectl_stops_up_but_not_mgmt() {
+    up_with_manifest()
+        .rules(fresh_account())
+        .without("kubectl")
+        .run()
+        .status(1)
+        .no_calls()
+        .stderr_contains("`kubectl` is not installed or not on PATH")
+        .stderr_contains("install kubectl: https://kubernetes.io/docs/tasks/tools/");
+    Test::new()
+        .rules(converged_account())
+        .without("kubectl")
+        .args(["mgmt", "--region", REGION])
+        .run()
+        .success()
+        .no_mutations();
+}

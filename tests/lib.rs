@@ -1,0 +1,17 @@
+//! gitops-iam's integration tests: one test binary (as casey/just has it), so cargo links once
+//! and every module shares one harness.
+//!
+//! - `harness`: the `Test` builder and `Output` assertions; runs the real binary in a temp dir.
+//! - `fakes`: the fake `aws`/`eksctl`/`kubectl` and the accounts they pretend to be.
+//! - `cli`, `converge`, `failures`, `bad_input`, `dry_run`: one contract each (see each module).
+//!
+//! Sandbox end-to-end modules (`e2e/`) are meant to join this binary as further `mod`s.
+
+mod fakes;
+mod harness;
+
+mod bad_input;
+mod cli;
+mod converge;
+mod dry_run;
+mod failures;
