@@ -119,12 +119,8 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     } else {
         settings.verbosity
     };
-    let json = cli.global.output == crate::cli::OutputFormat::Json;
-    if json && settings.dry_run {
-        return Err(Error::Usage(
-            "--output json and --dry-run both write to stdout: choose one (the dry-run script is the output)".into(),
-        ));
-    }
+    // A dry-run's output is its script: JSON events would corrupt it.
+    let json = cli.global.output == crate::cli::OutputFormat::Json && !settings.dry_run;
     let report = Reporter::new(verbosity, json);
     let rt = runtime()?;
     if let Command::Down { yes: false, .. } = &cli.command
@@ -226,7 +222,7 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             if ctx.report.is_json() {
                 for c in &checks {
                     ctx.report.event(serde_json::json!({
-                        "event": "check", "check": c.name, "status": c.verdict.label(), "detail": c.detail, "fix": c.fix,
+                        "event": "check", "check": c.name, "status": c.verdict.label().to_lowercase(), "detail": c.detail, "fix": c.fix,
                     }));
                 }
             } else if !ctx.exec.is_dry_run() {

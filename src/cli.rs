@@ -300,7 +300,7 @@ pub enum Command {
         register: RegisterArgs,
     },
 
-    /// Print one IAM document as JSON
+    /// Print one document as JSON: an IAM policy, or the Argo CD cluster Secret
     #[command(subcommand)]
     Render(RenderCommand),
 

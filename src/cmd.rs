@@ -161,6 +161,9 @@ pub struct Cmd {
     pub env: Vec<(String, String)>,
     /// Upper bound on the run time; `None` means the executor's default.
     pub timeout: Option<Duration>,
+    /// What the command reads or changes (`aws:prod:iam-role/ArgoCD`). Running a command
+    /// invalidates prefetched observations whose resource starts with its resource.
+    pub resource: Option<String>,
 }
 
 impl Cmd {
@@ -172,7 +175,14 @@ impl Cmd {
             effect,
             env: Vec::new(),
             timeout: None,
+            resource: None,
         }
+    }
+
+    #[must_use]
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
     }
 
     #[must_use]

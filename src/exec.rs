@@ -80,6 +80,15 @@ pub trait Executor: Send + Sync {
 
     /// A line only a dry-run script needs (e.g. reading the API key from its file).
     fn script_only(&self, line: &str);
+
+    /// Runs read-only commands at once, ahead of the steps that will observe them: a converged
+    /// run then costs one round of reads instead of a chain. Only commands with a resource key
+    /// are kept; running a command on a resource drops what was read about it.
+    fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()>;
+
+    /// A value learned from an observation (the issuer in `describe-cluster`), so a later
+    /// capture of the same variable need not run its command.
+    fn remember(&self, var: &str, value: &str);
 }
 
 /// Install hints shown when a tool is missing.
@@ -103,6 +112,8 @@ pub struct RealExecutor<'r> {
     commands: AtomicUsize,
     interrupted: AtomicBool,
     children: Mutex<HashSet<u32>>,
+    /// Prefetched observations by shell form, with their resource key.
+    prefetched: Mutex<HashMap<String, (String, Output)>>,
     pub http_policy: HttpPolicy,
 }
 
@@ -116,6 +127,7 @@ impl<'r> RealExecutor<'r> {
             commands: AtomicUsize::new(0),
             interrupted: AtomicBool::new(false),
             children: Mutex::new(HashSet::new()),
+            prefetched: Mutex::new(HashMap::new()),
             http_policy: HttpPolicy::default(),
         }
     }
@@ -200,14 +212,18 @@ impl<'r> RealExecutor<'r> {
         }
         let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
         let report = self.report;
-        // Read stdout line by line: the latest line is the step's live progress.
+        let live = cmd.is_mutating();
+        // Read stdout line by line: the latest line of a mutation (eksctl's progress during a
+        // cluster creation) is the step's live progress; reads print JSON, not worth showing.
         let read_out = async move {
             let mut buf = Vec::new();
             if let Some(out) = stdout {
                 let mut reader = BufReader::new(out);
                 let mut line = Vec::new();
                 while reader.read_until(b'\n', &mut line).await.unwrap_or(0) > 0 {
-                    report.output_line(&String::from_utf8_lossy(&line));
+                    if live {
+                        report.output_line(&String::from_utf8_lossy(&line));
+                    }
                     buf.append(&mut line);
                 }
             }
@@ -266,7 +282,13 @@ impl Executor for RealExecutor<'_> {
     }
 
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
-        Box::pin(async move { self.spawn(cmd).await.map(Some) })
+        Box::pin(async move {
+            // A prefetched answer stands until a command on its resource runs (`invalidate`).
+            if let Some((_, out)) = self.prefetched.lock().unwrap().get(&cmd.to_string()) {
+                return Ok(Some(out.clone()));
+            }
+            self.spawn(cmd).await.map(Some)
+        })
     }
 
     fn capture<'a>(&'a self, var: &'a str, cmd: &'a Cmd, transform: Transform) -> BoxFuture<'a, Result<Val>> {
@@ -292,6 +314,7 @@ impl Executor for RealExecutor<'_> {
 
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>> {
         Box::pin(async move {
+            self.invalidate(cmd);
             let out = self.spawn(cmd).await?;
             if out.success() {
                 Ok(out)
@@ -322,6 +345,38 @@ impl Executor for RealExecutor<'_> {
     }
 
     fn script_only(&self, _line: &str) {}
+
+    fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let keyed: Vec<Cmd> = cmds
+                .into_iter()
+                .filter(|c| c.resource.is_some() && !c.is_mutating())
+                .collect();
+            let outs = futures_util::future::join_all(keyed.iter().map(|c| self.spawn(c))).await;
+            let mut cache = self.prefetched.lock().unwrap();
+            for (cmd, out) in keyed.iter().zip(outs) {
+                if let (Ok(out), Some(key)) = (out, &cmd.resource) {
+                    cache.insert(cmd.to_string(), (key.clone(), out));
+                }
+            }
+        })
+    }
+
+    fn remember(&self, var: &str, value: &str) {
+        self.captured.lock().unwrap().insert(var.to_string(), value.to_string());
+    }
+}
+
+impl RealExecutor<'_> {
+    /// Drops prefetched observations about what `cmd` is about to change.
+    fn invalidate(&self, cmd: &Cmd) {
+        let mut cache = self.prefetched.lock().unwrap();
+        match &cmd.resource {
+            Some(key) => cache.retain(|_, (k, _)| !k.starts_with(key.as_str())),
+            None if cmd.is_mutating() => cache.clear(),
+            None => {}
+        }
+    }
 }
 
 /// Prints commands as a bash script instead of running them (`--dry-run`).
@@ -448,6 +503,12 @@ impl Executor for ScriptExecutor {
             self.line(line);
         }
     }
+
+    fn prefetch<'a>(&'a self, _cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+
+    fn remember(&self, _var: &str, _value: &str) {}
 }
 
 #[cfg(test)]

@@ -133,7 +133,13 @@ fn required_account(flag: &str, value: &Option<String>, what: &str) -> Result<Ac
 
 /// The `render` command: prints the document on stdout.
 pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<String> {
-    let partition = match &global.region {
+    let region = global
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .filter(|r| !r.is_empty());
+    let partition = match &region {
         Some(r) => policy::partition(Region::parse("--region", r)?.as_str()),
         None => "aws",
     };
@@ -206,6 +212,9 @@ pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<St
                 for a in deployer_role_arns {
                     arns.push(crate::arn::Arn::parse("--deployer-role-arn", a)?.to_string());
                 }
+                // The order a real run writes: sorted, without repeats.
+                arns.sort();
+                arns.dedup();
                 arns
             };
             policy::assume_role_policy(&resources)

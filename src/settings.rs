@@ -336,7 +336,7 @@ impl Registration {
             return Ok(Some(Registration::Argocd));
         }
         let account = args.harness_account.as_deref().ok_or_else(|| {
-            Error::Usage("registering in Harness needs --harness-account (or HARNESS_ACCOUNT_ID)".into())
+            Error::Usage("registering in Harness needs --harness-account (or GITOPS_IAM_HARNESS_ACCOUNT)".into())
         })?;
         if account.is_empty()
             || !account
@@ -387,6 +387,8 @@ impl Registration {
             return Err(Error::invalid("--harness-url", url, "an http(s) URL"));
         }
         let api_key = match (&args.api_key_file, env_nonempty(crate::http::API_KEY_VAR)) {
+            // A dry-run script reads the file itself when it runs.
+            (Some(_), _) if dry_run => None,
             (Some(file), _) => {
                 let key = std::fs::read_to_string(file).map_err(|e| {
                     Error::invalid(

@@ -77,10 +77,18 @@ async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
                 &ctx.mgmt_eksctl(),
                 &s.mgmt_cluster,
                 &s.kubeconfig(MGMT, &s.mgmt_cluster),
+                None,
             )
             .await?;
             let k = kubectl(ctx);
             let cmd = k.get(None, "namespace", s.namespace.as_str());
+            let ns = s.namespace.as_str();
+            let mut reads = vec![cmd.clone()];
+            for (sa, kind, name) in WORKLOADS {
+                reads.push(k.get(Some(ns), "serviceaccount", sa));
+                reads.push(k.get(Some(ns), kind, name));
+            }
+            ctx.exec.prefetch(reads).await;
             let found = ctx
                 .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), |_, _| Ok(()))
                 .await?;
@@ -170,9 +178,9 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
                     .run(&k.patch_merge(ns, kind, name, &fs_group_patch(FS_GROUP)))
                     .await?;
                 changes.push(format!("set fsGroup {FS_GROUP} on {kind} {name}"));
-            } else if !annotated {
-                // The pod template did not change, so nothing would restart the pods and they
-                // would keep running without the role.
+            } else if !annotated || stale_pods(ctx, &k, sa, arn).await? > 0 {
+                // The pod template did not change, so nothing would restart the pods, and pods
+                // get the role only when they are created: they would keep running without it.
                 ctx.exec.run(&k.rollout_restart(ns, kind, name)).await?;
                 changes.push(format!("restarted {kind} {name}"));
             }
@@ -180,6 +188,31 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
             Ok((changes, ()))
         })
         .await
+}
+
+/// Pods of the service account that run without the role (started before the annotation).
+async fn stale_pods(ctx: &Ctx<'_>, k: &Kubectl, sa: &str, arn: &Arg) -> Result<usize> {
+    if !arn.is_known() {
+        return Ok(0);
+    }
+    let ns = ctx.settings.namespace.as_str();
+    let pods: Option<Value> = ctx
+        .observe(
+            &k.list(ns, "pods"),
+            |o| kubectl::is_not_found(&o.stderr),
+            crate::tools::parse_json,
+        )
+        .await?;
+    let arn = arn.value();
+    Ok(pods
+        .as_ref()
+        .map(|p| {
+            kubectl::pods_of(p, sa)
+                .into_iter()
+                .filter(|pod| !kubectl::pod_has_role(pod, &arn))
+                .count()
+        })
+        .unwrap_or(0))
 }
 
 fn agent_missing(ctx: &Ctx<'_>, missing: &[String]) -> Error {

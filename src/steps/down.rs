@@ -68,6 +68,7 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                             &ctx.mgmt_eksctl(),
                             &s.mgmt_cluster,
                             &s.kubeconfig(MGMT, &s.mgmt_cluster),
+                            None,
                         )
                         .await?;
                         let get = k.get(Some(s.namespace.as_str()), "secret", &name);

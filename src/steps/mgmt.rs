@@ -34,10 +34,15 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
         .report
         .step(&name, async {
             let kubeconfig = s.kubeconfig(MGMT, &s.mgmt_cluster);
-            let (changes, created) = ctx
+            let (changes, existing) = ctx
                 .ensure_cluster(&ctx.mgmt_aws(), &ctx.mgmt_eksctl(), &s.mgmt_cluster, true, &kubeconfig)
                 .await?;
-            Ok((changes, created))
+            // describe-cluster already named the issuer: no need to ask again.
+            if let Some(issuer) = existing.as_ref().and_then(|c| c.issuer()) {
+                ctx.exec
+                    .remember("OIDC_PROVIDER", issuer.trim_start_matches("https://"));
+            }
+            Ok((changes, existing.is_none()))
         })
         .await?;
     // `create cluster --with-oidc` made the provider; an adopted cluster may lack one.
@@ -55,11 +60,13 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
                     Val::known(":oidc-provider/"),
                     provider,
                 ]);
-                let found = ctx
-                    .observe(&aws.get_oidc_provider(arn), aws::is_not_found, |_, _| Ok(()))
+                // The list needs no issuer, so it is read ahead with everything else.
+                let providers = ctx
+                    .observe(&aws.list_oidc_providers(), |_| false, aws::parse_oidc_provider_list)
                     .await?;
+                let found = providers.is_some_and(|list| arn.is_known() && list.contains(&arn.value()));
                 let mut changes = Changes::none();
-                if found.is_none() {
+                if !found {
                     ctx.exec
                         .run(&ctx.mgmt_eksctl().associate_oidc(s.mgmt_cluster.as_str()))
                         .await?;
@@ -111,6 +118,7 @@ pub async fn policy(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
 
 /// The whole `mgmt` command.
 pub async fn run(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
+    ctx.read_ahead().await?;
     cluster(ctx).await?;
     role(ctx).await?;
     policy(ctx, assume_any_role).await

@@ -95,9 +95,48 @@ impl<'a> Ctx<'a> {
     pub async fn testing_account(&self, t: &TestingTarget) -> Result<Val> {
         match (&t.account_id, &t.profile) {
             (Some(a), _) => Ok(Val::known(a.as_str())),
-            (None, Some(_)) => self.account_capture("TESTING_ACCOUNT_ID", &self.testing_aws(t)).await,
+            (None, Some(_)) => {
+                self.account_capture(&self.target_var("TESTING_ACCOUNT_ID", t), &self.testing_aws(t))
+                    .await
+            }
             (None, None) => self.mgmt_account().await,
         }
+    }
+
+    /// The read-only AWS observations of `up`, `mgmt` and `testing`, to prefetch at once.
+    pub fn aws_observations(&self) -> Vec<Cmd> {
+        let s = self.settings;
+        let aws = self.mgmt_aws();
+        let mut cmds = vec![
+            aws.describe_cluster(s.mgmt_cluster.as_str()),
+            aws.get_role(s.agent_role.as_str()),
+            aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
+            aws.list_oidc_providers(),
+        ];
+        for t in &s.testing {
+            let taws = self.testing_aws(t);
+            cmds.push(taws.describe_cluster(t.cluster.as_str()));
+            cmds.push(taws.get_role(t.deployer_role.as_str()));
+            if t.access == crate::cli::ClusterAccess::AwsAuth {
+                cmds.push(self.testing_eksctl(t).get_mappings(t.cluster.as_str()));
+            }
+        }
+        let mut seen = HashSet::new();
+        cmds.retain(|c| seen.insert(c.to_string()));
+        cmds
+    }
+
+    /// The account ids and the AWS observations, all at once.
+    pub async fn read_ahead(&self) -> Result<()> {
+        let accounts = async {
+            self.mgmt_account().await?;
+            for t in &self.settings.testing {
+                self.testing_account(t).await?;
+            }
+            Ok(())
+        };
+        let (accounts, ()) = tokio::join!(accounts, self.exec.prefetch(self.aws_observations()));
+        accounts
     }
 
     /// A shell variable name for a testing target: `BASE` for the first, `BASE_2`... for more.
@@ -179,10 +218,25 @@ impl<'a> Ctx<'a> {
         self.kubeconfigs.lock().unwrap().insert(path.to_path_buf());
     }
 
-    /// Makes sure the tool's kubeconfig for a cluster is fresh: written once per run, by
-    /// `create cluster` or here (an old file may point at a cluster that was recreated).
-    pub async fn ensure_kubeconfig(&self, eksctl: &Eksctl, cluster: &ClusterName, path: &Path) -> Result<()> {
+    /// Makes sure the tool's kubeconfig for a cluster is fresh: written by `create cluster`, kept
+    /// when it is newer than the cluster (`created`), else written again (an old file may point
+    /// at a cluster that was deleted and created anew).
+    pub async fn ensure_kubeconfig(
+        &self,
+        eksctl: &Eksctl,
+        cluster: &ClusterName,
+        path: &Path,
+        created: Option<std::time::SystemTime>,
+    ) -> Result<()> {
         if self.kubeconfigs.lock().unwrap().contains(path) {
+            return Ok(());
+        }
+        let written = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if !self.exec.is_dry_run()
+            && let (Some(written), Some(created)) = (written, created)
+            && written > created
+        {
+            self.kubeconfig_written(path);
             return Ok(());
         }
         self.exec.run(&eksctl.write_kubeconfig(cluster.as_str(), path)).await?;
@@ -191,7 +245,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Creates the cluster unless it exists; waits for it to be ACTIVE; leaves a kubeconfig.
-    /// Returns the changes and whether it was created by this run.
+    /// Returns the changes and, for a cluster that was already there, what describe said.
     pub async fn ensure_cluster(
         &self,
         aws: &Aws,
@@ -199,11 +253,11 @@ impl<'a> Ctx<'a> {
         cluster: &ClusterName,
         with_oidc: bool,
         kubeconfig: &Path,
-    ) -> Result<(Changes, bool)> {
+    ) -> Result<(Changes, Option<aws::ClusterInfo>)> {
         let mut changes = Changes::none();
         let describe = aws.describe_cluster(cluster.as_str());
         let found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
-        let created = match found {
+        let existing = match found {
             None => {
                 self.report
                     .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
@@ -212,7 +266,7 @@ impl<'a> Ctx<'a> {
                     .await?;
                 self.kubeconfig_written(kubeconfig);
                 changes.push(format!("created cluster {cluster}"));
-                true
+                None
             }
             Some(info) => {
                 match info.status.as_str() {
@@ -230,11 +284,12 @@ impl<'a> Ctx<'a> {
                         )));
                     }
                 }
-                self.ensure_kubeconfig(eksctl, cluster, kubeconfig).await?;
-                false
+                self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
+                    .await?;
+                Some(info)
             }
         };
-        Ok((changes, created))
+        Ok((changes, existing))
     }
 
     /// Creates the role with `trust`, or repairs its trust policy when it drifted.

@@ -96,6 +96,7 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                 &ctx.mgmt_eksctl(),
                 &s.mgmt_cluster,
                 &s.kubeconfig(MGMT, &s.mgmt_cluster),
+                None,
             )
             .await?;
             let k = ctx.mgmt_kubectl();

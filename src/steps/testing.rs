@@ -16,7 +16,7 @@ pub async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(&format!("testing: cluster {}", t.cluster), async {
             let kubeconfig = ctx.settings.kubeconfig(TESTING, &t.cluster);
-            let (changes, _) = ctx
+            let (changes, existing) = ctx
                 .ensure_cluster(
                     &ctx.testing_aws(t),
                     &ctx.testing_eksctl(t),
@@ -25,6 +25,15 @@ pub async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                     &kubeconfig,
                 )
                 .await?;
+            // register needs the endpoint and CA: describe-cluster already said them.
+            if let Some(info) = &existing {
+                if let Some(endpoint) = &info.endpoint {
+                    ctx.exec.remember(&ctx.target_var("TESTING_ENDPOINT", t), endpoint);
+                }
+                if let Some(ca) = info.certificate_authority.as_ref().and_then(|c| c.data.as_deref()) {
+                    ctx.exec.remember(&ctx.target_var("TESTING_CA", t), ca);
+                }
+            }
             Ok((changes, ()))
         })
         .await
@@ -201,14 +210,29 @@ pub async fn agent_policy(ctx: &Ctx<'_>) -> Result<()> {
         .await
 }
 
-/// The whole `testing` command, for every testing cluster at once.
+/// Every distinct Deployer role of the fleet, once: clusters in one account share a role name.
+pub async fn roles(ctx: &Ctx<'_>) -> Result<()> {
+    let mut seen = Vec::new();
+    let mut unique = Vec::new();
+    for t in &ctx.settings.testing {
+        let key = (t.account_id.clone(), t.profile.clone(), t.deployer_role.clone());
+        if !seen.contains(&key) {
+            seen.push(key);
+            unique.push(t);
+        }
+    }
+    super::up::all(futures_util::future::join_all(unique.into_iter().map(|t| role(ctx, t))).await).map(|_| ())
+}
+
+/// The whole `testing` command, for every testing cluster at once. Access comes last: an access
+/// entry needs its role to exist.
 pub async fn run(ctx: &Ctx<'_>) -> Result<()> {
-    let results = futures_util::future::join_all(ctx.settings.testing.iter().map(|t| async move {
-        cluster(ctx, t).await?;
-        role(ctx, t).await?;
-        access(ctx, t).await
-    }))
-    .await;
-    results.into_iter().collect::<Result<Vec<()>>>()?;
+    let targets = &ctx.settings.testing;
+    ctx.read_ahead().await?;
+    let clusters = futures_util::future::join_all(targets.iter().map(|t| cluster(ctx, t)));
+    let (clusters, roles) = tokio::join!(clusters, roles(ctx));
+    super::up::all(clusters)?;
+    roles?;
+    super::up::all(futures_util::future::join_all(targets.iter().map(|t| access(ctx, t))).await)?;
     agent_policy(ctx).await
 }

@@ -230,6 +230,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
         &ctx.mgmt_eksctl(),
         &s.mgmt_cluster,
         &s.kubeconfig(MGMT, &s.mgmt_cluster),
+        None,
     )
     .await?;
     let k = ctx.mgmt_kubectl();
@@ -293,7 +294,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
                             .collect()
                     })
                     .unwrap_or_default();
-                let stale = mine.iter().filter(|pod| !pod_has_role(pod, w)).count();
+                let stale = mine.iter().filter(|pod| !kubectl::pod_has_role(pod, w)).count();
                 if mine.is_empty() {
                     checks.fail(&pods_name, format!("no pods run as serviceaccount {sa}"), fix.clone())
                 } else if stale > 0 {
@@ -316,17 +317,6 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
         };
     }
     Ok(())
-}
-
-/// Whether the pod identity webhook gave every container the role (it does so at creation only).
-fn pod_has_role(pod: &Value, arn: &str) -> bool {
-    let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
-    !containers.is_empty()
-        && containers.iter().all(|c| {
-            c["env"]
-                .as_array()
-                .is_some_and(|env| env.iter().any(|e| e["name"] == "AWS_ROLE_ARN" && e["value"] == arn))
-        })
 }
 
 async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -> Result<()> {
@@ -413,17 +403,21 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
                 )
                 .await?;
             let admin = entry.as_ref().is_some_and(|p| {
-                p["associatedAccessPolicies"]
-                    .as_array()
-                    .is_some_and(|l| l.iter().any(|a| a["policyArn"] == aws::CLUSTER_ADMIN_POLICY))
+                p["associatedAccessPolicies"].as_array().is_some_and(|l| {
+                    l.iter()
+                        .any(|a| a["policyArn"] == aws::CLUSTER_ADMIN_POLICY && a["accessScope"]["type"] == "cluster")
+                })
             });
             if !ctx.exec.is_dry_run() {
                 if admin {
-                    checks.ok(&access_name, "access entry with AmazonEKSClusterAdminPolicy");
+                    checks.ok(
+                        &access_name,
+                        "access entry with AmazonEKSClusterAdminPolicy (cluster scope)",
+                    );
                 } else {
                     checks.fail(
                         &access_name,
-                        "no access entry with AmazonEKSClusterAdminPolicy",
+                        "no access entry with AmazonEKSClusterAdminPolicy at cluster scope",
                         fix.clone(),
                     );
                 }

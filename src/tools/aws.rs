@@ -19,6 +19,11 @@ fn file_url(path: &Path) -> String {
 }
 
 impl Aws {
+    /// The resource key of something in this account (see [`Cmd::resource`]).
+    pub fn key(&self, what: &str) -> String {
+        scope_key(&self.profile, what)
+    }
+
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
         let mut cmd = Cmd::new("aws", effect, purpose)
             .args(args)
@@ -48,6 +53,7 @@ impl Aws {
             format!("describe EKS cluster {name}"),
             args(["eks", "describe-cluster", "--name", name]),
         )
+        .resource(self.key(&format!("eks/{name}")))
     }
 
     /// One field of `describe-cluster` as text (`cluster.identity.oidc.issuer`).
@@ -58,6 +64,7 @@ impl Aws {
             ["eks", "describe-cluster", "--name", name],
         )
         .args(["--query", query, "--output", "text"])
+        .resource(self.key(&format!("eks/{name}")))
     }
 
     pub fn wait_cluster_active(&self, name: &str) -> Cmd {
@@ -81,11 +88,20 @@ impl Aws {
         )
     }
 
+    pub fn list_oidc_providers(&self) -> Cmd {
+        self.json(
+            "list the IAM OIDC providers".into(),
+            args(["iam", "list-open-id-connect-providers"]),
+        )
+        .resource(self.key("iam-oidc-providers"))
+    }
+
     pub fn get_role(&self, role: &str) -> Cmd {
         self.json(
             format!("read IAM role {role}"),
             args(["iam", "get-role", "--role-name", role]),
         )
+        .resource(self.key(&format!("iam-role/{role}")))
     }
 
     pub fn create_role(&self, role: &str, trust: &Path, description: &str) -> Cmd {
@@ -103,6 +119,7 @@ impl Aws {
                 description,
             ],
         )
+        .resource(self.key(&format!("iam-role/{role}")))
     }
 
     pub fn update_trust(&self, role: &str, trust: &Path) -> Cmd {
@@ -118,6 +135,7 @@ impl Aws {
                 &file_url(trust),
             ],
         )
+        .resource(self.key(&format!("iam-role/{role}")))
     }
 
     pub fn describe_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
@@ -132,6 +150,7 @@ impl Aws {
                 principal,
             ],
         )
+        .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
     pub fn create_access_entry(&self, cluster: &str, principal: Arg, username: &str, group: Option<&str>) -> Cmd {
@@ -147,7 +166,7 @@ impl Aws {
         if let Some(g) = group {
             cmd = cmd.args(["--kubernetes-groups", g]);
         }
-        cmd
+        cmd.resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
     pub fn list_access_policies(&self, cluster: &str, principal: Arg) -> Cmd {
@@ -162,6 +181,7 @@ impl Aws {
                 principal,
             ],
         )
+        .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
     pub fn associate_admin_policy(&self, cluster: &str, principal: Arg) -> Cmd {
@@ -173,6 +193,7 @@ impl Aws {
         .arg("--principal-arn")
         .arg(principal)
         .args(["--policy-arn", CLUSTER_ADMIN_POLICY, "--access-scope", "type=cluster"])
+        .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
     pub fn delete_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
@@ -183,6 +204,7 @@ impl Aws {
         )
         .arg("--principal-arn")
         .arg(principal)
+        .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
     pub fn list_role_policies(&self, role: &str) -> Cmd {
@@ -190,6 +212,7 @@ impl Aws {
             format!("list the inline policies of IAM role {role}"),
             args(["iam", "list-role-policies", "--role-name", role]),
         )
+        .resource(self.key(&format!("iam-role/{role}/policies")))
     }
 
     pub fn list_attached_role_policies(&self, role: &str) -> Cmd {
@@ -197,6 +220,7 @@ impl Aws {
             format!("list the managed policies attached to IAM role {role}"),
             args(["iam", "list-attached-role-policies", "--role-name", role]),
         )
+        .resource(self.key(&format!("iam-role/{role}/attached")))
     }
 
     pub fn delete_role_policy(&self, role: &str, policy: &str) -> Cmd {
@@ -212,6 +236,7 @@ impl Aws {
                 policy,
             ],
         )
+        .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
     }
 
     pub fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Cmd {
@@ -227,6 +252,7 @@ impl Aws {
                 policy_arn,
             ],
         )
+        .resource(self.key(&format!("iam-role/{role}/attached")))
     }
 
     pub fn delete_role(&self, role: &str) -> Cmd {
@@ -235,6 +261,7 @@ impl Aws {
             format!("delete IAM role {role}"),
             ["iam", "delete-role", "--role-name", role],
         )
+        .resource(self.key(&format!("iam-role/{role}")))
     }
 
     pub fn delete_oidc_provider(&self, arn: Arg) -> Cmd {
@@ -248,6 +275,7 @@ impl Aws {
             ],
         )
         .arg(arn)
+        .resource(self.key("iam-oidc-providers"))
     }
 
     pub fn get_role_policy(&self, role: &str, policy: &str) -> Cmd {
@@ -255,6 +283,7 @@ impl Aws {
             format!("read inline policy {policy} of IAM role {role}"),
             args(["iam", "get-role-policy", "--role-name", role, "--policy-name", policy]),
         )
+        .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
     }
 
     pub fn put_role_policy(&self, role: &str, policy: &str, doc: &Path) -> Cmd {
@@ -272,6 +301,7 @@ impl Aws {
                 &file_url(doc),
             ],
         )
+        .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
     }
 }
 
@@ -280,6 +310,11 @@ fn args<const N: usize>(items: [&str; N]) -> Vec<Arg> {
 }
 
 pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/// `aws:<profile>:<what>`: resources of different accounts never share a key.
+pub fn scope_key(profile: &Option<Profile>, what: &str) -> String {
+    format!("aws:{}:{what}", profile.as_ref().map(|p| p.as_str()).unwrap_or("-"))
+}
 
 /// The AWS error code in a CLI error (`An error occurred (NoSuchEntity) when calling ...`).
 ///
@@ -308,6 +343,9 @@ pub struct ClusterInfo {
     pub certificate_authority: Option<CertificateAuthority>,
     #[serde(default)]
     pub identity: Option<Identity>,
+    /// Epoch seconds (CLI v1) or an ISO 8601 string (CLI v2).
+    #[serde(default, rename = "createdAt")]
+    pub created_at: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -328,6 +366,23 @@ pub struct Oidc {
 impl ClusterInfo {
     pub fn issuer(&self) -> Option<&str> {
         self.identity.as_ref()?.oidc.as_ref()?.issuer.as_deref()
+    }
+
+    pub fn created(&self) -> Option<std::time::SystemTime> {
+        match self.created_at.as_ref()? {
+            serde_json::Value::Number(n) => {
+                let secs = n.as_f64()?;
+                (secs >= 0.0).then(|| std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(secs))
+            }
+            serde_json::Value::String(s) => {
+                let utc = s
+                    .strip_suffix("+00:00")
+                    .map(|t| format!("{t}Z"))
+                    .unwrap_or_else(|| s.clone());
+                humantime::parse_rfc3339_weak(&utc).ok()
+            }
+            _ => None,
+        }
     }
 }
 
@@ -372,6 +427,21 @@ pub fn parse_role(command: &str, stdout: &str) -> crate::error::Result<Role> {
         trust: decode_document(&role["AssumeRolePolicyDocument"])
             .ok_or_else(|| bad("Role.AssumeRolePolicyDocument"))?,
     })
+}
+
+/// The ARNs in `list-open-id-connect-providers`.
+pub fn parse_oidc_provider_list(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+    let v: serde_json::Value = super::parse_json(command, stdout)?;
+    let list = v["OpenIDConnectProviderList"]
+        .as_array()
+        .ok_or_else(|| crate::error::Error::Parse {
+            command: command.to_string(),
+            reason: "no OpenIDConnectProviderList in the answer".into(),
+        })?;
+    Ok(list
+        .iter()
+        .filter_map(|p| p["Arn"].as_str().map(str::to_string))
+        .collect())
 }
 
 pub fn parse_role_policy(command: &str, stdout: &str) -> crate::error::Result<serde_json::Value> {

@@ -16,6 +16,10 @@ pub struct Eksctl {
 }
 
 impl Eksctl {
+    fn key(&self, what: &str) -> String {
+        super::aws::scope_key(&self.profile, what)
+    }
+
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
         let mut cmd = Cmd::new("eksctl", effect, purpose)
             .args(args)
@@ -40,6 +44,7 @@ impl Eksctl {
         }
         cmd.args(["--kubeconfig", &kubeconfig.display().to_string()])
             .timeout(Duration::from_secs(45 * 60))
+            .resource(self.key(&format!("eks/{name}")))
     }
 
     pub fn associate_oidc(&self, cluster: &str) -> Cmd {
@@ -54,6 +59,7 @@ impl Eksctl {
                 "--approve",
             ],
         )
+        .resource(self.key("iam-oidc-providers"))
     }
 
     /// Writes the tool's own kubeconfig for a cluster (a local file; changes nothing in AWS).
@@ -70,6 +76,8 @@ impl Eksctl {
                 &kubeconfig.display().to_string(),
             ],
         )
+        // A new kubeconfig may point elsewhere: what was read through the old one is stale.
+        .resource(format!("k8s:{}:", kubeconfig.display()))
     }
 
     pub fn delete_cluster(&self, name: &str) -> Cmd {
@@ -79,6 +87,7 @@ impl Eksctl {
             ["delete", "cluster", "--name", name, "--wait"],
         )
         .timeout(Duration::from_secs(45 * 60))
+        .resource(self.key(&format!("eks/{name}")))
     }
 
     pub fn get_mappings(&self, cluster: &str) -> Cmd {
@@ -88,6 +97,7 @@ impl Eksctl {
             ["get", "iamidentitymapping", "--cluster", cluster],
         )
         .args(["-o", "json"])
+        .resource(self.key(&format!("eks/{cluster}/aws-auth")))
     }
 
     /// `--no-duplicate-arns`: without it eksctl appends a duplicate on every run.
@@ -100,6 +110,7 @@ impl Eksctl {
         .arg("--arn")
         .arg(arn)
         .args(["--username", username, "--group", group, "--no-duplicate-arns"])
+        .resource(self.key(&format!("eks/{cluster}/aws-auth")))
     }
 
     pub fn delete_mappings(&self, cluster: &str, arn: Arg) -> Cmd {
@@ -111,6 +122,7 @@ impl Eksctl {
         .arg("--arn")
         .arg(arn)
         .arg("--all")
+        .resource(self.key(&format!("eks/{cluster}/aws-auth")))
     }
 }
 

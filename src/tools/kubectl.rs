@@ -21,6 +21,16 @@ pub fn fs_group_patch(fs_group: i64) -> String {
 }
 
 impl Kubectl {
+    /// `k8s:<kubeconfig>:<namespace>/<kind>/<name>`; a prefix covers a whole namespace.
+    fn key(&self, ns: Option<&str>, object: &str) -> String {
+        format!("k8s:{}:{}/{object}", self.kubeconfig.display(), ns.unwrap_or(""))
+    }
+
+    /// Everything in the cluster: what a new kubeconfig invalidates.
+    pub fn cluster_key(&self) -> String {
+        format!("k8s:{}:", self.kubeconfig.display())
+    }
+
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
         Cmd::new("kubectl", effect, purpose)
             .args(["--kubeconfig", &self.kubeconfig.display().to_string()])
@@ -33,6 +43,7 @@ impl Kubectl {
             cmd = cmd.args(["-n", ns]);
         }
         cmd.args(["-o", "json"])
+            .resource(self.key(namespace, &format!("{kind}/{name}")))
     }
 
     /// Every object of a kind in a namespace.
@@ -66,6 +77,7 @@ impl Kubectl {
             format!("apply the agent manifest {}", file.display()),
             ["-n", ns, "apply", "-f", &file.display().to_string()],
         )
+        .resource(self.key(Some(ns), ""))
     }
 
     pub fn annotate(&self, ns: &str, kind: &str, name: &str, key: &str, value: Arg) -> Cmd {
@@ -118,6 +130,31 @@ pub fn is_not_found(stderr: &str) -> bool {
 
 pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     obj["metadata"]["annotations"][key].as_str()
+}
+
+/// Whether the EKS pod identity webhook gave every container of a pod the role. It does so only
+/// when the pod is created, so a pod older than the annotation runs without it.
+pub fn pod_has_role(pod: &Value, arn: &str) -> bool {
+    let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    !containers.is_empty()
+        && containers.iter().all(|c| {
+            c["env"]
+                .as_array()
+                .is_some_and(|env| env.iter().any(|e| e["name"] == "AWS_ROLE_ARN" && e["value"] == arn))
+        })
+}
+
+/// The pods that run as a service account.
+pub fn pods_of<'a>(pods: &'a Value, service_account: &str) -> Vec<&'a Value> {
+    pods["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|p| p["spec"]["serviceAccountName"] == service_account)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn fs_group(obj: &Value) -> Option<i64> {
