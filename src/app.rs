@@ -73,7 +73,14 @@ fn dispatch(cli: Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Result
             print_stdout(&String::from_utf8_lossy(&out))?;
             Ok(0)
         }
-        Command::Man => {
+        Command::Man { dir: Some(dir) } => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+            clap_mangen::generate_to(Cli::command(), dir)
+                .map_err(|e| Error::Other(anyhow::anyhow!("writing man pages to {}: {e}", dir.display())))?;
+            Ok(0)
+        }
+        Command::Man { dir: None } => {
             let mut out = Vec::new();
             clap_mangen::Man::new(Cli::command())
                 .render(&mut out)
@@ -83,6 +90,10 @@ fn dispatch(cli: Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Result
         }
         Command::Render(cmd) => {
             print_stdout(&crate::render::run(cmd, &cli.global, &cli.env)?)?;
+            Ok(0)
+        }
+        Command::Doctor if cli.global.dry_run => {
+            print_stdout(&crate::doctor::script(&cli.global))?;
             Ok(0)
         }
         Command::Doctor => {

@@ -313,8 +313,12 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
 
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or write one page per command into a directory
+    Man {
+        /// Write gitops-iam.1 and a page per subcommand (gitops-iam-up.1, ...) here
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

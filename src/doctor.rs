@@ -25,6 +25,40 @@ fn first_line(s: &str) -> String {
         .to_string()
 }
 
+/// The programs doctor checks and how it asks each for its version.
+const TOOLS: [(&str, &[&str]); 3] = [
+    ("eksctl", &["version"]),
+    ("aws", &["--version"]),
+    ("kubectl", &["version", "--client"]),
+];
+
+fn version_cmd(program: &'static str, version_args: &[&str]) -> Cmd {
+    Cmd::new(program, Effect::Read, format!("read the {program} version")).args(version_args.iter().copied())
+}
+
+/// `doctor --dry-run`: the read-only commands doctor runs, as a script.
+pub fn script(global: &GlobalArgs) -> String {
+    let mut out = String::from("#!/usr/bin/env bash\n# gitops-iam doctor: the read-only commands it runs\n");
+    for (program, args) in TOOLS {
+        let _ = writeln!(out, "command -v {program}");
+        let _ = writeln!(out, "{}", version_cmd(program, args));
+    }
+    let region = global
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .filter(|r| !r.is_empty())
+        .map(Val::Known)
+        .unwrap_or_else(|| Val::var(crate::settings::REGION_VAR));
+    let profile = global
+        .profile
+        .as_deref()
+        .and_then(|p| Profile::parse("--profile", p).ok());
+    let _ = writeln!(out, "{}", Aws { region, profile }.caller_account());
+    out
+}
+
 async fn tool(exec: &RealExecutor<'_>, program: &'static str, version_args: &[&str]) -> Check {
     if which::which(program).is_err() {
         return Check {
@@ -33,7 +67,7 @@ async fn tool(exec: &RealExecutor<'_>, program: &'static str, version_args: &[&s
             detail: format!("not found on PATH; {}", install_hint(program)),
         };
     }
-    let cmd = Cmd::new(program, Effect::Read, format!("read the {program} version")).args(version_args.iter().copied());
+    let cmd = version_cmd(program, version_args);
     let detail = match exec.observe(&cmd).await {
         Ok(Some(out)) if out.success() => {
             // aws v1 prints its version on stderr.
@@ -59,11 +93,10 @@ async fn tool(exec: &RealExecutor<'_>, program: &'static str, version_args: &[&s
 pub async fn run(global: &GlobalArgs) -> (String, bool) {
     let report = Reporter::silent();
     let exec = RealExecutor::new(&report);
-    let mut checks = vec![
-        tool(&exec, "eksctl", &["version"]).await,
-        tool(&exec, "aws", &["--version"]).await,
-        tool(&exec, "kubectl", &["version", "--client"]).await,
-    ];
+    let mut checks = Vec::new();
+    for (program, args) in TOOLS {
+        checks.push(tool(&exec, program, args).await);
+    }
 
     let region_value = global
         .region

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Benchmark of `gitops-iam up` in the local sandbox (see docs/performance.md).
+#
+#   benches/up.sh [LATENCY_SECONDS]      (default 5; also BENCH_CREATE_DELAY)
+#
+# Cluster creation takes 10-20 minutes for real; the sandbox emulates it with an injected
+# latency L per `eksctl create cluster`. Prints, for that L:
+#   - wall time of `up` from scratch;
+#   - wall time of the same steps one after the other (the dry-run script, run by bash: every
+#     command of the procedure in order, no reads in between), and the ratio of the two;
+#   - time and command counts of a second, converged `up`;
+#   - median time of `up --dry-run`;
+#   - `up` with 1 and with 5 testing clusters, and their ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+ensure_sandbox_tools
+
+L=${1:-${BENCH_CREATE_DELAY:-5}}
+DRY_RUNS=${BENCH_DRY_RUNS:-50}
+cargo build --release --quiet
+bin="$PWD/target/release"
+agent="$PWD/tests/sandbox/agent.yaml"
+root=$(mktemp -d "${TMPDIR:-/tmp}/gitops-iam-bench.XXXXXX")
+sandboxes=()
+cleanup() {
+  for sb in "${sandboxes[@]}"; do tests/sandbox/sandbox stop "$sb" >/dev/null 2>&1 || true; done
+  rm -rf "$root"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+count() { grep -c . "$1" || true; }
+count_mutating() { grep -cP '\tmutating\t' "$1" || true; }
+
+# Starts a sandbox NAME with the create latency; its env goes to $root/NAME.env.
+start() {
+  local name=$1
+  SANDBOX_CREATE_DELAY=$L tests/sandbox/sandbox start "$root/$name" >/dev/null
+  sandboxes+=("$root/$name")
+  mkdir -p "$root/$name.work"
+}
+
+# Runs a command inside sandbox NAME's environment, in its work dir.
+in_sandbox() {
+  local name=$1
+  shift
+  (
+    # shellcheck disable=SC1090
+    source "$root/$name/env.sh"
+    export PATH="$bin:$PATH" SANDBOX_CREATE_DELAY=$L
+    cd "$root/$name.work"
+    "$@"
+  )
+}
+
+say "benchmark with cluster-creation latency L=${L}s (2 clusters)"
+
+start par
+t0=$(now); in_sandbox par gitops-iam up -q --region us-east-1 --agent-manifest "$agent"; t1=$(now)
+up_time=$(elapsed "$t0" "$t1")
+first_cmds=$(count "$root/par/commands.log")
+first_mut=$(count_mutating "$root/par/commands.log")
+cp "$root/par/commands.log" "$root/first.log"
+
+t0=$(now); in_sandbox par gitops-iam up -q --region us-east-1 --agent-manifest "$agent"; t1=$(now)
+again_time=$(elapsed "$t0" "$t1")
+again_cmds=$(($(count "$root/par/commands.log") - first_cmds))
+again_mut=$(($(count_mutating "$root/par/commands.log") - first_mut))
+
+start seq
+in_sandbox seq sh -c "gitops-iam up --dry-run --region us-east-1 --agent-manifest '$agent' > script.sh"
+t0=$(now); in_sandbox seq bash script.sh >/dev/null 2>&1; t1=$(now)
+seq_time=$(elapsed "$t0" "$t1")
+seq_cmds=$(count "$root/seq/commands.log")
+
+dry=()
+for _ in $(seq "$DRY_RUNS"); do
+  t0=$(now); "$bin/gitops-iam" up --dry-run --region us-east-1 --agent-manifest "$agent" >/dev/null; t1=$(now)
+  dry+=("$(elapsed "$t0" "$t1")")
+done
+dry_median=$(printf '%s\n' "${dry[@]}" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.1f", m*1000}')
+
+fleet() {
+  local n=$1 file=$root/fleet-$1.yaml
+  {
+    echo "region: us-east-1"
+    echo "agent_manifest: $agent"
+    echo "testing:"
+    for i in $(seq "$n"); do echo "  - name: testing-$i"; done
+  } >"$file"
+  start "fleet$n"
+  local t0 t1
+  t0=$(now); in_sandbox "fleet$n" gitops-iam up -q --config "$file"; t1=$(now)
+  elapsed "$t0" "$t1"
+}
+fleet1=$(fleet 1)
+fleet5=$(fleet 5)
+
+cat <<TABLE
+
+gitops-iam benchmark (sandbox, L=${L}s per cluster creation, $(nproc) cores)
+  up from scratch                         ${up_time} s   (${first_cmds} commands, ${first_mut} mutating)
+  same steps one after the other (script) ${seq_time} s   (${seq_cmds} commands)
+  ratio up / sequential                   $(ratio "$up_time" "$seq_time")   (target <= 0.55, limit 0.5)
+  second up (converged)                   ${again_time} s   (${again_cmds} commands, ${again_mut} mutating; $(ratio "$again_time" "$up_time") of the first run, target <= 0.10)
+  up --dry-run, median of ${DRY_RUNS}             ${dry_median} ms  (target < 10 ms)
+  up with 1 testing cluster               ${fleet1} s
+  up with 5 testing clusters              ${fleet5} s
+  ratio 5 / 1                             $(ratio "$fleet5" "$fleet1")   (target <= 1.3)
+TABLE
