@@ -5,7 +5,7 @@
 //! restart where only the annotation changed (pods read it when they are created, so an
 //! unchanged pod template would keep the old identity); and a wait until both are rolled out.
 
-use super::{Ctx, MGMT};
+use super::Ctx;
 use crate::cli::AgentArgs;
 use crate::cmd::Arg;
 use crate::error::{Error, Result};
@@ -73,13 +73,7 @@ async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
         .step(&format!("agent: namespace {}", s.namespace), async {
-            ctx.ensure_kubeconfig(
-                &ctx.mgmt_eksctl(),
-                &s.mgmt_cluster,
-                &s.kubeconfig(MGMT, &s.mgmt_cluster),
-                None,
-            )
-            .await?;
+            ctx.ensure_mgmt_kubeconfig().await?;
             let k = kubectl(ctx);
             let cmd = k.get(None, "namespace", s.namespace.as_str());
             let ns = s.namespace.as_str();

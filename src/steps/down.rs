@@ -5,9 +5,9 @@
 //! so a second `down`, or a `down` after a partial `up`, removes only what exists. In a dry-run
 //! everything is assumed to exist: the script is the teardown of a complete environment.
 
-use super::{Ctx, MGMT};
+use super::Ctx;
 use crate::cli::ClusterAccess;
-use crate::cmd::{Arg, Cmd, Val};
+use crate::cmd::{Cmd, Val};
 use crate::error::Result;
 use crate::exec::{Output, Transform};
 use crate::harness;
@@ -64,13 +64,7 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                         )
                         .await?;
                     if mgmt.is_some() || ctx.exec.is_dry_run() {
-                        ctx.ensure_kubeconfig(
-                            &ctx.mgmt_eksctl(),
-                            &s.mgmt_cluster,
-                            &s.kubeconfig(MGMT, &s.mgmt_cluster),
-                            None,
-                        )
-                        .await?;
+                        ctx.ensure_mgmt_kubeconfig().await?;
                         let get = k.get(Some(s.namespace.as_str()), "secret", &name);
                         if exists(ctx, &get, |o| kubectl::is_not_found(&o.stderr)).await? {
                             ctx.exec.run(&k.delete(s.namespace.as_str(), "secret", &name)).await?;
@@ -252,14 +246,7 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Result<()> {
             let mut changes = delete_cluster(ctx, &aws, &ctx.mgmt_eksctl(), cluster).await?;
             if let Some(p) = provider {
                 let account = ctx.mgmt_account().await?;
-                let arn = Arg::concat([
-                    Val::known("arn:"),
-                    s.partition_val(),
-                    Val::known(":iam::"),
-                    account,
-                    Val::known(":oidc-provider/"),
-                    p,
-                ]);
+                let arn = ctx.oidc_provider_arn(&account, &p);
                 // eksctl removes the provider it made; one associated by hand may remain.
                 let left = ctx
                     .observe(&aws.get_oidc_provider(arn.clone()), aws::is_not_found, |_, _| Ok(()))

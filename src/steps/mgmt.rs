@@ -52,14 +52,7 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
                 let aws = ctx.mgmt_aws();
                 let account = ctx.mgmt_account().await?;
                 let provider = oidc_provider(ctx).await?;
-                let arn = Arg::concat([
-                    Val::known("arn:"),
-                    s.partition_val(),
-                    Val::known(":iam::"),
-                    account,
-                    Val::known(":oidc-provider/"),
-                    provider,
-                ]);
+                let arn = ctx.oidc_provider_arn(&account, &provider);
                 // The list needs no issuer, so it is read ahead with everything else.
                 let providers = ctx
                     .observe(&aws.list_oidc_providers(), |_| false, aws::parse_oidc_provider_list)

@@ -170,6 +170,30 @@ impl<'a> Ctx<'a> {
         ])
     }
 
+    /// `arn:PARTITION:iam::ACCOUNT:oidc-provider/ISSUER_HOST_PATH`.
+    pub fn oidc_provider_arn(&self, account: &Val, provider: &Val) -> Arg {
+        Arg::concat([
+            Val::known("arn:"),
+            self.settings.partition_val(),
+            Val::known(":iam::"),
+            account.clone(),
+            Val::known(":oidc-provider/"),
+            provider.clone(),
+        ])
+    }
+
+    /// The tool's kubeconfig for the management cluster, fresh (see `ensure_kubeconfig`).
+    pub async fn ensure_mgmt_kubeconfig(&self) -> Result<()> {
+        let s = self.settings;
+        self.ensure_kubeconfig(
+            &self.mgmt_eksctl(),
+            &s.mgmt_cluster,
+            &s.kubeconfig(MGMT, &s.mgmt_cluster),
+            None,
+        )
+        .await
+    }
+
     pub async fn agent_role_arn(&self) -> Result<Arg> {
         let account = self.mgmt_account().await?;
         Ok(self.role_arn(&account, self.settings.agent_role.as_str()))

@@ -1,7 +1,7 @@
 //! `register`: the testing cluster into Harness GitOps with IRSA, or into Argo CD as a cluster
 //! Secret. The endpoint and CA come from `aws eks describe-cluster`, never from copy and paste.
 
-use super::{Ctx, MGMT};
+use super::Ctx;
 use crate::cmd::Val;
 use crate::error::Result;
 use crate::exec::Transform;
@@ -92,13 +92,7 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                 role_arn: ctx.deployer_role_arn(t).await?,
             };
             let (path, desired) = ctx.write_doc(&format!("argocd-secret-{}", t.cluster), &doc)?;
-            ctx.ensure_kubeconfig(
-                &ctx.mgmt_eksctl(),
-                &s.mgmt_cluster,
-                &s.kubeconfig(MGMT, &s.mgmt_cluster),
-                None,
-            )
-            .await?;
+            ctx.ensure_mgmt_kubeconfig().await?;
             let k = ctx.mgmt_kubectl();
             let current = ctx
                 .observe(

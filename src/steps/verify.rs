@@ -5,8 +5,8 @@
 //! fails, and the command that repairs it. A check whose inputs are missing (the cluster does not
 //! exist) is skipped rather than failed twice.
 
+use super::Ctx;
 use super::agent::{FS_GROUP, WORKLOADS};
-use super::{Ctx, MGMT};
 use crate::cli::ClusterAccess;
 use crate::cmd::{Arg, Val};
 use crate::error::Result;
@@ -121,16 +121,7 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
         (Some(c), false) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
         (None, false) => None,
     };
-    let provider_arn = provider.as_ref().map(|p| {
-        Arg::concat([
-            Val::known("arn:"),
-            s.partition_val(),
-            Val::known(":iam::"),
-            account.clone(),
-            Val::known(":oidc-provider/"),
-            p.clone(),
-        ])
-    });
+    let provider_arn = provider.as_ref().map(|p| ctx.oidc_provider_arn(&account, &p));
     let provider_ok = match &provider_arn {
         Some(arn) => {
             let found = ctx
@@ -226,13 +217,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
         }
         return Ok(());
     }
-    ctx.ensure_kubeconfig(
-        &ctx.mgmt_eksctl(),
-        &s.mgmt_cluster,
-        &s.kubeconfig(MGMT, &s.mgmt_cluster),
-        None,
-    )
-    .await?;
+    ctx.ensure_mgmt_kubeconfig().await?;
     let k = ctx.mgmt_kubectl();
     let ns = s.namespace.as_str();
     let get = |kind: &str, name: &str| k.get(Some(ns), kind, name);

@@ -25,14 +25,7 @@ impl Aws {
     }
 
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
-        let mut cmd = Cmd::new("aws", effect, purpose)
-            .args(args)
-            .arg("--region")
-            .arg(&self.region);
-        if let Some(p) = &self.profile {
-            cmd = cmd.arg("--profile").arg(p.as_str());
-        }
-        cmd
+        with_region_profile(Cmd::new("aws", effect, purpose).args(args), &self.region, &self.profile)
     }
 
     fn json(&self, purpose: String, args: Vec<Arg>) -> Cmd {
@@ -310,6 +303,15 @@ fn args<const N: usize>(items: [&str; N]) -> Vec<Arg> {
 }
 
 pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/// Appends `--region R [--profile P]`, which every aws and eksctl call carries.
+pub fn with_region_profile(cmd: Cmd, region: &Val, profile: &Option<Profile>) -> Cmd {
+    let cmd = cmd.arg("--region").arg(region);
+    match profile {
+        Some(p) => cmd.arg("--profile").arg(p.as_str()),
+        None => cmd,
+    }
+}
 
 /// `aws:<profile>:<what>`: resources of different accounts never share a key.
 pub fn scope_key(profile: &Option<Profile>, what: &str) -> String {

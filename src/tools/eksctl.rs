@@ -21,14 +21,11 @@ impl Eksctl {
     }
 
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
-        let mut cmd = Cmd::new("eksctl", effect, purpose)
-            .args(args)
-            .arg("--region")
-            .arg(&self.region);
-        if let Some(p) = &self.profile {
-            cmd = cmd.arg("--profile").arg(p.as_str());
-        }
-        cmd
+        super::aws::with_region_profile(
+            Cmd::new("eksctl", effect, purpose).args(args),
+            &self.region,
+            &self.profile,
+        )
     }
 
     /// Creates a cluster (10-20 minutes). eksctl itself does not check for an existing cluster,
