@@ -150,6 +150,7 @@ pub fn api_error(req: &HttpRequest, resp: &HttpResponse) -> Error {
         403 => "the API key has no permission for this agent, project or cluster".to_string(),
         404 => "not found: check --agent-id, --harness-account, --harness-org and --harness-project".to_string(),
         429 => "Harness is rate limiting requests; retried and gave up".to_string(),
+        300..=399 => "Harness answered with a redirect, which is not followed: the API key is never sent to another address (check --harness-url)".to_string(),
         s if s >= 500 => "Harness had a server error; retried and gave up".to_string(),
         s => format!("unexpected HTTP status {s}"),
     };
@@ -198,6 +199,13 @@ pub fn differences(current: &Value, spec: &ClusterSpec) -> Vec<String> {
             "caData",
             config["tlsClientConfig"]["caData"].as_str(),
             spec.ca_data.value(),
+        ),
+        (
+            "insecure",
+            config["tlsClientConfig"]["insecure"]
+                .as_bool()
+                .map(|b| if b { "true" } else { "false" }),
+            "false".to_string(),
         ),
     ];
     checks

@@ -125,6 +125,8 @@ pub fn send(req: &HttpRequest, policy: &HttpPolicy) -> Result<HttpResponse, Stri
         .timeout_connect(Some(policy.connect_timeout))
         .timeout_global(Some(policy.request_timeout))
         .http_status_as_error(false)
+        // A redirect would carry the API key to whatever host it names.
+        .max_redirects(0)
         .build();
     let agent: ureq::Agent = config.into();
     let mut backoff = policy.first_backoff;

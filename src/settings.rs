@@ -282,13 +282,31 @@ impl Settings {
             " --mgmt-cluster {} --namespace {} --agent-role {}",
             self.mgmt_cluster, self.namespace, self.agent_role
         ));
-        if let [t] = self.testing.as_slice() {
+        if let Some(a) = &self.account_id {
+            out.push_str(&format!(" --account-id {a}"));
+        }
+        // With a config file the fleet comes from the file.
+        if let [t] = self.testing.as_slice()
+            && self.config.is_none()
+        {
             out.push_str(&format!(
                 " --testing-cluster {} --deployer-role {}",
                 t.cluster, t.deployer_role
             ));
+            if let Some(a) = &t.account_id {
+                out.push_str(&format!(" --testing-account-id {a}"));
+            }
             if let Some(p) = &t.profile {
                 out.push_str(&format!(" --testing-profile {}", quote(p.as_str())));
+            }
+            if t.access == ClusterAccess::AccessEntry {
+                out.push_str(" --cluster-access access-entry");
+            }
+            if let Some(g) = &t.identity_group {
+                out.push_str(&format!(" --identity-group {}", quote(g.as_str())));
+            }
+            if t.identity_username.as_str() != "deployer" {
+                out.push_str(&format!(" --identity-username {}", quote(t.identity_username.as_str())));
             }
         }
         if self.state_dir != Path::new(".gitops-iam") {
@@ -407,7 +425,7 @@ impl Registration {
                 }
                 Some(key)
             }
-            (None, Some(key)) => Some(key),
+            (None, Some(key)) => Some(key.trim().to_string()),
             (None, None) if dry_run => None,
             (None, None) => {
                 return Err(Error::Usage(format!(
@@ -416,6 +434,16 @@ impl Registration {
                 )));
             }
         };
+        if let Some(key) = &api_key
+            && !key.chars().all(|c| c.is_ascii_graphic())
+        {
+            // Never echo the key itself.
+            return Err(Error::invalid(
+                crate::http::API_KEY_VAR,
+                "(hidden)",
+                "printable ASCII without spaces (is it the whole key, on one line?)",
+            ));
+        }
         Ok(Some(Registration::Harness {
             harness: crate::harness::Harness {
                 base_url: url.to_string(),

@@ -10,8 +10,10 @@
 mod fakes;
 mod harness;
 
+mod access_entry;
 mod bad_input;
 mod cli;
 mod converge;
 mod dry_run;
 mod failures;
+mod register;

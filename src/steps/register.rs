@@ -104,7 +104,9 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
             let mut changes = Changes::none();
             let converged = matches!((&current, &desired), (Some(c), Some(d)) if crate::argocd::matches(c, d));
             if !converged {
-                ctx.exec.run(&k.apply(s.namespace.as_str(), &path)).await?;
+                ctx.exec
+                    .run(&k.apply(s.namespace.as_str(), &path, "the Argo CD cluster secret"))
+                    .await?;
                 changes.push(format!(
                     "{} Argo CD cluster secret {name}",
                     if current.is_some() { "updated" } else { "created" }

@@ -150,6 +150,35 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
             t.deployer_role, t.cluster
         ));
     }
+    if let Some(e) = &entry {
+        let e = &e["accessEntry"];
+        let groups: Vec<&str> = e["kubernetesGroups"]
+            .as_array()
+            .map(|g| g.iter().filter_map(|x| x.as_str()).collect())
+            .unwrap_or_default();
+        let want_groups: Vec<&str> = t.identity_group.as_ref().map(|g| g.as_str()).into_iter().collect();
+        let username_ok = e["username"].as_str() == Some(t.identity_username.as_str());
+        if groups != want_groups || !username_ok {
+            ctx.report.info(&format!(
+                "access entry of {} in {cluster} drifted: username {:?}, groups {groups:?}; want {:?}, {want_groups:?}",
+                t.deployer_role,
+                e["username"].as_str().unwrap_or(""),
+                t.identity_username.as_str()
+            ));
+            ctx.exec
+                .run(&aws.update_access_entry(
+                    cluster,
+                    arn.clone(),
+                    t.identity_username.as_str(),
+                    t.identity_group.as_ref().map(|g| g.as_str()),
+                ))
+                .await?;
+            changes.push(format!(
+                "updated the access entry of {} in {}",
+                t.deployer_role, t.cluster
+            ));
+        }
+    }
     let policies = if entry.is_some() {
         ctx.observe(
             &aws.list_access_policies(cluster, arn.clone()),

@@ -162,6 +162,24 @@ impl Aws {
         cmd.resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
+    pub fn update_access_entry(&self, cluster: &str, principal: Arg, username: &str, group: Option<&str>) -> Cmd {
+        let cmd = self
+            .cmd(
+                Effect::Mutate,
+                format!("update the access entry in cluster {cluster}"),
+                ["eks", "update-access-entry", "--cluster-name", cluster],
+            )
+            .arg("--principal-arn")
+            .arg(principal)
+            .args(["--username", username, "--kubernetes-groups"]);
+        // An empty list clears the groups.
+        match group {
+            Some(g) => cmd.arg(g),
+            None => cmd.arg("[]"),
+        }
+        .resource(self.key(&format!("eks/{cluster}/access-entry")))
+    }
+
     pub fn list_access_policies(&self, cluster: &str, principal: Arg) -> Cmd {
         self.json(
             format!("list the access policies of the Deployer role in cluster {cluster}"),

@@ -71,10 +71,11 @@ impl Kubectl {
         )
     }
 
-    pub fn apply(&self, ns: &str, file: &Path) -> Cmd {
+    /// `what` completes "apply ..." in messages ("the agent manifest", "the Argo CD cluster secret").
+    pub fn apply(&self, ns: &str, file: &Path, what: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
-            format!("apply the agent manifest {}", file.display()),
+            format!("apply {what} {}", file.display()),
             ["-n", ns, "apply", "-f", &file.display().to_string()],
         )
         .resource(self.key(Some(ns), ""))

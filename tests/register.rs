@@ -1,0 +1,1364 @@
+//! Register: `gitops-iam register` (and `up` with Harness settings) against a wiremock server
+//! standing in for the Harness GitOps API, with the fakes answering `aws eks describe-cluster`.
+//!
+//! The request is checked twice: by wiremock matchers (a request that does not match gets
+//! wiremock's 404 and the run fails) and by reading what the server received. The API key must
+//! reach the server and nothing else: not stdout, stderr, a child's argv, a file, the script.
+//!
+//! The binary blocks, the server is async: each test runs wiremock on its runtime and the binary
+//! on a blocking thread ([`run`]).
+
+use crate::fakes::*;
+use crate::harness::{Output, Test, assert_lines_eq};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// The API key; distinctive, so any leak shows.
+const KEY: &str = "pat.acc123.0123456789abcdef.SEKRIT-4f9c2b7d";
+const HARNESS_ACCOUNT: &str = "acc123";
+const ORG: &str = "default";
+const PROJECT: &str = "proj_1";
+const AGENT: &str = "myagent";
+/// What the fakes answer for the testing cluster's endpoint and CA (as `cluster("testing")`).
+const ENDPOINT: &str = "https://EXAMPLE0123456789.gr7.us-east-1.eks.amazonaws.com";
+const CA: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==";
+const CLUSTERS: &str = "/gitops/api/v1/agents/myagent/clusters";
+const CLUSTER: &str = "/gitops/api/v1/agents/myagent/clusters/testing";
+/// The query of the POST, in the order the tool writes it.
+const POST_QUERY: &str = "accountIdentifier=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing";
+const GET_QUERY: &str = "accountIdentifier=acc123&orgIdentifier=default&projectIdentifier=proj_1";
+
+/// Runs the binary on a blocking thread, so the test's runtime keeps serving.
+async fn run(test: Test) -> Output {
+    tokio::task::spawn_blocking(move || test.run())
+        .await
+        .expect("the test run panicked")
+}
+
+/// The fakes' answers to the two text queries `register` makes.
+fn endpoint_rules(rules: Rules) -> Rules {
+    rules
+        .with(Rule::new("aws", "--query cluster.endpoint ").stdout(format!("{ENDPOINT}\n")))
+        .with(Rule::new("aws", "--query cluster.certificateAuthority.data ").stdout(format!("{CA}\n")))
+}
+
+/// A converged account that also answers the endpoint and CA queries (and lists the agent's
+/// pods, for `up`).
+fn account() -> Rules {
+    endpoint_rules(converged_account()).with(crate::access_entry::agent_pods())
+}
+
+/// The Harness flags, pointing at `server`.
+fn harness_args(server: &MockServer) -> Vec<String> {
+    [
+        "--harness-url",
+        &server.uri(),
+        "--harness-account",
+        HARNESS_ACCOUNT,
+        "--harness-org",
+        ORG,
+        "--harness-project",
+        PROJECT,
+        "--agent-id",
+        AGENT,
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// `gitops-iam register --region us-east-1 <harness flags>` with `HARNESS_API_KEY` set.
+fn register(server: &MockServer) -> Test {
+    Test::new()
+        .rules(account())
+        .env("HARNESS_API_KEY", KEY)
+        .args(["register", "--region", REGION])
+        .args(harness_args(server))
+}
+
+/// The cluster as the tool wants it registered.
+fn desired_cluster() -> Value {
+    json!({
+        "server": ENDPOINT,
+        "name": "testing",
+        "config": {
+            "clusterConnectionType": "IRSA",
+            "roleARN": DEPLOYER_ROLE_ARN,
+            "awsClusterName": "testing",
+            "tlsClientConfig": {"insecure": false, "caData": CA}
+        }
+    })
+}
+
+/// The exact body of the POST.
+fn desired_body() -> Value {
+    json!({"upsert": true, "cluster": desired_cluster()})
+}
+
+/// What Harness answers for a registered cluster (GET, and the POST's echo).
+fn registered(cluster: Value) -> Value {
+    json!({
+        "accountIdentifier": HARNESS_ACCOUNT,
+        "orgIdentifier": ORG,
+        "projectIdentifier": PROJECT,
+        "agentIdentifier": AGENT,
+        "identifier": "testing",
+        "cluster": cluster,
+        "createdAt": "2026-01-01T00:00:00Z",
+        "lastModifiedAt": "2026-01-01T00:00:00Z"
+    })
+}
+
+/// Harness's error body.
+fn harness_error(code: &str, message: &str) -> Value {
+    json!({"status": "ERROR", "code": code, "message": message, "correlationId": "c0ffee", "detailedMessage": null})
+}
+
+fn get_cluster() -> wiremock::MockBuilder {
+    Mock::given(method("GET")).and(path(CLUSTER))
+}
+
+/// A GET of the cluster that finds nothing (404).
+fn get_absent() -> Mock {
+    get_cluster().respond_with(
+        ResponseTemplate::new(404).set_body_json(harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found")),
+    )
+}
+
+/// The POST exactly as it must be: method, path, every query parameter, key, content type, body.
+fn post_exact() -> wiremock::MockBuilder {
+    Mock::given(method("POST"))
+        .and(path(CLUSTERS))
+        .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
+        .and(query_param("orgIdentifier", ORG))
+        .and(query_param("projectIdentifier", PROJECT))
+        .and(query_param("identifier", "testing"))
+        .and(header("x-api-key", KEY))
+        .and(header("content-type", "application/json"))
+        .and(body_json(desired_body()))
+}
+
+fn post_ok() -> Mock {
+    post_exact().respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
+}
+
+async fn received(server: &MockServer) -> Vec<Request> {
+    server.received_requests().await.expect("request recording is on")
+}
+
+/// "METHOD path?query" of each request, in order.
+fn lines(requests: &[Request]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| match r.url.query() {
+            Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
+            None => format!("{} {}", r.method, r.url.path()),
+        })
+        .collect()
+}
+
+fn get_line() -> String {
+    format!("GET {CLUSTER}?{GET_QUERY}")
+}
+
+fn post_line() -> String {
+    format!("POST {CLUSTERS}?{POST_QUERY}")
+}
+
+#[track_caller]
+fn assert_requests(requests: &[Request], want: &[String], out: &Output) {
+    assert_lines_eq("HTTP requests received", &lines(requests), want, &out.context());
+}
+
+/// Every file under `dir` (recursively), as (path, contents).
+fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                out.extend(all_files(&p));
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.push((p, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// The key appears nowhere the run left a trace: stdout, stderr, a child's argv, the work dir.
+#[track_caller]
+fn assert_no_key(out: &Output, key: &str) {
+    assert!(!out.stdout.contains(key), "the key is on stdout\n{}", out.context());
+    assert!(!out.stderr.contains(key), "the key is on stderr\n{}", out.context());
+    for call in &out.calls {
+        assert!(
+            !call.argv.iter().any(|a| a.contains(key)),
+            "the key is in the argv of `{}`\n{}",
+            call.line(),
+            out.context()
+        );
+    }
+    for (file, bytes) in all_files(&out.work_dir()) {
+        if file.file_name().is_some_and(|n| n == "key.txt") {
+            continue;
+        }
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(key),
+            "the key is in {}\n{}",
+            file.display(),
+            out.context()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request itself
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_gets_then_posts_exactly_the_documented_request() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
+        .and(query_param("orgIdentifier", ORG))
+        .and(query_param("projectIdentifier", PROJECT))
+        .and(header("x-api-key", KEY))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    post_ok().expect(1).mount(&server).await;
+    let out = run(register(&server)).await;
+    out.success()
+        .no_mutations()
+        .no_unmatched_reads()
+        .stderr_contains("registered cluster testing in Harness as testing");
+    let requests = received(&server).await;
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    let post = &requests[1];
+    assert_eq!(post.headers.get("x-api-key").unwrap(), KEY);
+    assert_eq!(post.headers.get("content-type").unwrap(), "application/json");
+    assert_eq!(post.body_json::<Value>().unwrap(), desired_body());
+    assert_eq!(requests[0].headers.get("x-api-key").unwrap(), KEY);
+    assert!(requests[0].body.is_empty(), "the GET has a body");
+    // The endpoint and CA come from describe-cluster, the role ARN from the account id.
+    let commands = out.commands();
+    for query in ["cluster.endpoint", "cluster.certificateAuthority.data"] {
+        let want = format!("aws eks describe-cluster --name testing --region us-east-1 --query {query} --output text");
+        assert!(commands.contains(&want), "no `{want}`\n{}", out.context());
+    }
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn account_scoped_agent_and_derived_cluster_identifier() {
+    // `account.<id>` agents; no org or project; a cluster name with hyphens becomes `test_1`.
+    let server = MockServer::start().await;
+    let cluster = "/gitops/api/v1/agents/account.shared_agent/clusters";
+    let mut want = desired_body();
+    want["cluster"]["name"] = json!("test-1");
+    want["cluster"]["config"]["awsClusterName"] = json!("test-1");
+    Mock::given(method("GET"))
+        .and(path(format!("{cluster}/test_1")))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(cluster))
+        .and(body_json(want))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(Test::new()
+        .rules(endpoint_rules(converged_account()))
+        .env("HARNESS_API_KEY", KEY)
+        .args([
+            "register",
+            "--region",
+            REGION,
+            "--testing-cluster",
+            "test-1",
+            "--harness-url",
+            &server.uri(),
+            "--harness-account",
+            HARNESS_ACCOUNT,
+            "--agent-id",
+            "account.shared_agent",
+        ]))
+    .await;
+    out.success();
+    let requests = received(&server).await;
+    assert_requests(
+        &requests,
+        &[
+            format!("GET {cluster}/test_1?accountIdentifier=acc123"),
+            format!("POST {cluster}?accountIdentifier=acc123&identifier=test_1"),
+        ],
+        &out,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_id_flag_names_the_cluster_in_harness() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{CLUSTERS}/qa_cluster")))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(CLUSTERS))
+        .and(query_param("identifier", "qa_cluster"))
+        .and(body_json(desired_body()))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    run(register(&server).args(["--cluster-id", "qa_cluster"]))
+        .await
+        .success();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn harness_url_with_a_path_and_a_trailing_slash_is_the_base() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/gateway{CLUSTER}")))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/gateway{CLUSTERS}")))
+        .and(body_json(desired_body()))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!("{}/gateway/", server.uri());
+    run(Test::new()
+        .rules(account())
+        .env("HARNESS_API_KEY", KEY)
+        .args(["register", "--region", REGION])
+        .args(harness_args_with(&server, &[("--harness-url", &url)])))
+    .await
+    .success();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn answer_that_is_not_json_exits_1_naming_the_request() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>Sign in</html>", "text/html"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(register(&server)).await;
+    out.status(1)
+        .stderr_contains("could not understand the output of `curl -sS --fail-with-body -X GET ")
+        .stderr_contains("/gitops/api/v1/agents/myagent/clusters/testing?");
+    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_no_key(&out, KEY);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Converging: skip, update, create
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identical_registration_is_left_alone() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let out = run(register(&server)).await;
+    out.success()
+        .no_mutations()
+        .stderr_lacks("differs")
+        .stderr_contains("0 of them mutating");
+    assert_requests(&received(&server).await, &[get_line()], &out);
+}
+
+/// GET answers `current`; the POST must carry the desired body; stderr must show `diff`.
+async fn updated_when(current: Value, diff: &str) {
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    post_ok().expect(1).mount(&server).await;
+    let out = run(register(&server)).await;
+    out.success()
+        .stderr_contains("Harness cluster testing differs:")
+        .stderr_contains(diff)
+        .stderr_contains("updated Harness cluster testing");
+    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_with_another_role_is_updated() {
+    let mut current = desired_cluster();
+    current["config"]["roleARN"] = json!("arn:aws:iam::123456789012:role/OldDeployer");
+    updated_when(
+        current,
+        "roleARN: \"arn:aws:iam::123456789012:role/OldDeployer\" -> \"arn:aws:iam::123456789012:role/Deployer\"",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_with_another_server_is_updated() {
+    let mut current = desired_cluster();
+    current["server"] = json!("https://OLD.gr7.us-east-1.eks.amazonaws.com");
+    updated_when(
+        current,
+        &format!("server: \"https://OLD.gr7.us-east-1.eks.amazonaws.com\" -> \"{ENDPOINT}\""),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_with_another_ca_or_connection_type_is_updated() {
+    let mut current = desired_cluster();
+    current["config"]["tlsClientConfig"]["caData"] = json!("T0xEQ0E=");
+    current["config"]["clusterConnectionType"] = json!("SERVICE_ACCOUNT");
+    updated_when(current, &format!("caData: \"T0xEQ0E=\" -> \"{CA}\"")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+
+async fn registration_with_tls_verification_off_is_updated() {
+    let mut current = desired_cluster();
+    current["config"]["tlsClientConfig"]["insecure"] = json!(true);
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    post_ok().expect(1).mount(&server).await;
+    let out = run(register(&server)).await;
+    out.success();
+    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+}
+
+/// GET answers `status` with `body`; the cluster counts as absent: one POST, "registered".
+async fn created_when(status: u16, body: Value) {
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .expect(1)
+        .mount(&server)
+        .await;
+    post_ok().expect(1).mount(&server).await;
+    let out = run(register(&server)).await;
+    out.success()
+        .stderr_lacks("differs")
+        .stderr_contains("registered cluster testing in Harness as testing");
+    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn absent_as_404_leads_to_a_post() {
+    created_when(404, harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn absent_as_200_without_cluster_leads_to_a_post() {
+    created_when(200, json!({})).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn absent_as_200_with_a_null_cluster_leads_to_a_post() {
+    created_when(
+        200,
+        json!({"identifier": "testing", "accountIdentifier": HARNESS_ACCOUNT, "cluster": null}),
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retries
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_are_retried_with_backoff_until_success() {
+    let server = MockServer::start().await;
+    get_absent().expect(1).mount(&server).await;
+    post_exact()
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream connect error"))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    post_ok().expect(1).mount(&server).await;
+    let started = Instant::now();
+    let out = run(register(&server)).await;
+    let elapsed = started.elapsed();
+    out.success()
+        .stderr_contains("registered cluster testing in Harness as testing");
+    assert_requests(
+        &received(&server).await,
+        &[get_line(), post_line(), post_line(), post_line()],
+        &out,
+    );
+    // 500 ms, then 1 s, between the three attempts.
+    assert!(
+        elapsed >= Duration::from_millis(1500),
+        "retried without backing off ({elapsed:?})\n{}",
+        out.context()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limiting_is_retried_too() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(429).set_body_json(harness_error("TOO_MANY_REQUESTS", "slow down")))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    get_absent().expect(1).mount(&server).await;
+    post_ok().expect(1).mount(&server).await;
+    let out = run(register(&server)).await;
+    out.success();
+    assert_requests(&received(&server).await, &[get_line(), get_line(), post_line()], &out);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persistent_server_errors_give_up_after_four_attempts() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(harness_error("SERVICE_UNAVAILABLE", "Service is in maintenance")),
+        )
+        .expect(4)
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let out = run(register(&server)).await;
+    let elapsed = started.elapsed();
+    out.status(1)
+        .stderr_contains("step `register: harness cluster testing` failed")
+        .stderr_contains("failed to read Harness GitOps cluster testing")
+        .stderr_contains("HTTP 503: Harness had a server error; retried and gave up")
+        .stderr_contains("Service is in maintenance")
+        .stderr_contains("hint: fix the cause, then re-run the same command");
+    assert_requests(&received(&server).await, &vec![get_line(); 4], &out);
+    assert!(
+        elapsed >= Duration::from_millis(3500),
+        "gave up without backing off ({elapsed:?})\n{}",
+        out.context()
+    );
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_harness_gives_up_after_four_attempts() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let out = run(Test::new().rules(account()).env("HARNESS_API_KEY", KEY).args([
+        "register",
+        "--region",
+        REGION,
+        "--harness-url",
+        &url,
+        "--harness-account",
+        HARNESS_ACCOUNT,
+        "--agent-id",
+        AGENT,
+    ]))
+    .await;
+    out.status(1)
+        .stderr_contains("failed to read Harness GitOps cluster testing")
+        .stderr_contains("(after 4 attempts)")
+        .stderr_contains(&format!("{url}/gitops/api/v1/agents/myagent/clusters/testing"));
+    assert_no_key(&out, KEY);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client errors: not retried, explained, with Harness's own message
+
+/// The GET (or, when `on_post`, the POST after a 404 GET) answers `status` with `body`.
+async fn rejected(on_post: bool, status: u16, body: Value, needles: &[&str]) {
+    let server = MockServer::start().await;
+    let answer = ResponseTemplate::new(status).set_body_json(body);
+    if on_post {
+        get_absent().expect(1).mount(&server).await;
+        post_exact().respond_with(answer).expect(1).mount(&server).await;
+    } else {
+        get_cluster().respond_with(answer).expect(1).mount(&server).await;
+    }
+    let out = run(register(&server)).await;
+    out.status(1)
+        .stderr_contains("step `register: harness cluster testing` failed")
+        .stderr_contains(&format!("HTTP {status}: "));
+    for needle in needles {
+        out.stderr_contains(needle);
+    }
+    let want = if on_post {
+        vec![get_line(), post_line()]
+    } else {
+        vec![get_line()]
+    };
+    assert_requests(&received(&server).await, &want, &out);
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unauthorized_says_the_key_was_rejected() {
+    rejected(
+        false,
+        401,
+        harness_error("INVALID_TOKEN", "Token is not valid."),
+        &[
+            "Token is not valid.",
+            "the Harness API key was rejected (check HARNESS_API_KEY or --api-key-file)",
+            "failed to read Harness GitOps cluster testing",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forbidden_says_the_key_has_no_permission() {
+    rejected(
+        true,
+        403,
+        harness_error(
+            "NG_ACCESS_DENIED",
+            "Missing permission gitops_cluster_edit on gitops cluster with identifier testing",
+        ),
+        &[
+            "Missing permission gitops_cluster_edit on gitops cluster with identifier testing",
+            "the API key has no permission for this agent, project or cluster",
+            "failed to register cluster testing in Harness GitOps agent myagent",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn not_found_on_post_says_to_check_the_agent() {
+    rejected(
+        true,
+        404,
+        harness_error("RESOURCE_NOT_FOUND", "Agent myagent not found"),
+        &[
+            "Agent myagent not found",
+            "not found: check --agent-id, --harness-account, --harness-org and --harness-project",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_request_shows_the_grpc_gateway_error_text() {
+    rejected(
+        true,
+        400,
+        json!({"error": "cluster server must be a valid URL", "code": 3, "message": null}),
+        &[
+            "cluster server must be a valid URL",
+            "HTTP 400: Harness rejected the request",
+        ],
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The key
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_key_file_is_read_and_wins_over_the_environment() {
+    let server = MockServer::start().await;
+    let file_key = "pat.acc123.fromfile.SEKRIT-77aa";
+    get_cluster()
+        .and(header("x-api-key", file_key))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(CLUSTERS))
+        .and(header("x-api-key", file_key))
+        .and(body_json(desired_body()))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(register(&server)
+        .write("key.txt", &format!("{file_key}\n"))
+        .args(["--api-key-file", "key.txt"]))
+    .await;
+    out.success();
+    for r in received(&server).await {
+        assert_eq!(r.headers.get("x-api-key").unwrap(), file_key);
+    }
+    assert_no_key(&out, file_key);
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_key_file_without_the_environment_variable() {
+    let server = MockServer::start().await;
+    let file_key = "pat.acc123.onlyfile.SEKRIT-0b0b";
+    get_absent().expect(1).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(header("x-api-key", file_key))
+        .and(body_json(desired_body()))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(Test::new()
+        .rules(account())
+        .write("key.txt", file_key)
+        .args(["register", "--region", REGION, "--api-key-file", "key.txt"])
+        .args(harness_args(&server)))
+    .await;
+    out.success();
+    assert_no_key(&out, file_key);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+
+async fn api_key_from_the_environment_with_a_trailing_newline_is_trimmed_like_the_file() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .and(header("x-api-key", KEY))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    post_ok().expect(1).mount(&server).await;
+    let out = run(register(&server).env("HARNESS_API_KEY", &format!("{KEY}\n"))).await;
+    out.success();
+    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+
+async fn api_key_is_not_sent_to_another_origin_on_a_redirect() {
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("Location", format!("{}/collect", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(307).insert_header("Location", format!("{}/collect", elsewhere.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&elsewhere)
+        .await;
+    let out = run(register(&server)).await;
+    let leaked: Vec<String> = received(&elsewhere)
+        .await
+        .iter()
+        .filter(|r| r.headers.get("x-api-key").is_some())
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "the key was sent to {} with: {leaked:?}\n{}",
+        elsewhere.uri(),
+        out.context()
+    );
+}
+
+/// Runs `script` (a dry-run's stdout) with bash against the fakes, with `curl` a shell function
+/// that records its argv (NUL-separated) in `curl.argv`; returns that argv.
+fn run_script_with_fake_curl(script: &str, env: &[(&str, &str)], files: &[(&str, &str)]) -> (Output, Vec<String>) {
+    let mut test = Test::new()
+        .rules(account())
+        .write("script.sh", script)
+        .write(
+            "run.sh",
+            // The harness's PATH has no `cat` (a script with --api-key-file reads the key with it).
+            "curl() { printf '%s\\0' \"$@\" >> curl.argv; }\ncat() { printf '%s' \"$(<\"$1\")\"; }\nsource ./script.sh\n",
+        )
+        .bash(["run.sh"]);
+    for (k, v) in env {
+        test = test.env(k, v);
+    }
+    for (name, contents) in files {
+        test = test.write(name, contents);
+    }
+    let out = test.run();
+    out.success();
+    let argv: Vec<String> = out
+        .file("curl.argv")
+        .split('\0')
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect();
+    (out, argv)
+}
+
+/// The value after `flag` in `argv`.
+#[track_caller]
+fn after<'a>(argv: &'a [String], flag: &str) -> &'a str {
+    let i = argv
+        .iter()
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("no {flag} in {argv:?}"));
+    &argv[i + 1]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_a_curl_that_sends_what_a_real_run_sends() {
+    // The real run: what reached the server.
+    let server = MockServer::start().await;
+    get_absent().mount(&server).await;
+    post_ok().expect(1).mount(&server).await;
+    run(register(&server)).await.success();
+    let requests = received(&server).await;
+    let post = requests.iter().find(|r| r.method.as_str() == "POST").unwrap();
+
+    // The dry-run: no tools, the key in the environment, never in the script.
+    let mut args = vec![
+        "register".to_string(),
+        "--region".into(),
+        REGION.into(),
+        "--dry-run".into(),
+    ];
+    args.extend(harness_args(&server));
+    let dry = run(Test::new().no_fakes().env("HARNESS_API_KEY", KEY).args(args)).await;
+    dry.success().no_calls();
+    assert_no_key(&dry, KEY);
+    let curl: Vec<&str> = dry.stdout.lines().filter(|l| l.starts_with("curl ")).collect();
+    assert_eq!(curl.len(), 1, "one curl line\n{}", dry.context());
+    assert!(
+        curl[0].contains(" -H \"x-api-key: ${HARNESS_API_KEY}\" "),
+        "the key header does not refer to $HARNESS_API_KEY\n{}",
+        dry.context()
+    );
+    assert!(curl[0].contains("--data-binary "), "{}", dry.context());
+    assert!(
+        !dry.stdout.contains(" -X GET "),
+        "a dry-run prints only changes\n{}",
+        dry.context()
+    );
+
+    // The script run with bash against the same fakes sends the same request.
+    let (script_run, argv) = run_script_with_fake_curl(&dry.stdout, &[("HARNESS_API_KEY", KEY)], &[]);
+    let body: Value = serde_json::from_str(after(&argv, "--data-binary")).expect("the curl body is JSON");
+    assert_eq!(
+        body,
+        post.body_json::<Value>().unwrap(),
+        "the script's body differs from the real run's"
+    );
+    assert_eq!(body, desired_body());
+    assert_eq!(after(&argv, "-X"), "POST");
+    let headers: Vec<&str> = argv
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i > 0 && argv[i - 1] == "-H")
+        .map(|(_, a)| a.as_str())
+        .collect();
+    assert_eq!(
+        headers,
+        [format!("x-api-key: {KEY}").as_str(), "Content-Type: application/json"]
+    );
+    let post_url = format!("{}{}?{}", server.uri(), post.url.path(), post.url.query().unwrap());
+    assert_eq!(argv.last().unwrap(), &post_url);
+    // The script reads the endpoint and CA with the same commands as the real run.
+    for query in ["cluster.endpoint", "cluster.certificateAuthority.data"] {
+        let want = format!("aws eks describe-cluster --name testing --region us-east-1 --query {query} --output text");
+        assert!(script_run.commands().contains(&want), "{}", script_run.context());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_with_api_key_file_reads_the_file_in_the_script() {
+    let server = MockServer::start().await;
+    let file_key = "pat.acc123.dryfile.SEKRIT-9d9d";
+    let mut args = vec![
+        "register".to_string(),
+        "--region".into(),
+        REGION.into(),
+        "--dry-run".into(),
+        "--api-key-file".into(),
+        "key.txt".into(),
+    ];
+    args.extend(harness_args(&server));
+    let dry = run(Test::new().no_fakes().write("key.txt", file_key).args(args)).await;
+    dry.success()
+        .no_calls()
+        .stdout_contains("HARNESS_API_KEY=\"$(cat key.txt)\"\n");
+    assert_no_key(&dry, file_key);
+    let (_, argv) = run_script_with_fake_curl(&dry.stdout, &[], &[("key.txt", file_key)]);
+    assert!(
+        argv.contains(&format!("x-api-key: {file_key}")),
+        "the script does not send the file's key: {argv:?}"
+    );
+    assert!(received(&server).await.is_empty(), "a dry-run called Harness");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_needs_no_key() {
+    let server = MockServer::start().await;
+    let mut args = vec![
+        "register".to_string(),
+        "--region".into(),
+        REGION.into(),
+        "--dry-run".into(),
+    ];
+    args.extend(harness_args(&server));
+    let dry = run(Test::new().no_fakes().args(args)).await;
+    dry.success()
+        .no_calls()
+        .stdout_contains("-H \"x-api-key: ${HARNESS_API_KEY}\"");
+    assert!(received(&server).await.is_empty(), "a dry-run called Harness");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalid settings: exit 2 before any call
+
+/// The Harness flags with some values replaced (`(flag, value)`), or added when absent.
+fn harness_args_with(server: &MockServer, changes: &[(&str, &str)]) -> Vec<String> {
+    let mut args = harness_args(server);
+    for (flag, value) in changes {
+        match args.iter().position(|a| a == flag) {
+            Some(i) => args[i + 1] = value.to_string(),
+            None => args.extend([flag.to_string(), value.to_string()]),
+        }
+    }
+    args
+}
+
+/// `register <harness flags with changes>` (with the key when `with_key`): exit 2, needles in
+/// stderr, no external command, no HTTP request.
+async fn invalid(changes: &[(&str, &str)], with_key: bool, needles: &[&str]) {
+    let server = MockServer::start().await;
+    let mut test = Test::new()
+        .rules(account())
+        .args(["register", "--region", REGION])
+        .args(harness_args_with(&server, changes));
+    if with_key {
+        test = test.env("HARNESS_API_KEY", KEY);
+    }
+    let out = run(test).await;
+    out.status(2).no_calls();
+    for needle in needles {
+        out.stderr_contains(needle);
+    }
+    assert!(
+        received(&server).await.is_empty(),
+        "Harness was called\n{}",
+        out.context()
+    );
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_key_on_a_real_run_exits_2() {
+    invalid(
+        &[],
+        false,
+        &["no Harness API key: set HARNESS_API_KEY or pass --api-key-file FILE"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_or_missing_key_file_exits_2() {
+    invalid(
+        &[("--api-key-file", "nowhere.txt")],
+        true,
+        &["invalid value \"nowhere.txt\" for --api-key-file"],
+    )
+    .await;
+    let server = MockServer::start().await;
+    let out = run(Test::new()
+        .rules(account())
+        .write("empty.txt", "\n")
+        .args(["register", "--region", REGION, "--api-key-file", "empty.txt"])
+        .args(harness_args(&server)))
+    .await;
+    out.status(2)
+        .no_calls()
+        .stderr_contains("invalid value \"empty.txt\" for --api-key-file: must not be empty");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_id_with_a_hyphen_exits_2() {
+    invalid(
+        &[("--cluster-id", "my-cluster")],
+        true,
+        &["invalid value \"my-cluster\" for --cluster-id", "a Harness identifier"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_id_with_a_hyphen_after_the_scope_prefix_exits_2() {
+    invalid(
+        &[("--agent-id", "org.bad-id")],
+        true,
+        &["invalid value \"org.bad-id\" for --agent-id"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_harness_url_exits_2() {
+    invalid(
+        &[("--harness-url", "app.harness.io/gateway")],
+        true,
+        &["invalid value \"app.harness.io/gateway\" for --harness-url: an http(s) URL"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn project_without_org_exits_2() {
+    let server = MockServer::start().await;
+    let out = run(Test::new().rules(account()).env("HARNESS_API_KEY", KEY).args([
+        "register",
+        "--region",
+        REGION,
+        "--harness-url",
+        &server.uri(),
+        "--harness-account",
+        HARNESS_ACCOUNT,
+        "--harness-project",
+        PROJECT,
+        "--agent-id",
+        AGENT,
+    ]))
+    .await;
+    out.status(2)
+        .no_calls()
+        .stderr_contains("--harness-project needs --harness-org");
+    assert!(received(&server).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_without_a_destination_exits_2() {
+    let out = run(Test::new()
+        .rules(account())
+        .env("HARNESS_API_KEY", KEY)
+        .args(["register", "--region", REGION]))
+    .await;
+    out.status(2)
+        .no_calls()
+        .stderr_contains("register needs --harness-account and --agent-id (Harness), or --to argocd");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `up`
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_with_harness_settings_registers_last() {
+    let server = MockServer::start().await;
+    get_absent().expect(1).mount(&server).await;
+    post_ok().expect(1).mount(&server).await;
+    let out = run(Test::new()
+        .rules(account())
+        .env("HARNESS_API_KEY", KEY)
+        .args(["up", "--region", REGION])
+        .args(harness_args(&server)))
+    .await;
+    out.success()
+        .no_mutations()
+        .no_unmatched_reads()
+        .stderr_lacks("gitops-iam register")
+        .stderr_contains("registered cluster testing in Harness as testing");
+    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+    // In the progress report, register starts after every other step has finished: it runs last.
+    let lines = out.stderr_lines();
+    let progress: Vec<&str> = lines.iter().take_while(|l| **l != "summary:").copied().collect();
+    let n = progress.len();
+    assert!(n >= 2, "{}", out.context());
+    assert_eq!(
+        progress[n - 2],
+        "register: harness cluster testing: started",
+        "{}",
+        out.context()
+    );
+    assert!(
+        progress[n - 1].starts_with("register: harness cluster testing: changed in "),
+        "{}",
+        out.context()
+    );
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_without_harness_settings_names_the_register_command() {
+    let out = run(Test::new().rules(account()).args(["up", "--region", REGION])).await;
+    out.success()
+        .no_mutations()
+        .stderr_contains("to register the testing cluster in Harness, run:\n")
+        .stderr_contains("  gitops-iam register --region us-east-1 ")
+        .stderr_contains("--harness-account ID --agent-id ID");
+    assert!(
+        !out.commands().iter().any(|c| c.contains("cluster.endpoint")),
+        "up read the endpoint without registering\n{}",
+        out.context()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// `register --to argocd`
+
+const KUBECTL: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml";
+const SECRET_FILE: &str = ".gitops-iam/policies/argocd-secret-testing.json";
+
+fn argocd() -> Test {
+    Test::new().args(["register", "--region", REGION, "--to", "argocd"])
+}
+
+/// `kubectl get secret -o json` of `secret` (a `stringData` manifest): base64 `data`.
+fn as_stored(secret: &Value) -> Value {
+    let e = |key: &str| base64::engine::general_purpose::STANDARD.encode(secret["stringData"][key].as_str().unwrap());
+    let mut metadata = secret["metadata"].clone();
+    metadata["uid"] = json!("6f1c7a2e-0000-4000-8000-000000000000");
+    metadata["resourceVersion"] = json!("12345");
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata,
+        "type": "Opaque",
+        "data": {"name": e("name"), "server": e("server"), "config": e("config")}
+    })
+}
+
+#[test]
+fn argocd_secret_is_applied_then_left_alone() {
+    let first =
+        argocd()
+            .rules(account().with(
+                Rule::new("kubectl", "get secret testing-cluster ").kubectl_not_found("secrets", "testing-cluster"),
+            ))
+            .run();
+    first
+        .success()
+        .no_unmatched_reads()
+        .mutating(&[&format!("{KUBECTL} -n iam apply -f {SECRET_FILE}")]);
+    assert!(
+        first
+            .commands()
+            .contains(&format!("{KUBECTL} get secret testing-cluster -n iam -o json")),
+        "{}",
+        first.context()
+    );
+    let secret: Value = serde_json::from_str(&first.file(SECRET_FILE)).unwrap();
+    assert_eq!(secret["kind"], "Secret");
+    assert_eq!(secret["metadata"]["name"], "testing-cluster");
+    assert_eq!(secret["metadata"]["namespace"], "iam");
+    assert_eq!(
+        secret["metadata"]["labels"]["argocd.argoproj.io/secret-type"],
+        "cluster"
+    );
+    assert_eq!(secret["stringData"]["name"], "testing");
+    assert_eq!(secret["stringData"]["server"], ENDPOINT);
+    let config: Value = serde_json::from_str(secret["stringData"]["config"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        config,
+        json!({
+            "awsAuthConfig": {"clusterName": "testing", "roleARN": DEPLOYER_ROLE_ARN},
+            "tlsClientConfig": {"insecure": false, "caData": CA}
+        })
+    );
+
+    let second = argocd()
+        .rules(account().with(Rule::new("kubectl", "get secret testing-cluster ").json(as_stored(&secret))))
+        .run();
+    second.success().no_mutations().no_unmatched_reads();
+
+    // A secret that points elsewhere is applied again.
+    let mut moved = secret.clone();
+    moved["stringData"]["server"] = json!("https://OLD.gr7.us-east-1.eks.amazonaws.com");
+    let third = argocd()
+        .rules(account().with(Rule::new("kubectl", "get secret testing-cluster ").json(as_stored(&moved))))
+        .run();
+    third
+        .success()
+        .mutating(&[&format!("{KUBECTL} -n iam apply -f {SECRET_FILE}")])
+        .stderr_contains("updated Argo CD cluster secret testing-cluster");
+}
+
+#[test]
+fn argocd_needs_no_harness_key() {
+    let out =
+        argocd()
+            .rules(account().with(
+                Rule::new("kubectl", "get secret testing-cluster ").kubectl_not_found("secrets", "testing-cluster"),
+            ))
+            .run();
+    out.success().stderr_lacks("HARNESS_API_KEY");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `verify` and `down` with Harness settings
+
+fn verify_harness(server: &MockServer) -> Test {
+    Test::new()
+        .rules(account())
+        .env("HARNESS_API_KEY", KEY)
+        .args(["verify", "--region", REGION])
+        .args(harness_args(server))
+}
+
+/// The report line of the registration check.
+#[track_caller]
+fn registration_check(out: &Output) -> String {
+    out.stdout
+        .lines()
+        .find(|l| l.contains("registration of testing"))
+        .unwrap_or_else(|| panic!("no registration check\n{}", out.context()))
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_reads_the_registration_and_reports_it_ok() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .and(header("x-api-key", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(verify_harness(&server)).await;
+    out.success().no_mutations();
+    let line = registration_check(&out);
+    assert!(line.starts_with("ok "), "{line}\n{}", out.context());
+    assert!(line.contains("Harness cluster testing matches"), "{line}");
+    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_reports_a_registration_that_differs_as_failed() {
+    let server = MockServer::start().await;
+    let mut current = desired_cluster();
+    current["config"]["roleARN"] = json!("arn:aws:iam::123456789012:role/OldDeployer");
+    get_cluster()
+        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(verify_harness(&server)).await;
+    out.status(1).no_mutations();
+    let line = registration_check(&out);
+    assert!(line.starts_with("FAIL "), "{line}\n{}", out.context());
+    assert!(line.contains("Harness cluster testing differs: roleARN"), "{line}");
+    out.stdout_contains("fix: gitops-iam register ");
+    assert_requests(&received(&server).await, &[get_line()], &out);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_reports_an_unregistered_cluster_as_failed() {
+    let server = MockServer::start().await;
+    get_absent().expect(1).mount(&server).await;
+    let out = run(verify_harness(&server)).await;
+    out.status(1).no_mutations();
+    let line = registration_check(&out);
+    assert!(line.starts_with("FAIL "), "{line}\n{}", out.context());
+    assert!(line.contains("Harness has no cluster testing"), "{line}");
+}
+
+fn down_harness(server: &MockServer) -> Test {
+    Test::new()
+        .rules(crate::access_entry::role_policy_listings(account()))
+        .env("HARNESS_API_KEY", KEY)
+        .args(["down", "--yes", "--keep-clusters", "--region", REGION])
+        .args(harness_args(server))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_deletes_the_registration_with_force_delete() {
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(CLUSTER))
+        .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
+        .and(query_param("forceDelete", "true"))
+        .and(header("x-api-key", KEY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(down_harness(&server)).await;
+    out.success().stderr_contains("removed Harness cluster testing");
+    assert_requests(
+        &received(&server).await,
+        &[get_line(), format!("DELETE {CLUSTER}?{GET_QUERY}&forceDelete=true")],
+        &out,
+    );
+    assert_no_key(&out, KEY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_without_a_registration_deletes_nothing_in_harness() {
+    let server = MockServer::start().await;
+    get_absent().expect(1).mount(&server).await;
+    let out = run(down_harness(&server)).await;
+    out.success().stderr_lacks("removed Harness cluster");
+    assert_requests(&received(&server).await, &[get_line()], &out);
+}
+
+#[test]
+fn failing_argocd_apply_exits_1_naming_the_step_and_command() {
+    let out = argocd()
+        .rules(
+            account()
+                .with(
+                    Rule::new("kubectl", "get secret testing-cluster ").kubectl_not_found("secrets", "testing-cluster"),
+                )
+                .with(Rule::new("kubectl", " apply -f ").kubectl_error(
+                    "Forbidden",
+                    "secrets is forbidden: User \"dev\" cannot create resource \"secrets\" in the namespace \"iam\"",
+                )),
+        )
+        .run();
+    out.status(1)
+        .stderr_contains("step `register: argocd secret testing-cluster` failed")
+        .stderr_contains(&format!("  command: {KUBECTL} -n iam apply -f {SECRET_FILE}\n"))
+        .stderr_contains("cannot create resource \"secrets\"");
+}
+
+#[test]
+
+fn failing_argocd_apply_does_not_call_the_secret_an_agent_manifest() {
+    let out = argocd()
+        .rules(
+            account()
+                .with(
+                    Rule::new("kubectl", "get secret testing-cluster ").kubectl_not_found("secrets", "testing-cluster"),
+                )
+                .with(Rule::new("kubectl", " apply -f ").kubectl_error("Forbidden", "secrets is forbidden")),
+        )
+        .run();
+    out.status(1).stderr_lacks("agent manifest");
+}
