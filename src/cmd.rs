@@ -164,6 +164,9 @@ pub struct Cmd {
     /// What the command reads or changes (`aws:prod:iam-role/ArgoCD`). Running a command
     /// invalidates prefetched observations whose resource starts with its resource.
     pub resource: Option<String>,
+    /// Long and independent (a cluster creation): a dry-run script runs it in the background
+    /// and waits for it before the next command.
+    pub background: bool,
 }
 
 impl Cmd {
@@ -176,7 +179,14 @@ impl Cmd {
             env: Vec::new(),
             timeout: None,
             resource: None,
+            background: false,
         }
+    }
+
+    #[must_use]
+    pub fn in_background(mut self) -> Self {
+        self.background = true;
+        self
     }
 
     #[must_use]

@@ -382,6 +382,9 @@ impl RealExecutor<'_> {
 /// Prints commands as a bash script instead of running them (`--dry-run`).
 pub struct ScriptExecutor {
     script: Mutex<String>,
+    /// Numbers of the background jobs not waited for yet.
+    background: Mutex<Vec<usize>>,
+    jobs: AtomicUsize,
     captured: Mutex<Vec<String>>,
     /// Print the read-only observations too (for `verify`, which runs nothing else).
     list_reads: bool,
@@ -397,6 +400,8 @@ impl ScriptExecutor {
     pub fn new() -> Self {
         ScriptExecutor {
             script: Mutex::new(String::new()),
+            background: Mutex::new(Vec::new()),
+            jobs: AtomicUsize::new(0),
             captured: Mutex::new(Vec::new()),
             list_reads: false,
         }
@@ -410,14 +415,31 @@ impl ScriptExecutor {
         }
     }
 
-    pub fn line(&self, line: &str) {
+    /// Waits for the background jobs: `wait PID` fails with the job's status, so `set -e` stops
+    /// the script when a cluster creation failed.
+    fn join_background(&self) {
+        let pending: Vec<usize> = std::mem::take(&mut *self.background.lock().unwrap());
+        for job in pending {
+            self.push(&format!("wait \"$JOB_{job}\""));
+        }
+    }
+
+    fn push(&self, line: &str) {
         let mut script = self.script.lock().unwrap();
         script.push_str(line);
         script.push('\n');
     }
 
-    /// The script so far.
+    pub fn line(&self, line: &str) {
+        self.join_background();
+        let mut script = self.script.lock().unwrap();
+        script.push_str(line);
+        script.push('\n');
+    }
+
+    /// The script so far, waiting at the end for what still runs in the background.
     pub fn script(&self) -> String {
+        self.join_background();
         self.script.lock().unwrap().clone()
     }
 }
@@ -458,7 +480,17 @@ impl Executor for ScriptExecutor {
 
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>> {
         Box::pin(async move {
-            self.line(&cmd.to_string());
+            if cmd.background {
+                // Started in the background; the other branches print their own long
+                // commands before anything waits for it (a real run does them concurrently).
+                let job = self.jobs.fetch_add(1, Ordering::Relaxed) + 1;
+                self.push(&format!("{cmd} &"));
+                self.push(&format!("JOB_{job}=$!"));
+                self.background.lock().unwrap().push(job);
+                tokio::task::yield_now().await;
+            } else {
+                self.line(&cmd.to_string());
+            }
             Ok(Output {
                 status: Some(0),
                 ..Output::default()

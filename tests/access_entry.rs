@@ -159,14 +159,19 @@ fn up_on_a_fresh_account_creates_the_entry_and_grants_cluster_admin() {
 #[test]
 fn testing_on_a_fresh_account_runs_exactly_these_commands() {
     let out = testing().rules(fresh_account().with(no_entry())).run();
+    // The cluster and the Deployer role are made side by side; the entry needs both.
     out.success()
-        .mutating(&[
+        .mutating_unordered(&[
             "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml",
             "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1",
             CREATE_ENTRY,
             ASSOCIATE,
             "aws iam put-role-policy --role-name ArgoCD --policy-name AssumeRole --policy-document file://.gitops-iam/policies/policy-ArgoCD-AssumeRole.json --region us-east-1",
         ])
+        .before("eksctl create cluster --name testing", "create-access-entry")
+        .before("iam create-role --role-name Deployer", "create-access-entry")
+        .before("create-access-entry", "associate-access-policy")
+        .before("associate-access-policy", "put-role-policy")
         .no_unmatched_reads();
     assert_no_identity_mapping_calls(&out);
     assert!(

@@ -3,27 +3,88 @@
 //! commands (and shown as a diff).
 
 use crate::fakes::*;
-use crate::harness::{NOTHING, Test, assert_lines_eq};
+use crate::harness::{NOTHING, Output, Test, assert_lines_eq};
 use serde_json::json;
 
 const KUBECTL: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml";
 
+// The mutating commands of `up --agent-manifest agent.yaml` on a fresh account, one by one.
+pub const MGMT_CLUSTER: &str = "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml";
+pub const NAMESPACE: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml create namespace iam";
+pub const APPLY: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml";
+pub const ANNOTATE_AGENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount gitops-agent eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";
+pub const PATCH_DEPLOYMENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch deployment gitops-agent --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'";
+pub const ANNOTATE_CONTROLLER: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount argocd-application-controller eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";
+pub const PATCH_STATEFULSET: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch statefulset argocd-application-controller --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'";
+pub const AGENT_ROLE: &str = "aws iam create-role --role-name ArgoCD --assume-role-policy-document file://.gitops-iam/policies/trust-ArgoCD.json --description 'IAM Role to be used by Harness GitOps Agent to gain AWS access' --region us-east-1";
+pub const POLICY: &str = "aws iam put-role-policy --role-name ArgoCD --policy-name AssumeRole --policy-document file://.gitops-iam/policies/policy-ArgoCD-AssumeRole.json --region us-east-1";
+pub const DEPLOYER_ROLE: &str = "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1";
+pub const TESTING_CLUSTER: &str =
+    "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml";
+pub const MAPPING: &str = "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::123456789012:role/Deployer --username deployer --group system:masters --no-duplicate-arns";
+
 /// The mutating commands of `up --agent-manifest agent.yaml` on a fresh account, in the order
-/// the dry-run script prints them (the fake pins the concurrent branches to that order).
+/// the dry-run script prints them. A real run issues each exactly once, but runs independent
+/// branches concurrently: only [`FRESH_UP_DEPENDENCIES`] orders them.
 pub const FRESH_UP: [&str; 12] = [
-    "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml",
-    "aws iam create-role --role-name ArgoCD --assume-role-policy-document file://.gitops-iam/policies/trust-ArgoCD.json --description 'IAM Role to be used by Harness GitOps Agent to gain AWS access' --region us-east-1",
-    "aws iam put-role-policy --role-name ArgoCD --policy-name AssumeRole --policy-document file://.gitops-iam/policies/policy-ArgoCD-AssumeRole.json --region us-east-1",
-    "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml",
-    "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml create namespace iam",
-    "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml",
-    "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount gitops-agent eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite",
-    "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch deployment gitops-agent --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
-    "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount argocd-application-controller eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite",
-    "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch statefulset argocd-application-controller --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
-    "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1",
-    "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::123456789012:role/Deployer --username deployer --group system:masters --no-duplicate-arns",
+    MGMT_CLUSTER,
+    TESTING_CLUSTER,
+    NAMESPACE,
+    APPLY,
+    ANNOTATE_AGENT,
+    PATCH_DEPLOYMENT,
+    ANNOTATE_CONTROLLER,
+    PATCH_STATEFULSET,
+    AGENT_ROLE,
+    POLICY,
+    DEPLOYER_ROLE,
+    MAPPING,
 ];
+
+/// What must have finished before what starts, in `up` (and `agent patch`), as
+/// `src/steps/up.rs` has it:
+/// ```text
+///   mgmt cluster ──┬─> namespace -> apply ─┬─> annotate gitops-agent -> patch its deployment
+///                  │                       └─> annotate the controller -> patch its statefulset
+///                  └─> agent role ──┬─> inline policy
+///                                   └─> Deployer role (IAM rejects a trust naming a missing role)
+///   testing cluster ──(and the Deployer role)──> mapping
+/// ```
+/// Nothing else is ordered: the agent patch needs only the agent role's ARN, as a string, so it
+/// neither waits for the role nor stops when the role fails; the testing cluster waits for
+/// nothing. [`assert_fresh_up_order`] adds that no kubectl call at all comes before the mgmt
+/// cluster. (Other reads may come early: they are read ahead.)
+pub const FRESH_UP_DEPENDENCIES: [(&str, &str); 11] = [
+    (MGMT_CLUSTER, NAMESPACE),
+    (NAMESPACE, APPLY),
+    (APPLY, ANNOTATE_AGENT),
+    (APPLY, ANNOTATE_CONTROLLER),
+    (ANNOTATE_AGENT, PATCH_DEPLOYMENT),
+    (ANNOTATE_CONTROLLER, PATCH_STATEFULSET),
+    (MGMT_CLUSTER, AGENT_ROLE),
+    (AGENT_ROLE, POLICY),
+    (AGENT_ROLE, DEPLOYER_ROLE),
+    (TESTING_CLUSTER, MAPPING),
+    (DEPLOYER_ROLE, MAPPING),
+];
+
+/// The commands of a run from a fresh account respect every real dependency: each pair of
+/// [`FRESH_UP_DEPENDENCIES`] of which both ran is in order, and every kubectl call (reads too:
+/// the kubeconfig it names is written by the creation) comes after a mgmt cluster creation.
+/// Which commands ran is for the caller to check ([`Output::mutating_unordered`]).
+#[track_caller]
+pub fn assert_fresh_up_order(out: &Output) {
+    let commands = out.commands();
+    let ran = |needle: &str| commands.iter().any(|c| c.contains(needle));
+    for (a, b) in FRESH_UP_DEPENDENCIES {
+        if ran(a) && ran(b) {
+            out.before(a, b);
+        }
+    }
+    if ran(MGMT_CLUSTER) && ran("kubectl ") {
+        out.before(MGMT_CLUSTER, "kubectl ");
+    }
+}
 
 /// `gitops-iam up --region us-east-1 --agent-manifest agent.yaml`, with the manifest present.
 pub fn up_with_manifest() -> Test {
@@ -33,9 +94,10 @@ pub fn up_with_manifest() -> Test {
 }
 
 #[test]
-fn up_with_agent_manifest_on_a_fresh_account_runs_exactly_these_commands() {
-    let out = up_with_manifest().rules(fresh_account().in_script_order()).run();
-    out.success().mutating(&FRESH_UP).no_unmatched_reads();
+fn up_with_agent_manifest_on_a_fresh_account_runs_exactly_these_commands_in_dependency_order() {
+    let out = up_with_manifest().rules(fresh_account()).run();
+    out.success().mutating_unordered(&FRESH_UP).no_unmatched_reads();
+    assert_fresh_up_order(&out);
     // The policy files the commands point at are the rendered documents, byte for byte.
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&out.file(".gitops-iam/policies/trust-ArgoCD.json")).unwrap(),
@@ -49,6 +111,60 @@ fn up_with_agent_manifest_on_a_fresh_account_runs_exactly_these_commands() {
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&out.file(".gitops-iam/policies/trust-Deployer.json")).unwrap(),
         deployer_trust()
+    );
+}
+
+/// `up --agent-manifest` on a fresh account with every `program` call whose argv contains
+/// `held` held back until a call containing one of `until` took effect, each in turn (plain
+/// words only: the fake matches the unquoted argv). The harness fails a run whose wait gave up,
+/// so the run passes only if nothing `until` names waits for `held`: that proves two steps
+/// independent whatever the timing, where a run left to itself shows just one ordering.
+#[track_caller]
+fn fresh_up_holding((program, held): (&str, &str), until: &[&str]) {
+    let rules = until.iter().fold(fresh_account(), |rules, u| {
+        // Generous: on a loaded machine the steps it waits for can take a while.
+        rules.with(Rule::wait(program, held, u).wait_seconds(30))
+    });
+    let out = up_with_manifest().rules(rules).run();
+    out.success().mutating_unordered(&FRESH_UP);
+    assert_fresh_up_order(&out);
+    for u in until {
+        out.before(u, &format!("{program} {held}"));
+    }
+}
+
+#[test]
+fn up_patches_the_agent_without_waiting_for_the_agent_role() {
+    fresh_up_holding(
+        ("aws", "iam create-role --role-name ArgoCD "),
+        &[
+            "patch deployment gitops-agent ",
+            "patch statefulset argocd-application-controller ",
+        ],
+    );
+}
+
+#[test]
+fn up_creates_the_deployer_role_without_waiting_for_the_inline_policy() {
+    fresh_up_holding(
+        ("aws", "iam put-role-policy "),
+        &["aws iam create-role --role-name Deployer "],
+    );
+}
+
+#[test]
+fn up_creates_the_deployer_role_without_waiting_for_the_testing_cluster() {
+    fresh_up_holding(
+        ("eksctl", "create cluster --name testing "),
+        &["aws iam create-role --role-name Deployer "],
+    );
+}
+
+#[test]
+fn up_creates_the_testing_cluster_without_waiting_for_the_mgmt_cluster() {
+    fresh_up_holding(
+        ("eksctl", "create cluster --name management "),
+        &["eksctl create cluster --name testing "],
     );
 }
 
@@ -309,19 +425,14 @@ fn assume_any_role_replaces_the_deployer_arns_with_a_star() {
 fn adopted_mgmt_cluster_without_an_oidc_provider_gets_one() {
     let out = Test::new()
         .rules(
-            converged_account().with(Rule::new("aws", "iam get-open-id-connect-provider ").aws_error(
-                "NoSuchEntity",
-                "GetOpenIDConnectProvider",
-                "OpenIDConnect Provider not found",
-            )),
+            converged_account()
+                .with(Rule::new("aws", "iam list-open-id-connect-providers ").json(oidc_provider_list(false))),
         )
         .args(["mgmt", "--region", REGION])
         .run();
     out.success()
         .mutating(&["eksctl utils associate-iam-oidc-provider --cluster management --approve --region us-east-1"]);
-    let lookup = format!(
-        "aws iam get-open-id-connect-provider --open-id-connect-provider-arn arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_PROVIDER} --region us-east-1 --output json"
-    );
+    let lookup = "aws iam list-open-id-connect-providers --region us-east-1 --output json".to_string();
     assert!(out.commands().contains(&lookup), "{}", out.context());
 }
 
@@ -351,12 +462,17 @@ fn up_without_agent_manifest_on_a_fresh_account_stops_before_the_agent_and_names
     out.success()
         .stderr_contains("the Harness GitOps agent is not installed yet")
         .stderr_contains("gitops-iam agent patch");
-    // Everything but the agent, in an order that depends on timing: compare sorted.
-    let mut have = out.mutating_commands();
-    have.sort();
-    let mut want: Vec<&str> = [0, 1, 2, 3, 4, 10, 11].iter().map(|&i| FRESH_UP[i]).collect();
-    want.sort();
-    assert_lines_eq("mutating commands (sorted)", &have, &want, &out.context());
+    // Everything but installing and patching the agent, once each, in dependency order.
+    out.mutating_unordered(&[
+        MGMT_CLUSTER,
+        NAMESPACE,
+        AGENT_ROLE,
+        POLICY,
+        DEPLOYER_ROLE,
+        TESTING_CLUSTER,
+        MAPPING,
+    ]);
+    assert_fresh_up_order(&out);
 }
 
 #[test]

@@ -1,10 +1,17 @@
 //! Dry-run: `--dry-run` runs nothing, needs no tools or credentials, and prints a bash script
 //! that is exactly a real run from scratch. The parity tests prove "exactly": they run the
-//! script with bash against the same fakes as a real run and compare the mutating argv and the
-//! policy files byte for byte (each in its own directory, with the same relative state dir).
+//! script with bash against the same fakes as a real run and compare the mutating argv (each
+//! as often; a real run runs independent steps concurrently, so in an order of its own) and
+//! the policy files byte for byte (each in its own directory, with the same relative state dir).
+//! The order is checked on each side: the script's lines exactly, the real run's against the
+//! dependencies between steps.
 
+use crate::converge::{
+    AGENT_ROLE, ANNOTATE_AGENT, ANNOTATE_CONTROLLER, APPLY, DEPLOYER_ROLE, FRESH_UP, MAPPING, MGMT_CLUSTER, NAMESPACE,
+    PATCH_DEPLOYMENT, PATCH_STATEFULSET, POLICY, TESTING_CLUSTER, assert_fresh_up_order,
+};
 use crate::fakes::*;
-use crate::harness::{Output, Test, assert_lines_eq};
+use crate::harness::{Output, Test, assert_lines_eq, assert_lines_eq_unordered};
 
 /// The commands whose scripts the tests check.
 const COMMANDS: [&[&str]; 6] = [
@@ -74,7 +81,16 @@ fn dry_run_scripts_pass_bash_syntax_check() {
 
 #[test]
 fn dry_run_stdout_is_only_comments_assignments_and_commands() {
-    let commands = ["aws ", "eksctl ", "kubectl ", "gitops-iam ", "mkdir ", "set "];
+    // `wait "$JOB_n"`: the cluster creations run in the background, like a real run's.
+    let commands = [
+        "aws ",
+        "eksctl ",
+        "kubectl ",
+        "gitops-iam ",
+        "mkdir ",
+        "set ",
+        "wait \"$JOB_",
+    ];
     for args in COMMANDS {
         let out = script(args);
         let chatter: Vec<String> = out
@@ -133,11 +149,12 @@ fn dry_run_without_region_reads_it_from_the_environment_at_run_time() {
 }
 
 /// Runs `args` for real (with `real_rules`) and as a dry-run script replayed by bash (with
-/// `rules`), each in its own directory, and checks that both issued the same mutating argv in
-/// the same order, that the script's reads are reads the real run made too, and that both wrote
-/// the same files into the policy directory.
+/// `rules`), each in its own directory, and checks that both issued the same mutating argv, each
+/// as often (the order is each test's to check: the script's lines exactly, with
+/// [`assert_script_order`], the runs against the dependencies), that the script's reads are
+/// reads the real run made too, and that both wrote the same files into the policy directory.
 #[track_caller]
-fn assert_parity(args: &[&str], real_rules: Rules, rules: Rules, state_dir: &str) -> (Output, Output) {
+fn assert_parity(args: &[&str], real_rules: Rules, rules: Rules, state_dir: &str) -> Parity {
     let printed = script(args);
     let real = Test::new()
         .rules(real_rules)
@@ -158,13 +175,21 @@ fn assert_parity(args: &[&str], real_rules: Rules, rules: Rules, state_dir: &str
         real.context()
     );
     assert!(!real.mutating_commands().is_empty(), "nothing to compare\n{context}");
-    assert_lines_eq(
+    assert_lines_eq_unordered(
         "mutating commands (- real run, + script)",
         &replay.mutating_commands(),
         &real.mutating_commands(),
         &context,
     );
-    assert_eq!(replay.mutating_argv(), real.mutating_argv(), "argv differ\n{context}");
+    let sorted = |mut argv: Vec<Vec<String>>| {
+        argv.sort();
+        argv
+    };
+    assert_eq!(
+        sorted(replay.mutating_argv()),
+        sorted(real.mutating_argv()),
+        "argv differ (sorted)\n{context}"
+    );
     assert_eq!(replay.status, 0, "the script failed\n{context}");
     let real_reads = real.commands();
     let foreign: Vec<String> = replay
@@ -197,73 +222,173 @@ fn assert_parity(args: &[&str], real_rules: Rules, rules: Rules, state_dir: &str
             &context,
         );
     }
-    (real, replay)
+    Parity { printed, real, replay }
+}
+
+/// The three runs of a parity test.
+struct Parity {
+    /// `gitops-iam ARGS --dry-run`: the script on stdout.
+    printed: Output,
+    /// `gitops-iam ARGS`.
+    real: Output,
+    /// bash on the script.
+    replay: Output,
+}
+
+/// Plain words that name each command of [`FRESH_UP`] on its line of a script (which quotes
+/// and parametrises the rest of the line).
+const SCRIPT_WORDS: [(&str, &str); 12] = [
+    (MGMT_CLUSTER, "eksctl create cluster --name management "),
+    (NAMESPACE, " create namespace iam"),
+    (APPLY, " apply -f agent.yaml"),
+    (ANNOTATE_AGENT, " annotate serviceaccount gitops-agent "),
+    (PATCH_DEPLOYMENT, " patch deployment gitops-agent "),
+    (
+        ANNOTATE_CONTROLLER,
+        " annotate serviceaccount argocd-application-controller ",
+    ),
+    (PATCH_STATEFULSET, " patch statefulset argocd-application-controller "),
+    (AGENT_ROLE, "aws iam create-role --role-name ArgoCD "),
+    (POLICY, "aws iam put-role-policy "),
+    (DEPLOYER_ROLE, "aws iam create-role --role-name Deployer "),
+    (TESTING_CLUSTER, "eksctl create cluster --name testing "),
+    (MAPPING, "eksctl create iamidentitymapping "),
+];
+
+/// The script prints exactly the commands `want` (of [`FRESH_UP`]), each on one line, in this
+/// order: the script's own line order, whatever order bash then runs them in (a script may
+/// start slow commands side by side).
+#[track_caller]
+fn assert_script_order(printed: &Output, want: &[&str]) {
+    let have: Vec<String> = printed
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(|l| {
+            SCRIPT_WORDS
+                .iter()
+                .filter(move |(_, words)| l.contains(words))
+                .map(|(command, _)| command.to_string())
+        })
+        .collect();
+    assert_lines_eq(
+        "the script's mutating commands, in its line order",
+        &have,
+        want,
+        &printed.context(),
+    );
+}
+
+/// The order `testing` needs (plain words, so any region matches): the mapping after both the
+/// testing cluster and the Deployer role, the inline policy after the mapping. The Deployer
+/// role and the cluster are independent.
+#[track_caller]
+fn assert_testing_order(out: &Output) {
+    out.before(
+        "eksctl create cluster --name testing ",
+        "eksctl create iamidentitymapping ",
+    )
+    .before(
+        "aws iam create-role --role-name Deployer ",
+        "eksctl create iamidentitymapping ",
+    )
+    .before("eksctl create iamidentitymapping ", "aws iam put-role-policy ");
 }
 
 #[test]
 fn script_of_up_with_agent_manifest_does_what_a_real_run_does() {
-    let rules = fresh_account().in_script_order();
-    let (real, _) = assert_parity(
+    let Parity { printed, real, replay } = assert_parity(
         &["up", "--region", REGION, "--agent-manifest", "agent.yaml"],
-        rules.clone(),
-        rules,
+        fresh_account(),
+        fresh_account(),
         ".gitops-iam",
     );
-    real.mutating(&crate::converge::FRESH_UP);
+    real.mutating_unordered(&FRESH_UP);
+    // The script: both clusters (in the background, then waited for), agent patch, agent role,
+    // policy, Deployer role, mapping.
+    assert_script_order(&printed, &FRESH_UP);
+    assert_fresh_up_order(&real);
+    assert_fresh_up_order(&replay);
 }
 
 #[test]
 fn script_of_up_without_agent_manifest_does_what_a_real_run_does() {
-    // Pin the real run's concurrent branches to the script's order.
-    let rules = fresh_account()
-        .with(Rule::wait(
-            "aws",
-            "eks describe-cluster --name testing ",
-            "aws iam put-role-policy",
-        ))
-        .with(Rule::wait(
-            "aws",
-            "iam get-role --role-name Deployer ",
-            "get statefulset argocd-application-controller",
-        ));
-    assert_parity(&["up", "--region", REGION], rules.clone(), rules, ".gitops-iam");
+    let Parity { printed, real, replay } = assert_parity(
+        &["up", "--region", REGION],
+        fresh_account(),
+        fresh_account(),
+        ".gitops-iam",
+    );
+    let want = [
+        MGMT_CLUSTER,
+        TESTING_CLUSTER,
+        NAMESPACE,
+        AGENT_ROLE,
+        POLICY,
+        DEPLOYER_ROLE,
+        MAPPING,
+    ];
+    real.mutating_unordered(&want);
+    assert_script_order(&printed, &want);
+    assert_fresh_up_order(&real);
+    assert_fresh_up_order(&replay);
 }
 
 #[test]
 fn script_of_mgmt_does_what_a_real_run_does() {
-    assert_parity(
+    let Parity { printed, real, .. } = assert_parity(
         &["mgmt", "--region", REGION],
         fresh_account(),
         fresh_account(),
         ".gitops-iam",
     );
+    // One chain, nothing concurrent: the same order on both sides.
+    real.mutating(&[MGMT_CLUSTER, AGENT_ROLE, POLICY]);
+    assert_script_order(&printed, &[MGMT_CLUSTER, AGENT_ROLE, POLICY]);
 }
 
 #[test]
 fn script_of_testing_does_what_a_real_run_does() {
-    assert_parity(
+    let Parity { printed, real, replay } = assert_parity(
         &["testing", "--region", REGION],
         fresh_account(),
         fresh_account(),
         ".gitops-iam",
     );
+    let want = [TESTING_CLUSTER, DEPLOYER_ROLE, MAPPING, POLICY];
+    real.mutating_unordered(&want);
+    // The script: the cluster, the Deployer role, the mapping, then the agent's policy.
+    assert_script_order(&printed, &want);
+    assert_testing_order(&real);
+    assert_testing_order(&replay);
 }
 
 #[test]
 fn script_of_agent_patch_with_agent_manifest_does_what_a_real_run_does() {
-    let rules = fresh_account().in_script_order();
-    assert_parity(
+    let Parity { printed, real, replay } = assert_parity(
         &["agent", "patch", "--region", REGION, "--agent-manifest", "agent.yaml"],
-        rules.clone(),
-        rules,
+        fresh_account(),
+        fresh_account(),
         ".gitops-iam",
     );
+    let want = [
+        NAMESPACE,
+        APPLY,
+        ANNOTATE_AGENT,
+        PATCH_DEPLOYMENT,
+        ANNOTATE_CONTROLLER,
+        PATCH_STATEFULSET,
+    ];
+    real.mutating_unordered(&want);
+    assert_script_order(&printed, &want);
+    assert_fresh_up_order(&real);
+    assert_fresh_up_order(&replay);
 }
 
 #[test]
 fn script_quotes_a_state_dir_with_spaces() {
-    let rules = fresh_account().in_script_order();
-    let (_, replay) = assert_parity(
+    let rules = fresh_account();
+    let Parity { replay, .. } = assert_parity(
         &[
             "up",
             "--region",
@@ -297,26 +422,25 @@ fn agent_installed_unpatched() -> Rules {
             .with(Rule::new("kubectl", &format!("get serviceaccount {sa} ")).json(service_account(sa, None)))
             .with(Rule::new("kubectl", &format!("get {kind} {name} ")).json(workload(kind, name, None)));
     }
-    rules.with(
-        Rule::wait(
-            "kubectl",
-            "get serviceaccount argocd-application-controller ",
-            "rollout status deployment/gitops-agent",
-        )
-        .skip(1),
-    )
+    rules
 }
 
 #[test]
 
 fn script_of_agent_patch_on_an_installed_agent_does_what_a_real_run_does() {
     let rules = agent_installed_unpatched();
-    assert_parity(
+    let Parity { printed, real, replay } = assert_parity(
         &["agent", "patch", "--region", REGION],
         rules.clone(),
         rules,
         ".gitops-iam",
     );
+    let want = [ANNOTATE_AGENT, PATCH_DEPLOYMENT, ANNOTATE_CONTROLLER, PATCH_STATEFULSET];
+    real.mutating_unordered(&want);
+    // The two workloads are patched concurrently; each annotation before its fsGroup patch.
+    assert_script_order(&printed, &want);
+    assert_fresh_up_order(&real);
+    assert_fresh_up_order(&replay);
 }
 
 #[test]
@@ -340,12 +464,14 @@ fn script_without_region_matches_a_real_run_in_the_region_given_at_run_time() {
         printed.stdout,
         replay.context()
     );
-    assert_lines_eq(
+    assert_lines_eq_unordered(
         "mutating commands (- real run, + script)",
         &replay.mutating_commands(),
         &real.mutating_commands(),
         &context,
     );
+    assert_testing_order(&replay);
+    assert_testing_order(&real);
     assert_eq!(
         replay.files(".gitops-iam/policies"),
         real.files(".gitops-iam/policies"),

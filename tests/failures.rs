@@ -1,9 +1,9 @@
 //! Failures: whichever command fails, the user learns the step, the command (shell form), its
-//! exit status, the tool's own words, and that re-running the same command resumes. The branch
-//! that did not fail is allowed to finish (a cluster creation is never abandoned halfway), and
-//! nothing that depends on the failed step runs.
+//! exit status, the tool's own words, and that re-running the same command resumes. Every step
+//! that does not depend on the failed one still runs (a cluster creation is never abandoned
+//! halfway), and nothing that depends on it runs.
 
-use crate::converge::{FRESH_UP, up_with_manifest};
+use crate::converge::*;
 use crate::fakes::*;
 use crate::harness::{NOTHING, Output, Test, assert_lines_eq};
 
@@ -30,23 +30,50 @@ fn assert_names_failure(out: &Output, step: &str, command: &str, status: i32, to
     );
 }
 
-/// Makes the `index`th command of a fresh `up --agent-manifest` fail once with `failing` (whose
-/// pattern must match that command), then checks the report and which mutating commands ran.
-/// The failure is transient (a second attempt would succeed), so a silent retry would show.
+/// Makes `failed` (one of [`FRESH_UP`]) of a fresh `up --agent-manifest` fail once with
+/// `failing` (whose pattern must match it), then checks the report, that it was not retried,
+/// that exactly the commands depending on it (directly or not, by [`FRESH_UP_DEPENDENCIES`])
+/// were `stopped` while every other command of [`FRESH_UP`] ran once (the other branches
+/// finish), and that what ran respects every dependency. The failure is transient (a second
+/// attempt would succeed), so a silent retry would show.
 #[track_caller]
-fn fail_at(index: usize, failing: Rule, step: &str, command: &str, ran: &[usize]) {
+fn fail_at(failed: &str, failing: Rule, step: &str, command: &str, stopped: &[&str]) -> Output {
+    assert!(FRESH_UP.contains(&failed), "not a command of FRESH_UP: {failed}");
+    // What the test names is what the dependency graph says: the two cannot drift apart.
+    let mut dependents = vec![failed];
+    while let Some((_, b)) = FRESH_UP_DEPENDENCIES
+        .iter()
+        .find(|(a, b)| dependents.contains(a) && !dependents.contains(b))
+    {
+        dependents.push(b);
+    }
+    let (mut named, mut derived) = (stopped.to_vec(), dependents[1..].to_vec());
+    named.sort();
+    derived.sort();
+    assert_eq!(named, derived, "stopped is not what depends on the failed command");
     let out = up_with_manifest()
         .rules(fresh_account().with(failing.clone().times(1)))
         .run();
     let (status, tool_stderr) = failing.answer();
     assert_names_failure(&out, step, command, status, &tool_stderr);
-    let tried = out.mutating_commands().iter().filter(|c| *c == FRESH_UP[index]).count();
+    let tried = out.mutating_commands().iter().filter(|c| *c == failed).count();
     assert_eq!(tried, 1, "the failing command ran {tried} times\n{}", out.context());
-    let mut have = out.mutating_commands();
-    have.sort();
-    let mut want: Vec<&str> = ran.iter().map(|&i| FRESH_UP[i]).collect();
-    want.sort();
-    assert_lines_eq("mutating commands that ran (sorted)", &have, &want, &out.context());
+    let ran: Vec<&str> = FRESH_UP.into_iter().filter(|c| !stopped.contains(c)).collect();
+    out.mutating_unordered(&ran);
+    assert_fresh_up_order(&out);
+    out
+}
+
+/// No call at all of `program` (reads included).
+#[track_caller]
+fn assert_no_calls_of(out: &Output, program: &str) {
+    let calls: Vec<String> = out
+        .calls
+        .iter()
+        .filter(|c| c.program == program)
+        .map(|c| c.line())
+        .collect();
+    assert_lines_eq(&format!("{program} calls"), &calls, NOTHING, &out.context());
 }
 
 fn kubectl_500(contains: &str) -> Rule {
@@ -54,22 +81,35 @@ fn kubectl_500(contains: &str) -> Rule {
 }
 
 #[test]
-fn failing_mgmt_cluster_creation_stops_the_mgmt_branch_but_the_testing_cluster_finishes() {
-    fail_at(
-        0,
+fn failing_mgmt_cluster_creation_stops_the_mgmt_side_and_the_mapping_but_not_the_testing_cluster() {
+    let out = fail_at(
+        MGMT_CLUSTER,
         Rule::new("eksctl", "create cluster --name management ").eksctl_error(
             "creating CloudFormation stack \"eksctl-management-cluster\": AlreadyExistsException: Stack [eksctl-management-cluster] already exists",
         ),
         "mgmt: cluster management",
         "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml",
-        &[0, 3],
+        &[
+            NAMESPACE,
+            APPLY,
+            ANNOTATE_AGENT,
+            PATCH_DEPLOYMENT,
+            ANNOTATE_CONTROLLER,
+            PATCH_STATEFULSET,
+            AGENT_ROLE,
+            POLICY,
+            DEPLOYER_ROLE,
+            MAPPING,
+        ],
     );
+    // Not even a read: the kubeconfig every kubectl call names comes with the cluster.
+    assert_no_calls_of(&out, "kubectl");
 }
 
 #[test]
-fn failing_agent_role_creation_is_reported_with_the_aws_error() {
+fn failing_agent_role_creation_stops_the_policy_deployer_role_and_mapping_but_not_the_agent_patch() {
     fail_at(
-        1,
+        AGENT_ROLE,
         Rule::new("aws", "iam create-role --role-name ArgoCD ").aws_error(
             "EntityAlreadyExists",
             "CreateRole",
@@ -77,14 +117,14 @@ fn failing_agent_role_creation_is_reported_with_the_aws_error() {
         ),
         "mgmt: role ArgoCD",
         "aws iam create-role --role-name ArgoCD --assume-role-policy-document file://.gitops-iam/policies/trust-ArgoCD.json --description 'IAM Role to be used by Harness GitOps Agent to gain AWS access' --region us-east-1",
-        &[0, 1, 3],
+        &[POLICY, DEPLOYER_ROLE, MAPPING],
     );
 }
 
 #[test]
-fn failing_inline_policy_is_reported_and_nothing_after_it_runs() {
+fn failing_inline_policy_is_reported_and_stops_nothing_else() {
     fail_at(
-        2,
+        POLICY,
         Rule::new("aws", "iam put-role-policy ").aws_error(
             "MalformedPolicyDocument",
             "PutRolePolicy",
@@ -92,93 +132,99 @@ fn failing_inline_policy_is_reported_and_nothing_after_it_runs() {
         ),
         "mgmt: policy AssumeRole",
         "aws iam put-role-policy --role-name ArgoCD --policy-name AssumeRole --policy-document file://.gitops-iam/policies/policy-ArgoCD-AssumeRole.json --region us-east-1",
-        &[0, 1, 2, 3],
+        NOTHING,
     );
 }
 
 #[test]
-fn failing_testing_cluster_creation_lets_the_mgmt_branch_finish() {
+fn failing_testing_cluster_creation_stops_only_its_mapping() {
     fail_at(
-        3,
+        TESTING_CLUSTER,
         Rule::new("eksctl", "create cluster --name testing ").eksctl_error(
             "creating CloudFormation stack \"eksctl-testing-cluster\": LimitExceededException: Cannot exceed quota for ClustersPerAccount",
         ),
         "testing: cluster testing",
         "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml",
-        &[0, 1, 2, 3],
+        &[MAPPING],
     );
 }
 
 #[test]
 fn failing_namespace_creation_stops_the_agent_but_the_deployer_role_finishes() {
     fail_at(
-        4,
+        NAMESPACE,
         kubectl_500("create namespace iam"),
         "agent: namespace iam",
         "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml create namespace iam",
-        &[0, 1, 2, 3, 4, 10, 11],
+        &[
+            APPLY,
+            ANNOTATE_AGENT,
+            PATCH_DEPLOYMENT,
+            ANNOTATE_CONTROLLER,
+            PATCH_STATEFULSET,
+        ],
     );
 }
 
 #[test]
-fn failing_manifest_apply_is_reported() {
+fn failing_manifest_apply_stops_the_agent_patch_only() {
     fail_at(
-        5,
+        APPLY,
         kubectl_500("apply -f agent.yaml"),
         "agent: installed",
         "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml",
-        &[0, 1, 2, 3, 4, 5, 10, 11],
+        &[ANNOTATE_AGENT, PATCH_DEPLOYMENT, ANNOTATE_CONTROLLER, PATCH_STATEFULSET],
     );
 }
 
 #[test]
 fn failing_annotation_of_gitops_agent_leaves_the_other_workload_patched() {
     fail_at(
-        6,
+        ANNOTATE_AGENT,
         kubectl_500("annotate serviceaccount gitops-agent "),
         "agent: deployment gitops-agent",
         "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount gitops-agent 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
-        &[0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11],
+        &[PATCH_DEPLOYMENT],
     );
 }
 
 #[test]
 fn failing_fs_group_patch_of_the_deployment_is_reported() {
     fail_at(
-        7,
+        PATCH_DEPLOYMENT,
         kubectl_500("patch deployment gitops-agent "),
         "agent: deployment gitops-agent",
         "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch deployment gitops-agent '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
-        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        NOTHING,
     );
 }
 
 #[test]
-fn failing_annotation_of_the_application_controller_is_reported() {
+fn failing_annotation_of_the_application_controller_stops_only_its_fs_group_patch() {
     fail_at(
-        8,
+        ANNOTATE_CONTROLLER,
         kubectl_500("annotate serviceaccount argocd-application-controller "),
         "agent: statefulset argocd-application-controller",
         "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount argocd-application-controller 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
-        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11],
+        &[PATCH_STATEFULSET],
     );
 }
 
 #[test]
 fn failing_fs_group_patch_of_the_statefulset_is_reported() {
     fail_at(
-        9,
+        PATCH_STATEFULSET,
         kubectl_500("patch statefulset argocd-application-controller "),
         "agent: statefulset argocd-application-controller",
         "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch statefulset argocd-application-controller '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
-        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        NOTHING,
     );
 }
 
 #[test]
-fn failing_deployer_role_creation_is_reported_and_no_mapping_is_made() {
+fn failing_deployer_role_creation_is_reported_and_stops_only_the_mapping() {
     fail_at(
-        10,
+        DEPLOYER_ROLE,
         Rule::new("aws", "iam create-role --role-name Deployer ").aws_error(
             "MalformedPolicyDocument",
             "CreateRole",
@@ -186,19 +232,19 @@ fn failing_deployer_role_creation_is_reported_and_no_mapping_is_made() {
         ),
         "testing: role Deployer",
         "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1",
-        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        &[MAPPING],
     );
 }
 
 #[test]
 fn failing_identity_mapping_is_reported_with_the_eksctl_error() {
     fail_at(
-        11,
+        MAPPING,
         Rule::new("eksctl", "create iamidentitymapping ")
             .eksctl_error("found existing mappings with same arn \"arn:aws:iam::123456789012:role/Deployer\""),
         "testing: access for Deployer in testing",
         "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::123456789012:role/Deployer --username deployer --group system:masters --no-duplicate-arns",
-        &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        NOTHING,
     );
 }
 
@@ -218,8 +264,11 @@ fn failing_describe_cluster_read_exits_1_naming_the_command() {
         status,
         &stderr,
     );
-    // A read that fails is not "not found": the cluster is not created over it.
-    out.mutating(&[FRESH_UP[3]]);
+    // A read that fails is not "not found": the cluster is not created over it, and nothing
+    // that needs it runs (the mapping waits for the Deployer role); the testing cluster does not
+    // need it and is created.
+    out.mutating(&[TESTING_CLUSTER]);
+    assert_no_calls_of(&out, "kubectl");
 }
 
 #[test]

@@ -465,6 +465,25 @@ impl Output {
         self
     }
 
+    /// The mutating calls are exactly `want` as a multiset: each as often as listed, in any
+    /// order (for commands of concurrent branches; pin what must be ordered with [`Self::before`]).
+    #[track_caller]
+    pub fn mutating_unordered(&self, want: &[&str]) -> &Self {
+        assert_lines_eq_unordered("mutating commands", &self.mutating_commands(), want, &self.context());
+        self
+    }
+
+    /// Every call containing `a` took effect before every call containing `b`, and both occur:
+    /// for real dependencies between steps (commands of concurrent branches may come in either
+    /// order). Substrings of [`Call::line`], so a quoted word must be given quoted.
+    #[track_caller]
+    pub fn before(&self, a: &str, b: &str) -> &Self {
+        if let Err(e) = check_before(&self.commands(), a, b) {
+            panic!("{e}\n{}", self.context());
+        }
+        self
+    }
+
     #[track_caller]
     pub fn no_mutations(&self) -> &Self {
         self.mutating(&[])
@@ -512,4 +531,44 @@ pub fn assert_lines_eq<S: AsRef<str>>(what: &str, have: &[String], want: &[S], c
     let have = join(have.iter().map(String::as_str).collect());
     let want = join(want.iter().map(AsRef::as_ref).collect());
     assert_text_eq(what, &have, &want, context);
+}
+
+/// Panics with a diff when the lines differ as multisets (each line as often, in any order).
+#[track_caller]
+pub fn assert_lines_eq_unordered<S: AsRef<str>>(what: &str, have: &[String], want: &[S], context: &str) {
+    let mut have = have.to_vec();
+    have.sort();
+    let mut want: Vec<&str> = want.iter().map(AsRef::as_ref).collect();
+    want.sort();
+    assert_lines_eq(&format!("{what} (sorted)"), &have, &want, context);
+}
+
+/// Whether every command containing `a` comes before every command containing `b` in the log
+/// (the order the calls took effect), each occurring at least once. For real dependencies
+/// only; two commands of concurrent branches may come in either order. The error lists the
+/// commands.
+fn check_before(commands: &[String], a: &str, b: &str) -> Result<(), String> {
+    let positions = |needle: &str| -> Vec<usize> {
+        commands
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.contains(needle))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (of_a, of_b) = (positions(a), positions(b));
+    let listing: String = commands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("  #{i:<3} {c}\n"))
+        .collect();
+    match (of_a.last(), of_b.first()) {
+        (None, _) => Err(format!("no command contains {a:?}:\n{listing}")),
+        (_, None) => Err(format!("no command contains {b:?}:\n{listing}")),
+        (Some(&last_a), Some(&first_b)) if last_a >= first_b => Err(format!(
+            "expected every command containing {a:?} before every command containing {b:?}, \
+             but #{first_b} comes before #{last_a}:\n{listing}"
+        )),
+        _ => Ok(()),
+    }
 }

@@ -121,7 +121,7 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
         (Some(c), false) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
         (None, false) => None,
     };
-    let provider_arn = provider.as_ref().map(|p| ctx.oidc_provider_arn(&account, &p));
+    let provider_arn = provider.as_ref().map(|p| ctx.oidc_provider_arn(&account, p));
     let provider_ok = match &provider_arn {
         Some(arn) => {
             let found = ctx

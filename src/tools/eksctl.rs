@@ -42,6 +42,7 @@ impl Eksctl {
         cmd.args(["--kubeconfig", &kubeconfig.display().to_string()])
             .timeout(Duration::from_secs(45 * 60))
             .resource(self.key(&format!("eks/{name}")))
+            .in_background()
     }
 
     pub fn associate_oidc(&self, cluster: &str) -> Cmd {

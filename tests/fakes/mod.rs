@@ -51,9 +51,16 @@ impl Rule {
         Rule(serde_json::Map::new()).set("program", program).set("regex", regex)
     }
 
-    /// A wait rule: holds matching calls until a call containing `wait_for` has been logged.
+    /// A wait rule: holds matching calls until a call containing `wait_for` has been logged (at
+    /// most [`Rule::wait_seconds`]; the harness then fails the run). A test that holds `a` until
+    /// `b` passes only if `b` does not wait for `a`: it proves two steps independent.
     pub fn wait(program: &str, contains: &str, wait_for: &str) -> Self {
         Rule::new(program, contains).set("wait_for", wait_for)
+    }
+
+    /// How long a wait rule holds a call at most (default 10 s).
+    pub fn wait_seconds(self, seconds: u32) -> Self {
+        self.set("wait_seconds", seconds)
     }
 
     /// Applies only once an earlier call's `program argv...` line contained `earlier`.
@@ -64,11 +71,6 @@ impl Rule {
     /// Answers only the first `n` calls it matches.
     pub fn times(self, n: u32) -> Self {
         self.set("times", n)
-    }
-
-    /// Applies only once `n` earlier calls matched its program and pattern.
-    pub fn skip(self, n: u32) -> Self {
-        self.set("skip", n)
     }
 
     pub fn stdout(self, text: impl Into<String>) -> Self {
@@ -131,31 +133,6 @@ impl Rules {
     /// Puts `rule` in front, so it wins over every rule already here (drift, injected failures).
     pub fn with(mut self, rule: Rule) -> Self {
         self.0.insert(0, rule);
-        self
-    }
-
-    /// Pins the interleaving of `up --agent-manifest` (and `agent patch --agent-manifest`) on a
-    /// fresh account to the order the dry-run script prints: the mgmt branch before the testing
-    /// cluster, the first workload before the second, the agent before the Deployer role.
-    /// gitops-iam runs those branches concurrently; without this the order of their commands
-    /// depends on process timing.
-    pub fn in_script_order(mut self) -> Self {
-        self.0.extend([
-            Rule::wait("aws", "eks describe-cluster --name testing ", "aws iam put-role-policy"),
-            // The third read of this service account is the first of its patch step (the first
-            // two are `install`'s, before and after the apply).
-            Rule::wait(
-                "kubectl",
-                "get serviceaccount argocd-application-controller ",
-                "rollout status deployment/gitops-agent",
-            )
-            .skip(2),
-            Rule::wait(
-                "aws",
-                "iam get-role --role-name Deployer ",
-                "rollout status statefulset/argocd-application-controller",
-            ),
-        ]);
         self
     }
 
@@ -256,6 +233,17 @@ pub fn oidc_provider() -> Value {
     })
 }
 
+/// `aws iam list-open-id-connect-providers --output json`: the management cluster's provider,
+/// or none.
+pub fn oidc_provider_list(present: bool) -> Value {
+    let list: Vec<Value> = if present {
+        vec![json!({"Arn": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_PROVIDER}")})]
+    } else {
+        Vec::new()
+    };
+    json!({"OpenIDConnectProviderList": list})
+}
+
 /// An entry of `eksctl get iamidentitymapping -o json`.
 pub fn mapping(rolearn: &str, username: &str, groups: &[&str]) -> Value {
     json!({"rolearn": rolearn, "username": username, "groups": groups})
@@ -308,6 +296,28 @@ pub fn workload(kind: &str, name: &str, fs_group: Option<i64>) -> Value {
                "securityContext": security_context,
                "containers": [{"name": name, "image": "harness/gitops-agent:v0"}]}}},
            "status": {"observedGeneration": 1, "replicas": 1, "readyReplicas": 1}})
+}
+
+/// `kubectl get pods -n iam -o json`: one pod per agent workload; with `role_arn`, each runs
+/// with the role (the IRSA webhook's `AWS_ROLE_ARN`), as a pod created after the annotation does.
+pub fn agent_pod_list(role_arn: Option<&str>) -> Value {
+    let items: Vec<Value> = AGENT_OBJECTS
+        .iter()
+        .map(|(sa, _, _, name)| {
+            let mut container = json!({"name": name, "image": "harness/gitops-agent:v0"});
+            if let Some(arn) = role_arn {
+                container["env"] = json!([
+                    {"name": "AWS_ROLE_ARN", "value": arn},
+                    {"name": "AWS_WEB_IDENTITY_TOKEN_FILE",
+                     "value": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"}
+                ]);
+            }
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": format!("{name}-0"), "namespace": "iam"},
+                   "spec": {"serviceAccountName": sa, "containers": [container]}})
+        })
+        .collect();
+    json!({"apiVersion": "v1", "kind": "List", "items": items})
 }
 
 /// The agent's service accounts and workloads: (service account, kind, plural resource, name).
@@ -375,6 +385,10 @@ pub fn fresh_account() -> Rules {
             "GetOpenIDConnectProvider",
             &format!("OpenIDConnect Provider not found for arn arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC_PROVIDER}"),
         ),
+        Rule::new("aws", "iam list-open-id-connect-providers ")
+            .after("eksctl create cluster --name management ")
+            .json(oidc_provider_list(true)),
+        Rule::new("aws", "iam list-open-id-connect-providers ").json(oidc_provider_list(false)),
         role_not_found("ArgoCD"),
         role_not_found("Deployer"),
         Rule::new("aws", "iam get-role-policy --role-name ArgoCD ").aws_error(
@@ -407,12 +421,14 @@ pub fn converged_account() -> Rules {
         Rule::new("aws", "eks describe-cluster --name management ").json(cluster("management")),
         Rule::new("aws", "eks describe-cluster --name testing ").json(cluster("testing")),
         Rule::new("aws", "iam get-open-id-connect-provider ").json(oidc_provider()),
+        Rule::new("aws", "iam list-open-id-connect-providers ").json(oidc_provider_list(true)),
         Rule::new("aws", "iam get-role --role-name ArgoCD ").json(role("ArgoCD", agent_trust())),
         Rule::new("aws", "iam get-role --role-name Deployer ").json(role("Deployer", deployer_trust())),
         Rule::new("aws", "iam get-role-policy --role-name ArgoCD ").json(role_policy(assume_policy())),
         Rule::new("eksctl", "get iamidentitymapping --cluster testing ")
             .json(json!([nodegroup_mapping(), deployer_mapping()])),
         Rule::new("kubectl", "get namespace iam ").json(namespace("iam")),
+        Rule::new("kubectl", "get pods -n iam ").json(agent_pod_list(Some(AGENT_ROLE_ARN))),
     ]);
     for (sa, kind, _, name) in AGENT_OBJECTS {
         rules.extend([
