@@ -16,4 +16,5 @@ mod cli;
 mod converge;
 mod dry_run;
 mod failures;
+mod interrupt;
 mod register;
