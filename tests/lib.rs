@@ -15,6 +15,7 @@ mod bad_input;
 mod cli;
 mod converge;
 mod dry_run;
+mod e2e;
 mod failures;
 mod interrupt;
 mod register;

@@ -1,0 +1,265 @@
+//! Drift made with the real clients after `up` is reported and repaired by the next `up`, back
+//! to exactly the state of a run from scratch.
+
+use super::sandbox::Sandbox;
+use super::*;
+
+#[test]
+fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
+    let sb = Sandbox::start();
+    sb.gitops_iam(&up_args(&[])).success();
+    let kc = sb.kubeconfig_for("management", None);
+    let kc = kc.to_str().unwrap();
+
+    // 1. the ArgoCD trust replaced by another document
+    let other = sb.scratch("other-trust.json");
+    std::fs::write(
+        &other,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+    )
+    .unwrap();
+    let doc = format!("file://{}", other.display());
+    sb.aws(&[
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        "ArgoCD",
+        "--policy-document",
+        &doc,
+        "--region",
+        REGION,
+    ])
+    .success();
+
+    // 2. the agent's annotation removed, and its pods recreated meanwhile (so they lack the
+    //    IRSA environment: only a restart after re-annotating brings it back)
+    let annotation_removal = format!("{ROLE_ARN_ANNOTATION}-");
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "annotate",
+        "sa",
+        "gitops-agent",
+        &annotation_removal,
+    ])
+    .success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "rollout",
+        "restart",
+        "deployment/gitops-agent",
+    ])
+    .success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "rollout",
+        "status",
+        "deployment/gitops-agent",
+        "--timeout=120s",
+    ])
+    .success();
+
+    // 3. fsGroup removed from the StatefulSet
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "patch",
+        "statefulset",
+        "argocd-application-controller",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/spec/template/spec/securityContext/fsGroup"}]"#,
+    ])
+    .success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "rollout",
+        "status",
+        "statefulset/argocd-application-controller",
+        "--timeout=120s",
+    ])
+    .success();
+
+    // 4. the Deployer mapped a second time (eksctl appends without --no-duplicate-arns)
+    sb.eksctl(&[
+        "create",
+        "iamidentitymapping",
+        "--cluster",
+        "testing",
+        "--region",
+        REGION,
+        "--arn",
+        DEPLOYER_ROLE_ARN,
+        "--username",
+        "deployer",
+        "--group",
+        "system:masters",
+    ])
+    .success();
+
+    // the drift is real (read directly: cheaper than a snapshot)
+    let role = sb
+        .aws(&[
+            "iam",
+            "get-role",
+            "--role-name",
+            "ArgoCD",
+            "--region",
+            REGION,
+            "--output",
+            "json",
+        ])
+        .success()
+        .json();
+    let argocd_trust = &role["Role"]["AssumeRolePolicyDocument"];
+    assert_eq!(
+        statements(argocd_trust)[0]["Principal"]["AWS"],
+        "arn:aws:iam::123456789012:root",
+        "{argocd_trust:#}"
+    );
+    let objects = sb
+        .kubectl(&[
+            "--kubeconfig",
+            kc,
+            "-n",
+            "iam",
+            "get",
+            "serviceaccounts,statefulsets,pods",
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    let items = objects["items"].as_array().unwrap();
+    let object = |kind: &str, name: &str| {
+        items
+            .iter()
+            .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+    };
+    let sa = object("ServiceAccount", "gitops-agent");
+    assert!(
+        sa["metadata"]["annotations"].get(ROLE_ARN_ANNOTATION).is_none(),
+        "{sa:#}"
+    );
+    let agent_pods: Vec<_> = items
+        .iter()
+        .filter(|o| o["kind"] == "Pod" && o["spec"]["serviceAccountName"] == "gitops-agent")
+        .collect();
+    assert!(!agent_pods.is_empty());
+    for p in &agent_pods {
+        let env = p["spec"]["containers"][0]["env"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(env.iter().all(|e| e["name"] != "AWS_ROLE_ARN"), "{p:#}");
+    }
+    let sts = object("StatefulSet", "argocd-application-controller");
+    assert!(
+        sts["spec"]["template"]["spec"]["securityContext"]
+            .get("fsGroup")
+            .is_none(),
+        "{sts:#}"
+    );
+    let mappings = sb
+        .eksctl(&[
+            "get",
+            "iamidentitymapping",
+            "--cluster",
+            "testing",
+            "--region",
+            REGION,
+            "-o",
+            "json",
+        ])
+        .success()
+        .json();
+    let deployer_mappings = mappings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["rolearn"] == DEPLOYER_ROLE_ARN)
+        .count();
+    assert_eq!(deployer_mappings, 2, "{mappings:#}");
+
+    // repair
+    let mark = sb.mark();
+    let out = sb.gitops_iam(&up_args(&[]));
+    out.success();
+    let err = &out.stderr;
+    let lines = stderr_lines(err);
+
+    // the trust policy drift is shown as a diff: the foreign principal out, the OIDC one in
+    assert!(
+        err.contains("drift in trust policy of role ArgoCD"),
+        "{}",
+        out.describe()
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('-') && l.contains(r#""AWS": "arn:aws:iam::123456789012:root""#)),
+        "no `-` line for the foreign principal:\n{}",
+        out.describe()
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with('+') && l.contains(r#""Federated": "arn:aws:iam::123456789012:oidc-provider/"#)),
+        "no `+` line for the OIDC principal:\n{}",
+        out.describe()
+    );
+    let role = summary_line(err, "mgmt: role ArgoCD");
+    assert!(
+        role.contains("changed") && role.contains("trust policy"),
+        "{role}\n{}",
+        out.describe()
+    );
+    // the annotation is back, and the Deployment, whose template did not change, is restarted
+    let agent = summary_line(err, "agent: deployment gitops-agent");
+    assert!(
+        agent.contains("annotated serviceaccount gitops-agent") && agent.contains("restarted"),
+        "{agent}\n{}",
+        out.describe()
+    );
+    // fsGroup is back on the StatefulSet (the patch itself rolls it out)
+    let sts = summary_line(err, "agent: statefulset argocd-application-controller");
+    assert!(sts.contains("fsGroup 999"), "{sts}\n{}", out.describe());
+    // the mapping is single again
+    assert!(err.contains("drift in identity mappings"), "{}", out.describe());
+    let access = summary_line(err, "testing: access for Deployer in testing");
+    assert!(access.contains("changed"), "{access}\n{}", out.describe());
+
+    let repaired = mutating_lines(&sb.commands_since(mark));
+    assert!(
+        repaired
+            .iter()
+            .all(|l| !l.contains("create-role") && !l.contains("create cluster")),
+        "the repair re-created things:\n{}",
+        repaired.join("\n")
+    );
+    assert!(
+        repaired
+            .iter()
+            .any(|l| l.contains(" rollout restart ") && l.contains("gitops-agent")),
+        "no restart of the Deployment:\n{}",
+        repaired.join("\n")
+    );
+
+    let after = sb.snapshot();
+    after.assert_matches_reference("up", false);
+    super::up::assert_agent_uses_role(&after, MGMT_ACCOUNT, AGENT_ROLE_ARN);
+}
