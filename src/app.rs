@@ -233,7 +233,7 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             if ctx.report.is_json() {
                 for c in &checks {
                     ctx.report.event(serde_json::json!({
-                        "event": "check", "check": c.name, "status": c.verdict.label().to_lowercase(), "detail": c.detail, "fix": c.fix,
+                        "event": "check", "check": c.name, "status": c.verdict.label(), "detail": c.detail, "fix": c.fix,
                     }));
                 }
             } else if !ctx.exec.is_dry_run() {

@@ -53,6 +53,7 @@ impl Kubectl {
             format!("list {kind} in namespace {ns}"),
             ["get", kind, "-n", ns, "-o", "json"],
         )
+        .resource(self.key(Some(ns), kind))
     }
 
     pub fn delete(&self, ns: &str, kind: &str, name: &str) -> Cmd {
@@ -61,6 +62,7 @@ impl Kubectl {
             format!("delete {kind} {name}"),
             ["-n", ns, "delete", kind, name],
         )
+        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
     pub fn create_namespace(&self, ns: &str) -> Cmd {
@@ -69,6 +71,7 @@ impl Kubectl {
             format!("create namespace {ns}"),
             ["create", "namespace", ns],
         )
+        .resource(self.key(None, &format!("namespace/{ns}")))
     }
 
     /// `what` completes "apply ..." in messages ("the agent manifest", "the Argo CD cluster secret").
@@ -91,6 +94,7 @@ impl Kubectl {
         )
         .arg(Arg::concat(pair))
         .arg("--overwrite")
+        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
     pub fn patch_merge(&self, ns: &str, kind: &str, name: &str, patch: &str) -> Cmd {
@@ -99,6 +103,7 @@ impl Kubectl {
             format!("patch {kind} {name}"),
             ["-n", ns, "patch", kind, name, "--type=merge", "-p", patch],
         )
+        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
     pub fn rollout_restart(&self, ns: &str, kind: &str, name: &str) -> Cmd {
@@ -107,6 +112,7 @@ impl Kubectl {
             format!("restart {kind} {name}"),
             ["-n", ns, "rollout", "restart", &format!("{kind}/{name}")],
         )
+        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
     pub fn rollout_status(&self, ns: &str, kind: &str, name: &str, wait: Duration) -> Cmd {
@@ -117,6 +123,7 @@ impl Kubectl {
             ["-n", ns, "rollout", "status", &format!("{kind}/{name}"), &timeout],
         )
         .timeout(wait + Duration::from_secs(30))
+        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 }
 

@@ -30,7 +30,12 @@ mod faults;
 mod tutorial;
 mod up;
 
+mod support;
 
+mod down_e2e;
+mod fleet_e2e;
+mod register_e2e;
+mod verify_e2e;
 
 use sandbox::{AGENT_MANIFEST, Logged, REPO};
 use serde_json::Value;

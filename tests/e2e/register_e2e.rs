@@ -1,0 +1,160 @@
+//! Registration against the sandbox: `up` with Harness options registers the testing cluster in
+//! the Harness stand-in with IRSA and the values EKS reports, once; `register --to argocd`
+//! creates the Argo CD cluster Secret once, with the right content, and `verify --to argocd`
+//! checks it.
+
+use super::sandbox::Sandbox;
+use super::support::*;
+use super::*;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+#[test]
+fn up_registers_the_testing_cluster_in_harness_with_irsa_and_a_rerun_sends_no_post() {
+    let sb = Sandbox::start();
+    let h = harness_args(&sb);
+    let up = up_args(&h);
+    sb.gitops_iam(&up).success();
+
+    let eks = describe_cluster(&sb, "testing", None);
+    let endpoint = eks["endpoint"].as_str().expect("endpoint").to_owned();
+    let ca = eks["certificateAuthority"]["data"].as_str().expect("CA").to_owned();
+    let state = harness_state(&sb);
+    let clusters = state["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 1, "{state:#}");
+    let c = &clusters[0];
+    assert_eq!(c["identifier"], "testing", "{c:#}");
+    assert_eq!(c["accountIdentifier"], HARNESS_ACCOUNT, "{c:#}");
+    assert_eq!(c["agentIdentifier"], HARNESS_AGENT, "{c:#}");
+    assert!(
+        c.get("orgIdentifier").is_none() && c.get("projectIdentifier").is_none(),
+        "{c:#}"
+    );
+    let cluster = &c["cluster"];
+    assert_eq!(cluster["name"], "testing", "{c:#}");
+    assert_eq!(cluster["server"], endpoint.as_str(), "{c:#}");
+    assert_eq!(
+        cluster["config"],
+        json!({
+            "awsClusterName": "testing",
+            "clusterConnectionType": "IRSA",
+            "roleARN": DEPLOYER_ROLE_ARN,
+            "tlsClientConfig": {"caData": ca, "insecure": false},
+        }),
+        "{c:#}"
+    );
+    let posts = |requests: &[Value]| requests.iter().filter(|r| r["method"] == "POST").count();
+    let requests = state["requests"].as_array().unwrap();
+    assert_eq!(posts(requests), 1, "{requests:#?}");
+
+    // a re-run: one GET, no POST, no mutating command
+    let mark = sb.mark();
+    let count = harness_request_count(&sb);
+    sb.gitops_iam(&up).success();
+    let since = harness_requests_since(&sb, count);
+    assert_eq!(posts(&since), 0, "the re-run posted: {since:#?}");
+    assert_eq!(since.len(), 1, "the re-run's Harness requests: {since:#?}");
+    assert_eq!(since[0]["method"], "GET", "{since:#?}");
+    let mutating = mutating_lines(&sb.commands_since(mark));
+    assert!(mutating.is_empty(), "{}", mutating.join("\n"));
+    assert_eq!(harness_state(&sb)["clusters"], state["clusters"]);
+}
+
+#[test]
+fn register_to_argocd_creates_the_cluster_secret_once_a_rerun_changes_nothing_and_verify_checks_it() {
+    let sb = Sandbox::start();
+    sb.gitops_iam(&up_args(&[])).success();
+    let register = args(&["register", "--to", "argocd"], &[]);
+
+    let mark = sb.mark();
+    let out = sb.gitops_iam(&register);
+    out.success();
+    let applied = mutating_lines(&sb.commands_since(mark));
+    assert_eq!(
+        applied,
+        [
+            "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f \
+             .gitops-iam/policies/argocd-secret-testing.json"
+        ],
+        "{}",
+        out.describe()
+    );
+
+    let kc = sb.kubeconfig_for("management", None);
+    let kc = kc.to_str().unwrap();
+    let secrets = kubectl_mgmt(
+        &sb,
+        kc,
+        &[
+            "get",
+            "secrets",
+            "-A",
+            "-l",
+            "argocd.argoproj.io/secret-type=cluster",
+            "-o",
+            "json",
+        ],
+    )
+    .success()
+    .json();
+    let items = secrets["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "cluster secrets: {secrets:#}");
+    let s = &items[0];
+    assert_eq!(s["metadata"]["name"], "testing-cluster", "{s:#}");
+    assert_eq!(s["metadata"]["namespace"], "iam", "{s:#}");
+    assert_eq!(s["type"], "Opaque", "{s:#}");
+    let data = s["data"].as_object().unwrap_or_else(|| panic!("no data: {s:#}"));
+    let decode = |key: &str| {
+        let b64 = data
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no data.{key}: {s:#}"));
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap_or_else(|e| panic!("data.{key} is not base64 ({e}): {s:#}"));
+        String::from_utf8(bytes).unwrap()
+    };
+    let mut keys: Vec<&String> = data.keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["config", "name", "server"], "{s:#}");
+    let eks = describe_cluster(&sb, "testing", None);
+    assert_eq!(decode("name"), "testing");
+    assert_eq!(decode("server"), eks["endpoint"].as_str().unwrap());
+    let config: Value = serde_json::from_str(&decode("config")).expect("data.config is JSON");
+    assert_eq!(
+        config,
+        json!({
+            "awsAuthConfig": {"clusterName": "testing", "roleARN": DEPLOYER_ROLE_ARN},
+            "tlsClientConfig": {"caData": eks["certificateAuthority"]["data"], "insecure": false},
+        })
+    );
+
+    // a re-run changes nothing
+    let mark = sb.mark();
+    let out = sb.gitops_iam(&register);
+    out.success();
+    let since = sb.commands_since(mark);
+    assert!(!since.is_empty());
+    let mutating = mutating_lines(&since);
+    assert!(mutating.is_empty(), "{}\n{}", mutating.join("\n"), out.describe());
+    assert!(
+        summary_line(&out.stderr, "register: argocd secret testing-cluster").contains("unchanged"),
+        "{}",
+        out.describe()
+    );
+
+    // verify --to argocd: green and read-only; the Secret deleted fails only the registration
+    let verify = args(&["verify", "--to", "argocd"], &[]);
+    let checks = assert_verify_green(&sb, &verify, "after register --to argocd");
+    assert_eq!(checks.last().unwrap().detail, "Argo CD secret testing-cluster matches");
+    kubectl_mgmt(&sb, kc, &["-n", "iam", "delete", "secret", "testing-cluster"]).success();
+    let fix = assert_verify_fails_only(
+        &sb,
+        &verify,
+        "registration of testing",
+        "no Argo CD secret testing-cluster",
+        "gitops-iam register --region us-east-1 ",
+    );
+    run_fix(&sb, &fix, &["--to", "argocd"]);
+    assert_verify_green(&sb, &verify, "after the printed register fix");
+}
