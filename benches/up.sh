@@ -95,6 +95,7 @@ print(f"{statistics.median(times) * 1000:.1f}")
 PY
 )
 
+# Sets fleet_time (not a subshell: `start` records the sandbox for cleanup).
 fleet() {
   local n=$1 file=$root/fleet-$1.yaml
   {
@@ -106,10 +107,12 @@ fleet() {
   start "fleet$n"
   local t0 t1
   t0=$(now); in_sandbox "fleet$n" gitops-iam up -q --config "$file"; t1=$(now)
-  elapsed "$t0" "$t1"
+  fleet_time=$(elapsed "$t0" "$t1")
 }
-fleet1=$(fleet 1)
-fleet5=$(fleet 5)
+fleet 1
+fleet1=$fleet_time
+fleet 5
+fleet5=$fleet_time
 
 cat <<TABLE
 
