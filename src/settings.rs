@@ -261,10 +261,6 @@ impl Settings {
         self.policy_dir().join(format!("{name}.json"))
     }
 
-    pub fn state_dir(&self) -> &Path {
-        &self.state_dir
-    }
-
     /// A follow-up command (`agent patch`, `register`...) with the environment of this run.
     pub fn suggest(&self, command: &str) -> String {
         use crate::cmd::quote;
@@ -342,6 +338,15 @@ fn harness_id(flag: &str, value: &str) -> Result<String> {
 }
 
 impl Registration {
+    /// The Harness identifier of a testing cluster: `--cluster-id` for a single cluster,
+    /// otherwise its name turned into a valid identifier (each cluster of a fleet needs its own).
+    pub fn harness_cluster_id(explicit: &Option<String>, cluster: &str, fleet_size: usize) -> String {
+        match explicit {
+            Some(id) if fleet_size == 1 => id.clone(),
+            _ => crate::names::harness_identifier(cluster),
+        }
+    }
+
     /// `None` when nothing says where to register (then `up` prints the command to run next).
     pub fn resolve(args: &crate::cli::RegisterArgs, dry_run: bool) -> Result<Option<Registration>> {
         use crate::cli::RegisterTarget;

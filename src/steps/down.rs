@@ -34,10 +34,8 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                 Registration::Harness {
                     harness: h, cluster_id, ..
                 } => {
-                    let id = match cluster_id {
-                        Some(id) if ctx.settings.testing.len() == 1 => id.clone(),
-                        _ => crate::names::harness_identifier(t.cluster.as_str()),
-                    };
+                    let id =
+                        Registration::harness_cluster_id(cluster_id, t.cluster.as_str(), ctx.settings.testing.len());
                     let get = h.get_cluster(&id);
                     let present = match ctx.exec.http_observe(&get).await? {
                         Some(resp) => harness::parse_get(&get, &resp)?.is_some(),

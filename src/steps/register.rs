@@ -35,10 +35,7 @@ async fn endpoint_and_ca(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<(Val, Val)>
 }
 
 async fn to_harness(ctx: &Ctx<'_>, h: &Harness, cluster_id: &Option<String>, t: &TestingTarget) -> Result<()> {
-    let id = match cluster_id {
-        Some(id) if ctx.settings.testing.len() == 1 => id.clone(),
-        _ => crate::names::harness_identifier(t.cluster.as_str()),
-    };
+    let id = Registration::harness_cluster_id(cluster_id, t.cluster.as_str(), ctx.settings.testing.len());
     ctx.report
         .step(&format!("register: harness cluster {id}"), async {
             let (server, ca) = endpoint_and_ca(ctx, t).await?;

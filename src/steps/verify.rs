@@ -122,7 +122,7 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
         (None, false) => None,
     };
     let provider_arn = provider.as_ref().map(|p| ctx.oidc_provider_arn(&account, p));
-    let provider_ok = match &provider_arn {
+    match &provider_arn {
         Some(arn) => {
             let found = ctx
                 .observe(&aws.get_oidc_provider(arn.clone()), aws::is_not_found, |_, _| Ok(()))
@@ -168,7 +168,6 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
         }
         _ => true,
     };
-    let _ = provider_ok;
 
     // Agent role inline policy.
     let policy_name = format!("{} policy {}", s.agent_role, policy::AGENT_POLICY_NAME);
@@ -428,10 +427,10 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
     };
     let spec = harness::ClusterSpec {
         identifier: match reg {
-            Registration::Harness {
-                cluster_id: Some(id), ..
-            } if ctx.settings.testing.len() == 1 => id.clone(),
-            _ => crate::names::harness_identifier(cluster),
+            Registration::Harness { cluster_id, .. } => {
+                Registration::harness_cluster_id(cluster_id, cluster, ctx.settings.testing.len())
+            }
+            Registration::Argocd => crate::names::harness_identifier(cluster),
         },
         name: cluster.to_string(),
         server: Arg::from(info.endpoint.clone().unwrap_or_default()),

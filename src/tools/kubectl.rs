@@ -86,7 +86,7 @@ impl Kubectl {
 
     pub fn annotate(&self, ns: &str, kind: &str, name: &str, key: &str, value: Arg) -> Cmd {
         let mut pair = vec![crate::cmd::Val::known(format!("{key}="))];
-        pair.extend(value_parts(value));
+        pair.extend(value.parts().iter().cloned());
         self.cmd(
             Effect::Mutate,
             format!("annotate {kind} {name}"),
@@ -125,10 +125,6 @@ impl Kubectl {
         .timeout(wait + Duration::from_secs(30))
         .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
-}
-
-fn value_parts(arg: Arg) -> Vec<crate::cmd::Val> {
-    arg.parts().to_vec()
 }
 
 /// Whether a failed kubectl call means "not found".
