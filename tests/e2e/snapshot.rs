@@ -8,6 +8,12 @@
 //! - `aws iam list-open-id-connect-providers` + `get-open-id-connect-provider`;
 //! - `aws iam get-account-authorization-details --filter Role`: every role with its trust policy,
 //!   inline policies (as JSON documents), attached policies and tags;
+//!
+//!   [`Sandbox::snapshot`] makes those AWS reads in one process (`tests/sandbox/aws_state.py`:
+//!   botocore, the library the aws CLI is built on, set up as the CLI sets it up), which prints
+//!   what each `aws ... --output json` would; [`Sandbox::snapshot_via_aws_cli`] runs the aws CLI
+//!   for each. The `up` test takes both and checks they are equal. (A dozen CLI start-ups per
+//!   snapshot were a tenth of the suite's CPU time.)
 //! - for each cluster, through a kubeconfig of the test's own (`eksctl utils write-kubeconfig`):
 //!   `eksctl get iamidentitymapping -o json`, `kubectl get namespaces`, and outside the system
 //!   namespaces the service accounts (annotations, labels), Deployments and StatefulSets (pod
@@ -38,13 +44,39 @@ pub struct Snapshot {
 }
 
 impl Sandbox {
-    /// Reads the whole state through the real clients (reads only: the mutating-command counter
-    /// of `SANDBOX_FAIL_NTH` does not move).
+    /// Reads the whole state (reads only: the mutating-command counter of `SANDBOX_FAIL_NTH`
+    /// does not move), the AWS part in one process per account.
     pub fn snapshot(&self) -> Snapshot {
+        self.snapshot_with(|profile| {
+            let reads = self.aws_state(profile);
+            move |args: &[&str]| {
+                let key = args.join(" ");
+                reads
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("aws_state.py did not read `aws {key}`"))
+                    .clone()
+            }
+        })
+    }
+
+    /// [`Sandbox::snapshot`], every AWS read made by the aws CLI.
+    pub fn snapshot_via_aws_cli(&self) -> Snapshot {
+        self.snapshot_with(|profile| move |args: &[&str]| self.aws_json(profile, args))
+    }
+
+    /// READER(profile) answers `aws ARGS --output json` in that profile's account.
+    fn snapshot_with<R, F>(&self, reader: R) -> Snapshot
+    where
+        R: Fn(Option<&'static str>) -> F + Sync,
+        F: Fn(&[&str]) -> Value,
+    {
         let accounts: Vec<Value> = std::thread::scope(|s| {
             let handles: Vec<_> = ACCOUNTS
                 .iter()
-                .map(|&(_, profile)| s.spawn(move || self.account_state(profile)))
+                .map(|&(_, profile)| {
+                    let reader = &reader;
+                    s.spawn(move || account_state(&reader(profile)))
+                })
                 .collect();
             handles.into_iter().map(join).collect()
         });
@@ -95,31 +127,45 @@ impl Sandbox {
         self.aws(&argv).success().json()
     }
 
-    fn account_state(&self, profile: Option<&str>) -> Value {
+    /// Every AWS read of a snapshot in PROFILE's account, made by `tests/sandbox/aws_state.py`:
+    /// `aws ARGS` (joined by spaces) -> its JSON output.
+    fn aws_state(&self, profile: Option<&str>) -> Map<String, Value> {
+        let script = format!("{REPO}/tests/sandbox/aws_state.py");
+        let mut args = vec!["--region", REGION];
+        if let Some(profile) = profile {
+            args.extend(["--profile", profile]);
+        }
+        match self.run(&script, &args).success().json() {
+            Value::Object(reads) => reads,
+            other => panic!("aws_state.py printed {other}"),
+        }
+    }
+}
+
+/// The state of one account, read by AWS (`aws ARGS --output json` -> JSON).
+fn account_state(aws: &dyn Fn(&[&str]) -> Value) -> Value {
+    {
         let mut clusters = Map::new();
-        let list = self.aws_json(profile, &["eks", "list-clusters"]);
+        let list = aws(&["eks", "list-clusters"]);
         for name in list["clusters"].as_array().expect("list-clusters: clusters") {
             let name = name.as_str().unwrap();
-            let described = self.aws_json(profile, &["eks", "describe-cluster", "--name", name]);
+            let described = aws(&["eks", "describe-cluster", "--name", name]);
             clusters.insert(name.to_owned(), described["cluster"].clone());
         }
 
         let mut providers = Vec::new();
-        let list = self.aws_json(profile, &["iam", "list-open-id-connect-providers"]);
+        let list = aws(&["iam", "list-open-id-connect-providers"]);
         for p in list["OpenIDConnectProviderList"]
             .as_array()
             .expect("OpenIDConnectProviderList")
         {
             let arn = p["Arn"].as_str().unwrap();
-            let got = self.aws_json(
-                profile,
-                &[
-                    "iam",
-                    "get-open-id-connect-provider",
-                    "--open-id-connect-provider-arn",
-                    arn,
-                ],
-            );
+            let got = aws(&[
+                "iam",
+                "get-open-id-connect-provider",
+                "--open-id-connect-provider-arn",
+                arn,
+            ]);
             providers.push(json!({
                 "Arn": arn,
                 "Url": got["Url"],
@@ -130,10 +176,7 @@ impl Sandbox {
         }
 
         let mut roles = Map::new();
-        let details = self.aws_json(
-            profile,
-            &["iam", "get-account-authorization-details", "--filter", "Role"],
-        );
+        let details = aws(&["iam", "get-account-authorization-details", "--filter", "Role"]);
         assert_ne!(
             details["IsTruncated"],
             json!(true),
@@ -165,7 +208,9 @@ impl Sandbox {
         }
         json!({ "clusters": clusters, "oidc_providers": providers, "roles": roles })
     }
+}
 
+impl Sandbox {
     fn cluster_state(&self, cluster: &str, profile: Option<&str>) -> Value {
         let kubeconfig: PathBuf = self.kubeconfig_for(cluster, profile);
         let kc = kubeconfig.to_str().unwrap();

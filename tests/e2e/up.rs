@@ -25,8 +25,18 @@ fn up_from_scratch_builds_the_irsa_chain_and_leaves_the_users_kubeconfig_alone()
     let commands = sb.commands();
     assert!(commands.iter().all(|c| !c.injected), "nothing was to be injected");
 
-    let snap = sb.snapshot();
+    // through the aws CLI itself; every other test reads AWS with aws_state.py, which must agree
+    let snap = sb.snapshot_via_aws_cli();
     assert_irsa_chain(&snap);
+    let one_process = sb.snapshot();
+    assert!(
+        snap.raw["accounts"] == one_process.raw["accounts"],
+        "tests/sandbox/aws_state.py reads another state than the aws CLI:\n{}",
+        diff(
+            &serde_json::to_string_pretty(&snap.raw["accounts"]).unwrap(),
+            &serde_json::to_string_pretty(&one_process.raw["accounts"]).unwrap()
+        )
+    );
 
     let mutating: Vec<_> = commands.iter().filter(|c| c.mutating).cloned().collect();
     assert_eq!(

@@ -187,6 +187,22 @@ def proc_start_time(pid):
         return None
 
 
+def proc_cpu_seconds(pid):
+    """CPU time of a process and of the children it waited for (utime+stime+cutime+cstime of
+    /proc/PID/stat), in seconds; None when it does not run."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    rest = data[data.rindex(")") + 2:].split()
+    try:
+        ticks = sum(int(rest[i]) for i in (11, 12, 13, 14))
+    except (IndexError, ValueError):
+        return None
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def add_pid(d, pid, name):
     """Record a process started by this sandbox: 'PID<TAB>STARTTIME<TAB>NAME' in DIR/pids."""
     start = proc_start_time(pid) or 0

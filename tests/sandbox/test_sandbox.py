@@ -164,7 +164,9 @@ class TestStartStop(SandboxTestCase):
             self.assertEqual(json.load(r)["clusters"], [])
 
         pids = sandboxlib.read_pids(d1)
-        self.assertEqual([p[2] for p in pids], ["moto_server", "harness_api"])
+        self.assertEqual([p[2] for p in pids], ["warm eksctl", "warm aws", "moto_server", "harness_api"])
+        self.assertEqual(env["SANDBOX_WARM_AWS"], os.path.join(d1, "warm-aws.sock"))
+        self.assertEqual(env["SANDBOX_WARM_EKSCTL"], os.path.join(d1, "warm-eksctl.sock"))
         self.assertTrue(all(sandboxlib.pid_alive(p, s) for p, s, _ in pids))
         # a second start on a running sandbox is refused
         r = subprocess.run([SANDBOX, "start", d1], capture_output=True, text=True, env=_BASE_ENV, timeout=60)

@@ -1,0 +1,261 @@
+"""Tests of warm.py, the sandbox's warm start: a tool run through it must be indistinguishable
+from the same script run by a fresh interpreter (output, exit code, signals, environment), and
+the real aws CLI must answer the same warm and cold (SANDBOX_COLD=1)."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WARM = os.path.join(HERE, "warm.py")
+WARMRUN = os.path.join(HERE, "warmrun.py")
+sys.path.insert(0, HERE)
+from test_sandbox import R, TESTING, SandboxTestCase  # noqa: E402
+
+TOY = textwrap.dedent('''
+    import json, os, signal, sys, time
+    import toy_mod
+    mode = sys.argv[1]
+    if mode == "echo":
+        print(json.dumps({"argv": sys.argv, "cwd": os.getcwd(), "toy": os.environ.get("TOY"),
+                          "stdin": sys.stdin.read(), "path0": sys.path[0], "name": __name__,
+                          "pid": os.getpid(), "at_import": toy_mod.AT_IMPORT}))
+        sys.stderr.write("to stderr\\n")
+        sys.exit(int(sys.argv[2]))
+    if mode == "raise":
+        raise RuntimeError("boom")
+    if mode == "exit-text":
+        sys.exit("a message")
+    if mode == "die-of-term":
+        sys.stdout.write("before\\n")
+        sys.stdout.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+    if mode in ("sleep", "sleep-handled"):
+        with open(sys.argv[2], "w") as f:
+            f.write(str(os.getpid()))
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            if mode == "sleep-handled":
+                print("interrupted")
+                sys.exit(130)
+            raise
+''')
+
+# read when imported: a request with another value must not be served warm
+TOY_MOD = 'import os\nAT_IMPORT = os.environ.get("TOY_IMPORT", "unset")\n'
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+class WarmTestCase(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="warm-")
+        cls.toy = os.path.join(cls.dir, "toy.py")
+        with open(cls.toy, "w") as f:
+            f.write(TOY)
+        with open(os.path.join(cls.dir, "toy_mod.py"), "w") as f:
+            f.write(TOY_MOD)
+        cls.sock = os.path.join(cls.dir, "warm.sock")
+        cls.server = subprocess.Popen(
+            [sys.executable, WARM, "serve", cls.sock, "--script", "toy=" + cls.toy, "--preload", "toy_mod"],
+            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            env=dict(os.environ, PYTHONPATH=cls.dir, TOY_IMPORT="server"))
+        deadline = time.monotonic() + 30
+        while not os.path.exists(cls.sock):
+            if cls.server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("warm.py serve did not start: %s" % cls.server.stderr.read().decode())
+            time.sleep(0.02)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(10)
+        cls.server.stderr.close()
+        shutil.rmtree(cls.dir, True)
+
+    def env(self, **extra):
+        return dict(os.environ, **dict({"PYTHONPATH": self.dir, "TOY_IMPORT": "server"}, **extra))
+
+    def warm(self, *args, script=None, **kw):
+        return [sys.executable, "-S", "-E", WARMRUN, self.sock, "toy", script or self.toy, *args]
+
+    def cold(self, *args):
+        return [sys.executable, self.toy, *args]
+
+    def both(self, *args, input_=None, env=None, cwd=None):
+        out = []
+        for argv in (self.warm(*args), self.cold(*args)):
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=env or self.env(), cwd=cwd, text=True)
+            stdout, stderr = p.communicate(input_, timeout=60)
+            out.append((p.pid, p.returncode, stdout, stderr))
+        return out
+
+
+class TestWarmRunsLikeAFreshInterpreter(WarmTestCase):
+    def test_argv_stdin_stdout_stderr_cwd_environment_and_exit_code_are_the_callers(self):
+        cwd = tempfile.mkdtemp(prefix="warm-cwd-")
+        self.addCleanup(shutil.rmtree, cwd, True)
+        (wpid, wrc, wout, werr), (cpid, crc, cout, cerr) = self.both(
+            "echo", "3", "a b", "", input_="from stdin\n", env=self.env(TOY="mine"), cwd=cwd)
+        warm, cold = json.loads(wout), json.loads(cout)
+        self.assertNotEqual(warm.pop("pid"), wpid, "served warm: another process runs the script")
+        self.assertEqual(cold.pop("pid"), cpid)
+        self.assertEqual(warm, cold)
+        self.assertEqual(warm["argv"], [self.toy, "echo", "3", "a b", ""])
+        self.assertEqual((warm["cwd"], warm["toy"], warm["stdin"]), (cwd, "mine", "from stdin\n"))
+        self.assertEqual((warm["path0"], warm["name"], warm["at_import"]), (self.dir, "__main__", "server"))
+        self.assertEqual((wrc, werr), (crc, cerr))
+        self.assertEqual((wrc, werr), (3, "to stderr\n"))
+
+    def test_an_uncaught_exception_and_sys_exit_with_text_exit_1_with_the_message(self):
+        (_, wrc, _, werr), (_, crc, _, cerr) = self.both("raise")
+        self.assertEqual((wrc, crc), (1, 1))
+        self.assertEqual(werr.splitlines()[-1], "RuntimeError: boom")
+        self.assertEqual(werr.splitlines()[-1], cerr.splitlines()[-1])
+        (_, wrc, _, werr), (_, crc, _, cerr) = self.both("exit-text")
+        self.assertEqual((wrc, werr), (crc, cerr))
+        self.assertEqual((wrc, werr), (1, "a message\n"))
+
+    def test_a_script_that_dies_of_a_signal_kills_the_client_with_it(self):
+        (_, wrc, wout, _), (_, crc, cout, _) = self.both("die-of-term")
+        self.assertEqual((wrc, wout), (crc, cout))
+        self.assertEqual((wrc, wout), (-signal.SIGTERM, "before\n"))
+
+    def sleeping(self, mode):
+        pid_file = os.path.join(self.dir, "%s.pid" % mode)
+        if os.path.exists(pid_file):
+            os.unlink(pid_file)
+        p = subprocess.Popen(self.warm(mode, pid_file), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=self.env(), text=True)
+        deadline = time.monotonic() + 30
+        while not read(pid_file):
+            self.assertLess(time.monotonic(), deadline, "the script did not start")
+            time.sleep(0.02)
+        worker = int(read(pid_file))
+        self.assertNotEqual(worker, p.pid)
+        return p, worker
+
+    def test_sigint_reaches_the_script_like_ctrl_c(self):
+        p, _ = self.sleeping("sleep-handled")
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, out), (130, "interrupted\n"))
+        # unhandled: the interpreter dies of SIGINT, and so does the client
+        p, _ = self.sleeping("sleep")
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGINT)
+        self.assertIn("KeyboardInterrupt", err)
+
+    def test_sigterm_to_the_client_stops_the_script(self):
+        p, worker = self.sleeping("sleep")
+        p.terminate()
+        p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGTERM)
+        self.assertFalse(alive(worker))
+
+    def test_killing_the_client_kills_the_script(self):
+        p, worker = self.sleeping("sleep")
+        p.kill()
+        p.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(alive(worker), "the script outlived its killed client")
+
+
+class TestWarmFallsBackToCold(WarmTestCase):
+    def run_toy(self, env, script=None):
+        p = subprocess.run(self.warm("echo", "0", script=script), capture_output=True, text=True, env=env,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_a_variable_read_at_import_that_differs_runs_the_script_cold(self):
+        warm = self.run_toy(self.env())
+        self.assertEqual(warm["at_import"], "server")
+        cold = self.run_toy(self.env(TOY_IMPORT="caller"))
+        self.assertEqual(cold["at_import"], "caller", "imported under the caller's environment")
+
+    def test_a_locale_that_differs_runs_the_script_cold(self):
+        out = self.run_toy(self.env(LC_ALL="C"))
+        self.assertEqual(out["argv"], [self.toy, "echo", "0"])
+
+    def test_a_script_the_server_was_not_started_for_runs_cold(self):
+        other = os.path.join(self.dir, "other.py")
+        shutil.copy(self.toy, other)
+        out = self.run_toy(self.env(), script=other)
+        self.assertEqual(out["argv"], [other, "echo", "0"])
+
+    def test_no_server_is_an_error_naming_the_socket(self):
+        p = subprocess.run([sys.executable, WARMRUN, self.sock + ".gone", "toy", self.toy, "echo", "0"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("warm-start server at %s.gone does not answer" % self.sock, p.stderr)
+        self.assertIn("SANDBOX_COLD=1", p.stderr)
+
+
+class TestRealAwsWarmAndCold(SandboxTestCase):
+    """The real aws CLI through the sandbox wrapper: warm (default) and SANDBOX_COLD=1 agree."""
+
+    def test_same_output_exit_code_and_identity_warm_and_cold(self):
+        d, env = self.start_sandbox()
+        policy = os.path.join(d, "trust.json")
+        with open(policy, "w") as f:
+            json.dump({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}, f)
+        # a relative file:// path: the CLI reads it from the caller's working directory
+        created = subprocess.run(["aws", "iam", "create-role", "--role-name", "R", "--assume-role-policy-document",
+                                  "file://trust.json", "--output", "json"],
+                                 capture_output=True, text=True, env=env, cwd=d, timeout=120)
+        self.assertEqual(created.returncode, 0, created.stderr)
+        calls = [
+            ["aws", "iam", "get-role", "--role-name", "R", "--query", "Role.AssumeRolePolicyDocument"],
+            ["aws", "iam", "get-role", "--role-name", "missing"],
+            ["aws", "iam", "no-such-operation"],
+            ["aws", "--profile", "testing", "sts", "get-caller-identity", "--query", "Account", *R],
+            ["aws", "sts", "get-caller-identity", "--query", "Account", "--output", "text"],
+        ]
+        for argv in calls:
+            warm = self.run_tool(env, *argv)
+            cold = self.run_tool(env, *argv, extra={"SANDBOX_COLD": "1"})
+            self.assertEqual((warm.returncode, warm.stdout, warm.stderr),
+                             (cold.returncode, cold.stdout, cold.stderr), argv)
+        self.assertEqual(json.loads(self.run_tool(env, *calls[0], check=0).stdout)["Statement"][0]["Principal"],
+                         {"Service": "eks.amazonaws.com"})
+        self.assertEqual(self.run_tool(env, *calls[1]).returncode, 255)
+        self.assertEqual(self.run_tool(env, *calls[2]).returncode, 2)
+        self.assertEqual(self.run_tool(env, *calls[3], check=0).stdout.strip(), '"%s"' % TESTING)
+        # assumed-role credentials are cached in the sandbox's own HOME, never the user's
+        self.assertTrue(os.listdir(os.path.join(d, "aws-home", ".aws", "cli", "cache")))
+
+
+if __name__ == "__main__":
+    unittest.main()

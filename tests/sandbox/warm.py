@@ -1,0 +1,255 @@
+"""Warm start for the sandbox's Python tools: the real aws CLI and the eksctl emulator.
+
+Why: the aws CLI v1 spends ~0.6 CPU-s of every call importing botocore and awscli
+(the emulator ~0.4 s importing boto3). On a 2-core CI machine the end-to-end
+tests make thousands of such calls; start-up, not work, was most of the suite's time.
+
+How: `sandbox start` runs one server per tool and sandbox (`warm.py serve SOCKET ...`) that
+imports those modules once and then waits. The wrappers bin/aws and bin/eksctl run
+`warmrun.py SOCKET TOOL SCRIPT ARGS...` (builtins only, ~15 ms) instead of the tool. The server
+forks a supervisor per call, which forks the worker; the worker takes the caller's
+stdin/stdout/stderr (passed as file descriptors), environment, working directory and
+argv, and runs the tool's own script file as `__main__` (runpy), exactly as the
+interpreter would. Same code, same arguments, same environment: only the imports are shared.
+
+Exit and signals are the tool's own: the client exits with the worker's exit code, or
+dies of the worker's signal; SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to the client are
+forwarded to the worker; if the client dies (SIGKILL, a caller's timeout), the
+supervisor kills the worker. `SANDBOX_COLD=1` makes the wrappers exec the tools
+directly instead (to rule the warm start out when debugging).
+"""
+
+import marshal
+import os
+import select
+import signal
+import socket
+import sys
+
+from warmrun import recv_exact, recv_msg, send_msg
+
+# ------------------------------------------------------------------ server
+
+
+def _run_script(path, argv0, args):
+    """In the worker: what `python ARGV0 ARGS...` does after start-up (PATH: ARGV0 resolved);
+    never returns."""
+    import atexit
+    import runpy
+    import traceback
+
+    sys.argv = [argv0] + args
+    # the interpreter puts the script's directory first (the server's is warm.py's)
+    sys.path[0] = os.path.dirname(os.path.realpath(path))
+    code = 0
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as e:
+        if e.code is None:
+            code = 0
+        elif isinstance(e.code, int):
+            code = e.code
+        else:
+            sys.stderr.write("%s\n" % (e.code,))
+            code = 1
+    except KeyboardInterrupt:
+        # an unhandled Ctrl-C: the interpreter prints it and dies of SIGINT
+        traceback.print_exc()
+        _flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        _flush()
+        os._exit(code & 0xFF)
+
+
+def _flush():
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _cold_reason(request, scripts, base_env, read_keys):
+    """Why REQUEST cannot be served by this server's imports (None: it can).
+
+    The server imported its modules under its own environment; a request that differs in a
+    variable those imports read (awscli: HOME for its credential cache, AWS_DATA_PATH, the
+    locale), or one the interpreter's start-up reads, would have imported differently."""
+    if os.path.realpath(os.path.join(request["cwd"], request["script"])) != scripts.get(request["tool"]):
+        return "not a script this server runs"
+    env = request["env"]
+    keys = set(read_keys) | {k for k in set(env) | set(base_env) if k.startswith(("PYTHON", "LC_", "LANG"))}
+    for key in sorted(keys):
+        if env.get(key) != base_env.get(key):
+            return "%s differs from the server's" % key
+    return None
+
+
+def _serve_one(conn, scripts, base_env, read_keys, preload_env):
+    """In the supervisor (one per call): start the worker, report its end, kill it if the client goes."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    first, fds, _flags, _addr = socket.recv_fds(conn, 1, 3)
+    if len(fds) != 3 or len(first) != 1:
+        os._exit(1)
+    head = first + recv_exact(conn, 3)
+    request = marshal.loads(recv_exact(conn, int.from_bytes(head, "big")))
+    reason = _cold_reason(request, scripts, base_env, read_keys)
+    if reason is not None:
+        send_msg(conn, {"cold": reason})
+        os._exit(0)
+    path = scripts[request["tool"]]
+    pid = os.fork()
+    if pid == 0:
+        conn.close()
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(s, signal.SIG_DFL)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        # what importing did to the environment (awscli extends AWS_DATA_PATH)
+        os.environ.update(preload_env)
+        os.chdir(request["cwd"])
+        # a fresh interpreter line-buffers stdout on a terminal only
+        sys.stdout.reconfigure(line_buffering=os.isatty(1))
+        _run_script(path, request["script"], request["args"])
+    for fd in fds:
+        os.close(fd)
+    send_msg(conn, {"pid": pid})
+    pidfd = os.pidfd_open(pid)
+    while True:
+        ready, _, _ = select.select([pidfd, conn], [], [])
+        if pidfd in ready:
+            _, status = os.waitpid(pid, 0)
+            try:
+                send_msg(conn, {"exit": os.waitstatus_to_exitcode(status)})
+            except OSError:
+                pass
+            os._exit(0)
+        if not conn.recv(64):
+            # the client is gone (killed): the tool goes with it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            os._exit(0)
+
+
+class _EnvironReads:
+    """Records the names of the environment variables read (`os.environ[...]`, `.get`, `in`,
+    `os.getenv`, `expanduser`) inside the `with`; iterating the whole environment counts as
+    reading every variable there is."""
+
+    def __enter__(self):
+        cls = type(os.environ)
+        self._cls, self._getitem, self._iter = cls, cls.__getitem__, cls.__iter__
+        keys = self.keys = set()
+        getitem, iterate = self._getitem, self._iter
+
+        def recording_getitem(env, key):
+            keys.add(key)
+            return getitem(env, key)
+
+        def recording_iter(env):
+            names = list(iterate(env))
+            keys.update(names)
+            return iter(names)
+
+        cls.__getitem__, cls.__iter__ = recording_getitem, recording_iter
+        return keys
+
+    def __exit__(self, *exc):
+        self._cls.__getitem__, self._cls.__iter__ = self._getitem, self._iter
+        return False
+
+
+def _reap_children(_signum, _frame):
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def serve(sock_path, scripts, preload):
+    import importlib
+
+    base_env = dict(os.environ)
+    calls = []
+    with _EnvironReads() as read_keys:
+        for spec in preload:
+            # MODULE, or MODULE:FUNCTION to call once everything is imported: a function of
+            # our own that fills caches which do not depend on the environment
+            module, _, function = spec.partition(":")
+            imported = importlib.import_module(module)
+            if function:
+                calls.append(getattr(imported, function))
+    read_keys |= set(os.environ) ^ set(base_env)
+    for call in calls:
+        call()
+    preload_env = {k: v for k, v in os.environ.items() if base_env.get(k) != v}
+    scripts = {tool: os.path.realpath(path) for tool, path in scripts.items()}
+    _flush()
+    sys.stderr.write("warm.py: serving %s; the imports read %s\n" % (
+        " ".join(sorted(scripts)), " ".join(sorted(read_keys)) or "no variable"))
+    sys.stderr.flush()
+    # reap supervisors (waiting, rather than SIG_IGN, keeps the tools' CPU time in this
+    # process's children times, where `sandbox status`-style accounting can read it)
+    signal.signal(signal.SIGCHLD, _reap_children)
+    try:
+        os.unlink(sock_path)
+    except FileNotFoundError:
+        pass
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o077)
+    server.bind(sock_path + ".tmp")
+    os.umask(old)
+    server.listen(64)
+    # appears only once the server accepts
+    os.rename(sock_path + ".tmp", sock_path)
+    while True:
+        conn, _ = server.accept()
+        if os.fork() == 0:
+            server.close()
+            try:
+                _serve_one(conn, scripts, base_env, read_keys, preload_env)
+            finally:
+                os._exit(1)
+        conn.close()
+
+
+def main(argv):
+    usage = "usage: warm.py serve SOCKET [--script TOOL=PATH]... [--preload MODULE[:FUNCTION]]...\n"
+    if len(argv) < 3 or argv[1] != "serve":
+        sys.stderr.write(usage)
+        return 2
+    scripts, preload = {}, []
+    rest = argv[3:]
+    while rest:
+        flag, value, rest = rest[0], rest[1] if len(rest) > 1 else None, rest[2:]
+        if flag == "--script" and value and "=" in value:
+            tool, path = value.split("=", 1)
+            scripts[tool] = path
+        elif flag == "--preload" and value:
+            preload.append(value)
+        else:
+            sys.stderr.write(usage)
+            return 2
+    serve(argv[2], scripts, preload)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
