@@ -134,6 +134,15 @@ class TestWarmRunsLikeAFreshInterpreter(WarmTestCase):
         self.assertEqual((wrc, werr), (crc, cerr))
         self.assertEqual((wrc, werr), (3, "to stderr\n"))
 
+    def test_a_script_named_relative_to_the_callers_directory_is_served_with_that_argv0(self):
+        p = subprocess.Popen(self.warm("echo", "0", script="toy.py"), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=self.env(), cwd=self.dir, text=True)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        got = json.loads(out)
+        self.assertNotEqual(got["pid"], p.pid, "served warm")
+        self.assertEqual((got["argv"], got["path0"]), (["toy.py", "echo", "0"], self.dir))
+
     def test_an_uncaught_exception_and_sys_exit_with_text_exit_1_with_the_message(self):
         (_, wrc, _, werr), (_, crc, _, cerr) = self.both("raise")
         self.assertEqual((wrc, crc), (1, 1))
