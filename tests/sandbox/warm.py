@@ -9,8 +9,7 @@ imports those modules once and then waits. The wrappers bin/aws and bin/eksctl r
 `warmrun.py SOCKET TOOL SCRIPT ARGS...` (builtins only, ~15 ms) instead of the tool. The server
 forks a supervisor per call, which forks the worker; the worker takes the caller's
 stdin/stdout/stderr (passed as file descriptors), environment, working directory and
-argv, and runs the tool's own script file as `__main__` (runpy), exactly as the
-interpreter would. Same code, same arguments, same environment: only the imports are shared.
+argv, and runs the tool's own script file as `__main__`, as the interpreter would. Same code, same arguments, same environment: only the imports are shared.
 
 Exit and signals are the tool's own: the client exits with the worker's exit code, or
 dies of the worker's signal; SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to the client are
@@ -31,19 +30,30 @@ from warmrun import recv_exact, recv_msg, send_msg
 # ------------------------------------------------------------------ server
 
 
-def _run_script(path, argv0, args):
-    """In the worker: what `python ARGV0 ARGS...` does after start-up (PATH: ARGV0 resolved);
+def _run_script(argv0, args):
+    """In the worker (cwd: the caller's): what `python ARGV0 ARGS...` does after start-up;
     never returns."""
     import atexit
-    import runpy
-    import traceback
+    import builtins
+    import importlib.machinery
+    import types
 
     sys.argv = [argv0] + args
+    path = os.path.abspath(argv0)
     # the interpreter puts the script's directory first (the server's is warm.py's)
     sys.path[0] = os.path.dirname(os.path.realpath(path))
+    # a fresh __main__, as the interpreter makes it for a script (runpy would set argv[0]
+    # to the path it is given)
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+    sys.modules["__main__"] = main
     code = 0
     try:
-        runpy.run_path(path, run_name="__main__")
+        with open(path, "rb") as f:
+            source = f.read()
+        exec(compile(source, path, "exec"), main.__dict__)
     except SystemExit as e:
         if e.code is None:
             code = 0
@@ -52,20 +62,28 @@ def _run_script(path, argv0, args):
         else:
             sys.stderr.write("%s\n" % (e.code,))
             code = 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         # an unhandled Ctrl-C: the interpreter prints it and dies of SIGINT
-        traceback.print_exc()
+        _print_traceback(e)
         _flush()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
-    except BaseException:
-        traceback.print_exc()
+    except BaseException as e:
+        _print_traceback(e)
         code = 1
     try:
         atexit._run_exitfuncs()
     finally:
         _flush()
         os._exit(code & 0xFF)
+
+
+def _print_traceback(e):
+    """The traceback the interpreter prints, without this module's frame."""
+    import traceback
+
+    tb = e.__traceback__
+    traceback.print_exception(type(e), e, tb.tb_next if tb is not None else None)
 
 
 def _flush():
@@ -104,7 +122,6 @@ def _serve_one(conn, scripts, base_env, read_keys, preload_env):
     if reason is not None:
         send_msg(conn, {"cold": reason})
         os._exit(0)
-    path = scripts[request["tool"]]
     pid = os.fork()
     if pid == 0:
         conn.close()
@@ -121,7 +138,7 @@ def _serve_one(conn, scripts, base_env, read_keys, preload_env):
         os.chdir(request["cwd"])
         # a fresh interpreter line-buffers stdout on a terminal only
         sys.stdout.reconfigure(line_buffering=os.isatty(1))
-        _run_script(path, request["script"], request["args"])
+        _run_script(request["script"], request["args"])
     for fd in fds:
         os.close(fd)
     send_msg(conn, {"pid": pid})
