@@ -169,38 +169,41 @@ def read_command_log(d):
 
 # ---------------------------------------------------------------- PIDs
 
-def proc_start_time(pid):
-    """Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or None."""
+def _proc_stat(pid):
+    """Fields 3.. of /proc/PID/stat (rest[0] is field 3, the state), or None."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             data = f.read().decode("ascii", "replace")
     except OSError:
         return None
     # comm (field 2) may contain spaces and parentheses: split after the last ')'
-    rest = data[data.rindex(")") + 2:].split()
-    # rest[0] is field 3 (state); field 22 is rest[19]
-    if rest and rest[0] == "Z":
-        return None  # zombie: already dead
+    return data[data.rindex(")") + 2:].split()
+
+
+def _ints(rest, fields):
+    """Fields number FIELDS (as proc(5) numbers them) of REST = _proc_stat(...), or None."""
+    if not rest:
+        return None
     try:
-        return int(rest[19])
+        return [int(rest[n - 3]) for n in fields]
     except (IndexError, ValueError):
         return None
+
+
+def proc_start_time(pid):
+    """Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or None."""
+    rest = _proc_stat(pid)
+    if rest and rest[0] == "Z":
+        return None  # zombie: already dead
+    got = _ints(rest, (22,))
+    return got[0] if got else None
 
 
 def proc_cpu_seconds(pid):
-    """CPU time of a process and of the children it waited for (utime+stime+cutime+cstime of
-    /proc/PID/stat), in seconds; None when it does not run."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            data = f.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    rest = data[data.rindex(")") + 2:].split()
-    try:
-        ticks = sum(int(rest[i]) for i in (11, 12, 13, 14))
-    except (IndexError, ValueError):
-        return None
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """CPU time of a process and of the children it waited for (utime+stime+cutime+cstime,
+    fields 14-17 of /proc/PID/stat), in seconds; None when it does not run."""
+    got = _ints(_proc_stat(pid), (14, 15, 16, 17))
+    return sum(got) / os.sysconf("SC_CLK_TCK") if got else None
 
 
 def add_pid(d, pid, name):
