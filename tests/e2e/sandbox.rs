@@ -235,6 +235,16 @@ impl Sandbox {
         path
     }
 
+    /// The calls the warm-start servers could not serve warm (tests/sandbox/warm.py logs them in
+    /// DIR/warm.log): they ran correctly, but at several times the CPU cost.
+    pub fn cold_calls(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(self.dir.join("warm.log")).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains(" runs cold: "))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Number of lines in commands.log now: pass it to `commands_since`.
     pub fn mark(&self) -> usize {
         self.commands().len()

@@ -48,6 +48,8 @@ fn up_from_scratch_builds_the_irsa_chain_and_leaves_the_users_kubeconfig_alone()
         mutating_lines(&mutating).join("\n")
     );
     assert_dependency_order(&mutating, "`up`");
+    // the suite's time depends on the sandbox's warm start (docs/sandbox.md)
+    assert_eq!(sb.cold_calls(), Vec::<String>::new(), "calls the sandbox ran cold");
     assert_same_mutating_commands_as_reference(&mutating, true);
     snap.assert_matches_reference("up", true);
 }

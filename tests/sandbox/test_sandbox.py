@@ -182,6 +182,9 @@ class TestStartStop(SandboxTestCase):
         self.assertTrue(all(sandboxlib.pid_alive(p, s) for p, s, _ in sandboxlib.read_pids(d2)))
         self.assertEqual(self.aws_json(env2, "sts", "get-caller-identity")["Account"], MGMT)
         self.assertEqual(self.aws_json(env2, "--profile", "testing", "sts", "get-caller-identity")["Account"], TESTING)
+        # both calls were served by the warm-start server (a cold one is logged in warm.log)
+        with open(os.path.join(d2, "warm.log")) as f:
+            self.assertNotIn("runs cold", f.read())
         log = sandboxlib.read_command_log(d2)
         self.assertEqual([(e["tool"], e["kind"], e["line"]) for e in log], [
             ("aws", "read", "aws sts get-caller-identity --output json"),

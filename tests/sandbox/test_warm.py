@@ -82,22 +82,26 @@ class WarmTestCase(unittest.TestCase):
         with open(os.path.join(cls.dir, "toy_mod.py"), "w") as f:
             f.write(TOY_MOD)
         cls.sock = os.path.join(cls.dir, "warm.sock")
-        cls.server = subprocess.Popen(
-            [sys.executable, WARM, "serve", cls.sock, "--script", "toy=" + cls.toy, "--preload", "toy_mod"],
-            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-            env=dict(os.environ, PYTHONPATH=cls.dir, TOY_IMPORT="server"))
+        cls.log = os.path.join(cls.dir, "warm.log")
+        with open(cls.log, "wb") as log:
+            cls.server = subprocess.Popen(
+                [sys.executable, WARM, "serve", cls.sock, "--script", "toy=" + cls.toy, "--preload", "toy_mod"],
+                stdin=subprocess.DEVNULL, stderr=log, start_new_session=True,
+                env=dict(os.environ, PYTHONPATH=cls.dir, TOY_IMPORT="server"))
         deadline = time.monotonic() + 30
         while not os.path.exists(cls.sock):
             if cls.server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("warm.py serve did not start: %s" % cls.server.stderr.read().decode())
+                raise RuntimeError("warm.py serve did not start: %s" % read(cls.log))
             time.sleep(0.02)
 
     @classmethod
     def tearDownClass(cls):
         cls.server.terminate()
         cls.server.wait(10)
-        cls.server.stderr.close()
         shutil.rmtree(cls.dir, True)
+
+    def server_log(self):
+        return read(self.log)
 
     def env(self, **extra):
         return dict(os.environ, **dict({"PYTHONPATH": self.dir, "TOY_IMPORT": "server"}, **extra))
@@ -208,10 +212,13 @@ class TestWarmFallsBackToCold(WarmTestCase):
         return json.loads(p.stdout)
 
     def test_a_variable_read_at_import_that_differs_runs_the_script_cold(self):
+        seen = len(self.server_log())
         warm = self.run_toy(self.env())
         self.assertEqual(warm["at_import"], "server")
+        self.assertNotIn("runs cold", self.server_log()[seen:])
         cold = self.run_toy(self.env(TOY_IMPORT="caller"))
         self.assertEqual(cold["at_import"], "caller", "imported under the caller's environment")
+        self.assertIn("toy echo 0 runs cold: TOY_IMPORT differs from the server's", self.server_log()[seen:])
 
     def test_a_locale_that_differs_runs_the_script_cold(self):
         out = self.run_toy(self.env(LC_ALL="C"))

@@ -120,6 +120,9 @@ def _serve_one(conn, scripts, base_env, read_keys, preload_env):
     request = marshal.loads(recv_exact(conn, int.from_bytes(head, "big")))
     reason = _cold_reason(request, scripts, base_env, read_keys)
     if reason is not None:
+        # in DIR/warm.log: a call that should have been warm and was not is slow, not wrong
+        sys.stderr.write("warm.py: %s %s runs cold: %s\n" % (request["tool"], " ".join(request["args"][:2]), reason))
+        sys.stderr.flush()
         send_msg(conn, {"cold": reason})
         os._exit(0)
     pid = os.fork()
