@@ -52,7 +52,12 @@ def main(argv):
         return 2
     session = sandbox_boto.session(profile, region)
     # the aws CLI v1 default (cli_timestamp_format = wire): timestamps as the service sent them
-    session._session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=lambda x: x)
+    core = session._session
+    timestamps = core.get_scoped_config().get("cli_timestamp_format", "wire")
+    if timestamps not in ("wire", "none"):
+        sys.stderr.write("aws_state.py: cli_timestamp_format = %s is not supported (wire only)\n" % timestamps)
+        return 2
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=lambda x: x)
     eks, iam = session.client("eks"), session.client("iam")
     out = {}
     names = eks.get_paginator("list_clusters").paginate().build_full_result()
@@ -66,7 +71,8 @@ def main(argv):
         out["iam get-open-id-connect-provider --open-id-connect-provider-arn %s" % p["Arn"]] = cli_output(got)
     details = iam.get_paginator("get_account_authorization_details").paginate(Filter=["Role"])
     out["iam get-account-authorization-details --filter Role"] = cli_output(details.build_full_result())
-    json.dump(out, sys.stdout, indent=1, sort_keys=True, default=str)
+    # no default=: a value the CLI would format otherwise fails loudly here
+    json.dump(out, sys.stdout, indent=1, sort_keys=True, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 

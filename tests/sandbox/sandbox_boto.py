@@ -6,6 +6,8 @@ warm-start server (warm.py) calls `prewarm()` once, and every call it forks find
 The loader caches file contents only; what it searches (AWS_DATA_PATH) is read here, at import.
 """
 
+import os
+
 import botocore.loaders
 
 # what bin/eksctl talks to
@@ -27,6 +29,17 @@ def session(profile, region):
 
 
 def prewarm():
-    s = session(None, "us-east-1")
-    for name in SERVICES:
-        s.client(name, region_name="us-east-1", aws_access_key_id="prewarm", aws_secret_access_key="prewarm")
+    """Loads the models of SERVICES into the shared loader, whatever AWS settings the caller of
+    `sandbox start` has (a stray AWS_PROFILE must not break it): with no AWS variable and
+    empty config files for the time of the call."""
+    saved = dict(os.environ)
+    try:
+        for key in [k for k in os.environ if k.startswith("AWS_")]:
+            del os.environ[key]
+        os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+        s = session(None, "us-east-1")
+        for name in SERVICES:
+            s.client(name, region_name="us-east-1", aws_access_key_id="prewarm", aws_secret_access_key="prewarm")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)

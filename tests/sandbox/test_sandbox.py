@@ -191,6 +191,21 @@ class TestStartStop(SandboxTestCase):
             ("aws", "read", "aws --profile testing sts get-caller-identity --output json"),
         ])
 
+    def test_start_ignores_the_callers_aws_settings(self):
+        # a developer's AWS_PROFILE must reach neither moto nor the warm-start servers
+        d = tempfile.mkdtemp(prefix="gitops-iam-sbx-")
+        self.addCleanup(shutil.rmtree, d, True)
+        self.addCleanup(subprocess.run, [SANDBOX, "stop", d], capture_output=True, timeout=60)
+        env = dict(_BASE_ENV, AWS_PROFILE="no-such-profile", AWS_CONFIG_FILE=os.devnull)
+        r = subprocess.run([SANDBOX, "start", d], capture_output=True, text=True, env=env, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = subprocess.run(["bash", "-c", 'source "$1" && unset AWS_PROFILE && env -0', "_",
+                              os.path.join(d, "env.sh")], capture_output=True, env=env, timeout=30, check=True).stdout
+        sbx = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+        self.assertEqual(self.aws_json(sbx, "eks", "list-clusters", *R), {"clusters": []})
+        r = self.run_tool(sbx, "eksctl", "get", "cluster", *R, check=0)
+        self.assertIn("no clusters found", r.stdout + r.stderr)
+
     def test_start_fails_clearly_without_moto(self):
         d = tempfile.mkdtemp(prefix="gitops-iam-sbx-")
         self.addCleanup(shutil.rmtree, d, True)

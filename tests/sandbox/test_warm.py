@@ -38,6 +38,17 @@ TOY = textwrap.dedent('''
         sys.stdout.flush()
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)
+    if mode == "finalize":
+        import atexit, threading
+        atexit.register(lambda: print("atexit ran"))
+        threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
+        sys.exit(3)
+    if mode == "unflushed":
+        sys.stdout.write("never read\\n")
+        sys.exit(0)
+    if mode == "stdin-state":
+        print(json.dumps({"pid": os.getpid(), "stdin": sys.stdin is None}))
+        sys.exit(0)
     if mode in ("sleep", "sleep-handled"):
         with open(sys.argv[2], "w") as f:
             f.write(str(os.getpid()))
@@ -156,6 +167,46 @@ class TestWarmRunsLikeAFreshInterpreter(WarmTestCase):
         self.assertEqual((wrc, werr), (crc, cerr))
         self.assertEqual((wrc, werr), (1, "a message\n"))
 
+    def test_interpreter_shutdown_joins_threads_runs_atexit_and_reports_a_broken_stdout(self):
+        (_, wrc, wout, werr), (_, crc, cout, cerr) = self.both("finalize")
+        self.assertEqual((wrc, wout, werr), (crc, cout, cerr))
+        self.assertEqual((wrc, wout), (3, "thread done\natexit ran\n"))
+        # stdout a pipe nobody reads
+        results = []
+        for argv in (self.warm("unflushed"), self.cold("unflushed")):
+            r, w = os.pipe()
+            os.close(r)
+            p = subprocess.run(argv, stdout=w, stderr=subprocess.PIPE, env=self.env(), text=True, timeout=60)
+            os.close(w)
+            results.append((p.returncode, p.stderr))
+        self.assertEqual(results[0], results[1])
+        self.assertNotEqual(results[0][0], 0)
+        self.assertIn("BrokenPipeError", results[0][1])
+
+    def test_a_closed_stdin_runs_the_script_cold(self):
+        p = subprocess.run(["bash", "-c", 'exec "$@" <&-', "_"] + self.warm("stdin-state"),
+                           capture_output=True, text=True, env=self.env(), timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["stdin"], True, "no stdin, as for a plain interpreter")
+
+    def test_a_signal_the_caller_ignores_stays_ignored(self):
+        def ignore_hup():
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+        pid_file = os.path.join(self.dir, "ignored.pid")
+        p = subprocess.Popen(self.warm("sleep-handled", pid_file), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=self.env(), text=True, preexec_fn=ignore_hup)
+        deadline = time.monotonic() + 30
+        while not read(pid_file):
+            self.assertLess(time.monotonic(), deadline, "the script did not start")
+            time.sleep(0.02)
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.3)
+        self.assertIsNone(p.poll(), "SIGHUP, ignored by the caller, ended the call")
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=30)
+        self.assertEqual((p.returncode, out), (130, "interrupted\n"))
+
     def test_a_script_that_dies_of_a_signal_kills_the_client_with_it(self):
         (_, wrc, wout, _), (_, crc, cout, _) = self.both("die-of-term")
         self.assertEqual((wrc, wout), (crc, cout))
@@ -230,12 +281,14 @@ class TestWarmFallsBackToCold(WarmTestCase):
         out = self.run_toy(self.env(), script=other)
         self.assertEqual(out["argv"], [other, "echo", "0"])
 
-    def test_no_server_is_an_error_naming_the_socket(self):
-        p = subprocess.run([sys.executable, WARMRUN, self.sock + ".gone", "toy", self.toy, "echo", "0"],
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 1)
-        self.assertIn("warm-start server at %s.gone does not answer" % self.sock, p.stderr)
-        self.assertIn("SANDBOX_COLD=1", p.stderr)
+    def test_no_server_runs_the_script_cold_and_notes_it_in_warm_log(self):
+        seen = len(self.server_log())
+        p = subprocess.Popen([sys.executable, WARMRUN, self.sock + ".gone", "toy", self.toy, "stdin-state"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env())
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(json.loads(out)["pid"], p.pid, "cold: the client became the script")
+        self.assertIn("toy stdin-state runs cold: the server does not answer", self.server_log()[seen:])
 
 
 class TestRealAwsWarmAndCold(SandboxTestCase):

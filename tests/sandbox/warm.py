@@ -8,14 +8,16 @@ How: `sandbox start` runs one server per tool and sandbox (`warm.py serve SOCKET
 imports those modules once and then waits. The wrappers bin/aws and bin/eksctl run
 `warmrun.py SOCKET TOOL SCRIPT ARGS...` (builtins only, ~15 ms) instead of the tool. The server
 forks a supervisor per call, which forks the worker; the worker takes the caller's
-stdin/stdout/stderr (passed as file descriptors), environment, working directory and
-argv, and runs the tool's own script file as `__main__`, as the interpreter would. Same code, same arguments, same environment: only the imports are shared.
+stdin/stdout/stderr (passed as file descriptors), environment, working directory, argv and
+ignored signals, rebuilds sys.stdin/stdout/stderr as start-up does, runs the tool's own script
+as `__main__`, and ends through the interpreter's own finalization. Same code, same inputs:
+only the imports are shared.
 
 Exit and signals are the tool's own: the client exits with the worker's exit code, or
 dies of the worker's signal; SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to the client are
-forwarded to the worker; if the client dies (SIGKILL, a caller's timeout), the
-supervisor kills the worker. `SANDBOX_COLD=1` makes the wrappers exec the tools
-directly instead (to rule the warm start out when debugging).
+forwarded to the worker (through a pidfd); if the client goes away (SIGKILL, a caller's
+timeout), the supervisor kills the worker. `SANDBOX_COLD=1` makes the wrappers exec the
+tools directly instead (to rule the warm start out when debugging).
 """
 
 import marshal
@@ -24,16 +26,67 @@ import select
 import signal
 import socket
 import sys
+import traceback
 
-from warmrun import recv_exact, recv_msg, send_msg
+from warmrun import frame, recv_exact, send_msg
 
-# ------------------------------------------------------------------ server
+# ------------------------------------------------------------------ the worker
+
+
+def _become_the_tool(request, fds, preload_env):
+    """In the worker: take the caller's place, run the script; returns the exit code (or dies
+    of SIGINT, as the interpreter does on an unhandled Ctrl-C)."""
+    import time
+
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        if s in request["ignored"]:
+            signal.signal(s, signal.SIG_IGN)
+        elif s == signal.SIGINT:
+            signal.signal(s, signal.default_int_handler)
+        else:
+            signal.signal(s, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    # what importing did to the environment (awscli extends AWS_DATA_PATH)
+    os.environ.update(preload_env)
+    time.tzset()
+    os.chdir(request["cwd"])
+    _fresh_stdio()
+    sys.orig_argv = [sys.executable, request["script"]] + request["args"]
+    return _run_script(request["script"], request["args"])
+
+
+def _fresh_stdio():
+    """sys.stdin/stdout/stderr as the interpreter's start-up makes them for fds 0-2 (the
+    encoding and error handlers are the server's: the variables they come from are equal)."""
+    import io
+
+    # -u is never given to the tools; PYTHONUNBUFFERED is equal to the server's
+    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))
+
+    def stream(fd, old, name):
+        write = fd != 0
+        raw = io.open(fd, "wb" if write else "rb", buffering=0 if (unbuffered and write) else -1, closefd=False)
+        try:
+            (raw.raw if hasattr(raw, "raw") else raw).name = name
+        except AttributeError:
+            pass
+        line = not unbuffered and (fd == 2 or os.isatty(fd))
+        return io.TextIOWrapper(
+            raw, encoding=old.encoding, errors=old.errors, newline="\n", line_buffering=line, write_through=unbuffered
+        )
+
+    sys.stdin = sys.__stdin__ = stream(0, sys.__stdin__, "<stdin>")
+    sys.stdout = sys.__stdout__ = stream(1, sys.__stdout__, "<stdout>")
+    sys.stderr = sys.__stderr__ = stream(2, sys.__stderr__, "<stderr>")
 
 
 def _run_script(argv0, args):
-    """In the worker (cwd: the caller's): what `python ARGV0 ARGS...` does after start-up;
-    never returns."""
-    import atexit
+    """What `python ARGV0 ARGS...` does after start-up (cwd: the caller's). A SystemExit goes
+    on to the interpreter, which ends the process as it would have ended the tool's."""
     import builtins
     import importlib.machinery
     import types
@@ -49,49 +102,47 @@ def _run_script(argv0, args):
     main.__builtins__ = builtins
     main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
     sys.modules["__main__"] = main
-    code = 0
     try:
         with open(path, "rb") as f:
             source = f.read()
         exec(compile(source, path, "exec"), main.__dict__)
-    except SystemExit as e:
-        if e.code is None:
-            code = 0
-        elif isinstance(e.code, int):
-            code = e.code
-        else:
-            sys.stderr.write("%s\n" % (e.code,))
-            code = 1
     except KeyboardInterrupt as e:
-        # an unhandled Ctrl-C: the interpreter prints it and dies of SIGINT
+        # unhandled Ctrl-C: the interpreter prints it, finalizes, and dies of SIGINT
         _print_traceback(e)
-        _flush()
+        _finalize()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
+    except SystemExit:
+        raise
     except BaseException as e:
         _print_traceback(e)
-        code = 1
-    try:
-        atexit._run_exitfuncs()
-    finally:
-        _flush()
-        os._exit(code & 0xFF)
+        return 1
+    return 0
 
 
 def _print_traceback(e):
     """The traceback the interpreter prints, without this module's frame."""
-    import traceback
-
     tb = e.__traceback__
     traceback.print_exception(type(e), e, tb.tb_next if tb is not None else None)
 
 
-def _flush():
+def _finalize():
+    """The parts of interpreter shutdown a tool can observe: other threads joined, atexit
+    handlers run, the standard streams flushed."""
+    import atexit
+
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    atexit._run_exitfuncs()
     for f in (sys.stdout, sys.stderr):
         try:
             f.flush()
         except (OSError, ValueError):
             pass
+
+
+# ------------------------------------------------------------------ the supervisor
 
 
 def _cold_reason(request, scripts, base_env, read_keys):
@@ -110,12 +161,12 @@ def _cold_reason(request, scripts, base_env, read_keys):
     return None
 
 
-def _serve_one(conn, scripts, base_env, read_keys, preload_env):
-    """In the supervisor (one per call): start the worker, report its end, kill it if the client goes."""
+def _supervise(conn, scripts, base_env, read_keys):
+    """One call. Returns (request, fds) in the worker; never returns in the supervisor."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     first, fds, _flags, _addr = socket.recv_fds(conn, 1, 3)
     if len(fds) != 3 or len(first) != 1:
-        os._exit(1)
+        raise ValueError("expected 1 byte with 3 file descriptors, got %d with %d" % (len(first), len(fds)))
     head = first + recv_exact(conn, 3)
     request = marshal.loads(recv_exact(conn, int.from_bytes(head, "big")))
     reason = _cold_reason(request, scripts, base_env, read_keys)
@@ -128,41 +179,49 @@ def _serve_one(conn, scripts, base_env, read_keys, preload_env):
     pid = os.fork()
     if pid == 0:
         conn.close()
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
+        return request, fds
+    reaped = False
+    try:
+        for fd in fds:
             os.close(fd)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(s, signal.SIG_DFL)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        # what importing did to the environment (awscli extends AWS_DATA_PATH)
-        os.environ.update(preload_env)
-        os.chdir(request["cwd"])
-        # a fresh interpreter line-buffers stdout on a terminal only
-        sys.stdout.reconfigure(line_buffering=os.isatty(1))
-        _run_script(request["script"], request["args"])
-    for fd in fds:
-        os.close(fd)
-    send_msg(conn, {"pid": pid})
-    pidfd = os.pidfd_open(pid)
-    while True:
-        ready, _, _ = select.select([pidfd, conn], [], [])
-        if pidfd in ready:
-            _, status = os.waitpid(pid, 0)
-            try:
+        pidfd = os.pidfd_open(pid)
+        # the client signals the worker through this pidfd: never another process on its pid
+        started = frame({"pid": pid})
+        socket.send_fds(conn, [started[:4]], [pidfd])
+        conn.sendall(started[4:])
+        while True:
+            ready, _, _ = select.select([pidfd, conn], [], [])
+            if pidfd in ready:
+                _, status = os.waitpid(pid, 0)
+                reaped = True
                 send_msg(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                break
+            try:
+                data = conn.recv(64)
             except OSError:
-                pass
-            os._exit(0)
-        if not conn.recv(64):
-            # the client is gone (killed): the tool goes with it
+                data = b""
+            if not data:
+                break  # the client is gone (killed): the tool goes with it, below
+    except OSError:
+        pass  # the client went away while we talked to it
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        if not reaped:
             try:
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
                 pass
-            os.waitpid(pid, 0)
-            os._exit(0)
+        _exit(0)
+
+
+def _exit(code):
+    sys.stderr.flush()
+    os._exit(code)
+
+
+# ------------------------------------------------------------------ the server
 
 
 class _EnvironReads:
@@ -177,12 +236,13 @@ class _EnvironReads:
         getitem, iterate = self._getitem, self._iter
 
         def recording_getitem(env, key):
-            keys.add(key)
+            # os.environb is an _Environ too: its bytes keys name the same variables
+            keys.add(os.fsdecode(key))
             return getitem(env, key)
 
         def recording_iter(env):
             names = list(iterate(env))
-            keys.update(names)
+            keys.update(os.fsdecode(n) for n in names)
             return iter(names)
 
         cls.__getitem__, cls.__iter__ = recording_getitem, recording_iter
@@ -204,6 +264,8 @@ def _reap_children(_signum, _frame):
 
 
 def serve(sock_path, scripts, preload):
+    """Imports PRELOAD, then serves calls until killed. Returns (request, fds, preload_env)
+    only in a worker, which is to become the tool."""
     import importlib
 
     base_env = dict(os.environ)
@@ -221,17 +283,20 @@ def serve(sock_path, scripts, preload):
         call()
     preload_env = {k: v for k, v in os.environ.items() if base_env.get(k) != v}
     scripts = {tool: os.path.realpath(path) for tool, path in scripts.items()}
-    _flush()
-    sys.stderr.write("warm.py: serving %s; the imports read %s\n" % (
-        " ".join(sorted(scripts)), " ".join(sorted(read_keys)) or "no variable"))
+    sys.stderr.write(
+        "warm.py: serving %s; the imports read %s\n"
+        % (" ".join(sorted(scripts)), " ".join(sorted(read_keys)) or "no variable")
+    )
+    sys.stdout.flush()
     sys.stderr.flush()
     # reap supervisors (waiting, rather than SIG_IGN, keeps the tools' CPU time in this
-    # process's children times, where `sandbox status`-style accounting can read it)
+    # process's children times, where SANDBOX_CPU_LOG reads it)
     signal.signal(signal.SIGCHLD, _reap_children)
-    try:
-        os.unlink(sock_path)
-    except FileNotFoundError:
-        pass
+    for stale in (sock_path, sock_path + ".tmp"):
+        try:
+            os.unlink(stale)
+        except FileNotFoundError:
+            pass
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o077)
     server.bind(sock_path + ".tmp")
@@ -244,9 +309,11 @@ def serve(sock_path, scripts, preload):
         if os.fork() == 0:
             server.close()
             try:
-                _serve_one(conn, scripts, base_env, read_keys, preload_env)
-            finally:
-                os._exit(1)
+                request, fds = _supervise(conn, scripts, base_env, read_keys)
+            except BaseException:
+                traceback.print_exc()
+                _exit(1)
+            return request, fds, preload_env
         conn.close()
 
 
@@ -267,9 +334,11 @@ def main(argv):
         else:
             sys.stderr.write(usage)
             return 2
-    serve(argv[2], scripts, preload)
-    return 0
+    # only a worker gets past this line
+    request, fds, preload_env = serve(argv[2], scripts, preload)
+    return _become_the_tool(request, fds, preload_env)
 
 
 if __name__ == "__main__":
+    # in a worker: the tool's exit, through the interpreter's own finalization
     sys.exit(main(sys.argv))
