@@ -73,6 +73,14 @@ def read(path):
         return ""
 
 
+def as_from_a_terminal():
+    """The signal dispositions of a command started from a terminal. A job that a
+    non-interactive shell starts in the background (as scripts/test starts these tests)
+    ignores SIGINT and SIGQUIT, and so do its children, warm or cold."""
+    for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(s, signal.SIG_DFL)
+
+
 def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -191,6 +199,7 @@ class TestWarmRunsLikeAFreshInterpreter(WarmTestCase):
 
     def test_a_signal_the_caller_ignores_stays_ignored(self):
         def ignore_hup():
+            as_from_a_terminal()
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
         pid_file = os.path.join(self.dir, "ignored.pid")
@@ -217,6 +226,7 @@ class TestWarmRunsLikeAFreshInterpreter(WarmTestCase):
         if os.path.exists(pid_file):
             os.unlink(pid_file)
         p = subprocess.Popen(self.warm(mode, pid_file), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=as_from_a_terminal,
                              env=self.env(), text=True)
         deadline = time.monotonic() + 30
         while not read(pid_file):
