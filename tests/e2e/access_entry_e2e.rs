@@ -108,19 +108,7 @@ fn up_with_access_entries_grants_the_deployer_cluster_admin_verify_checks_it_and
     sb.gitops_iam(&args(&["down", "--yes", "--keep-clusters"], &with_harness))
         .success();
     assert_eq!(eks(&sb, &["list-access-entries"])["accessEntries"], json!([]));
-    let left = sb
-        .eksctl(&[
-            "get",
-            "iamidentitymapping",
-            "--cluster",
-            "testing",
-            "--region",
-            REGION,
-            "-o",
-            "json",
-        ])
-        .success()
-        .json();
+    let left = testing_cluster_mappings(&sb);
     assert_eq!(left.as_array().map(Vec::len), Some(1), "{left:#}");
     assert!(
         left[0]["rolearn"].as_str().unwrap().contains("NodeInstanceRole"),

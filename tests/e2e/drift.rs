@@ -2,6 +2,7 @@
 //! to exactly the state of a run from scratch.
 
 use super::sandbox::Sandbox;
+use super::support::testing_cluster_mappings;
 use super::*;
 
 #[test]
@@ -174,19 +175,7 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
             .is_none(),
         "{sts:#}"
     );
-    let mappings = sb
-        .eksctl(&[
-            "get",
-            "iamidentitymapping",
-            "--cluster",
-            "testing",
-            "--region",
-            REGION,
-            "-o",
-            "json",
-        ])
-        .success()
-        .json();
+    let mappings = testing_cluster_mappings(&sb);
     let deployer_mappings = mappings
         .as_array()
         .unwrap()

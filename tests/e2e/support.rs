@@ -175,6 +175,22 @@ pub fn parse_report(out: &Output) -> Vec<CheckLine> {
     checks
 }
 
+/// The testing cluster's aws-auth mappings, as `eksctl get iamidentitymapping -o json` lists them.
+pub fn testing_cluster_mappings(sb: &Sandbox) -> Value {
+    sb.eksctl(&[
+        "get",
+        "iamidentitymapping",
+        "--cluster",
+        "testing",
+        "--region",
+        REGION,
+        "-o",
+        "json",
+    ])
+    .success()
+    .json()
+}
+
 /// Runs `verify ARGS`: exit 0, every one of [`CHECKS`] `ok` (in that order, no fix), and only
 /// reads: nothing mutating in commands.log, no POST or DELETE to the Harness stand-in.
 #[track_caller]
