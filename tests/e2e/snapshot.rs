@@ -144,70 +144,68 @@ impl Sandbox {
 
 /// The state of one account, read by AWS (`aws ARGS --output json` -> JSON).
 fn account_state(aws: &dyn Fn(&[&str]) -> Value) -> Value {
-    {
-        let mut clusters = Map::new();
-        let list = aws(&["eks", "list-clusters"]);
-        for name in list["clusters"].as_array().expect("list-clusters: clusters") {
-            let name = name.as_str().unwrap();
-            let described = aws(&["eks", "describe-cluster", "--name", name]);
-            clusters.insert(name.to_owned(), described["cluster"].clone());
-        }
-
-        let mut providers = Vec::new();
-        let list = aws(&["iam", "list-open-id-connect-providers"]);
-        for p in list["OpenIDConnectProviderList"]
-            .as_array()
-            .expect("OpenIDConnectProviderList")
-        {
-            let arn = p["Arn"].as_str().unwrap();
-            let got = aws(&[
-                "iam",
-                "get-open-id-connect-provider",
-                "--open-id-connect-provider-arn",
-                arn,
-            ]);
-            providers.push(json!({
-                "Arn": arn,
-                "Url": got["Url"],
-                "ClientIDList": got["ClientIDList"],
-                "ThumbprintList": got["ThumbprintList"],
-                "Tags": got["Tags"],
-            }));
-        }
-
-        let mut roles = Map::new();
-        let details = aws(&["iam", "get-account-authorization-details", "--filter", "Role"]);
-        assert_ne!(
-            details["IsTruncated"],
-            json!(true),
-            "get-account-authorization-details is truncated"
-        );
-        for r in details["RoleDetailList"].as_array().expect("RoleDetailList") {
-            let inline: Map<String, Value> = r["RolePolicyList"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| {
-                    (
-                        p["PolicyName"].as_str().unwrap().to_owned(),
-                        p["PolicyDocument"].clone(),
-                    )
-                })
-                .collect();
-            roles.insert(
-                r["RoleName"].as_str().unwrap().to_owned(),
-                json!({
-                    "Arn": r["Arn"],
-                    "Path": r["Path"],
-                    "AssumeRolePolicyDocument": r["AssumeRolePolicyDocument"],
-                    "InlinePolicies": inline,
-                    "AttachedManagedPolicies": r["AttachedManagedPolicies"],
-                    "Tags": r["Tags"],
-                }),
-            );
-        }
-        json!({ "clusters": clusters, "oidc_providers": providers, "roles": roles })
+    let mut clusters = Map::new();
+    let list = aws(&["eks", "list-clusters"]);
+    for name in list["clusters"].as_array().expect("list-clusters: clusters") {
+        let name = name.as_str().unwrap();
+        let described = aws(&["eks", "describe-cluster", "--name", name]);
+        clusters.insert(name.to_owned(), described["cluster"].clone());
     }
+
+    let mut providers = Vec::new();
+    let list = aws(&["iam", "list-open-id-connect-providers"]);
+    for p in list["OpenIDConnectProviderList"]
+        .as_array()
+        .expect("OpenIDConnectProviderList")
+    {
+        let arn = p["Arn"].as_str().unwrap();
+        let got = aws(&[
+            "iam",
+            "get-open-id-connect-provider",
+            "--open-id-connect-provider-arn",
+            arn,
+        ]);
+        providers.push(json!({
+            "Arn": arn,
+            "Url": got["Url"],
+            "ClientIDList": got["ClientIDList"],
+            "ThumbprintList": got["ThumbprintList"],
+            "Tags": got["Tags"],
+        }));
+    }
+
+    let mut roles = Map::new();
+    let details = aws(&["iam", "get-account-authorization-details", "--filter", "Role"]);
+    assert_ne!(
+        details["IsTruncated"],
+        json!(true),
+        "get-account-authorization-details is truncated"
+    );
+    for r in details["RoleDetailList"].as_array().expect("RoleDetailList") {
+        let inline: Map<String, Value> = r["RolePolicyList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["PolicyName"].as_str().unwrap().to_owned(),
+                    p["PolicyDocument"].clone(),
+                )
+            })
+            .collect();
+        roles.insert(
+            r["RoleName"].as_str().unwrap().to_owned(),
+            json!({
+                "Arn": r["Arn"],
+                "Path": r["Path"],
+                "AssumeRolePolicyDocument": r["AssumeRolePolicyDocument"],
+                "InlinePolicies": inline,
+                "AttachedManagedPolicies": r["AttachedManagedPolicies"],
+                "Tags": r["Tags"],
+            }),
+        );
+    }
+    json!({ "clusters": clusters, "oidc_providers": providers, "roles": roles })
 }
 
 impl Sandbox {
