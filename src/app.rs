@@ -175,7 +175,8 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     for dir in [settings.kubeconfig_dir(), settings.policy_dir()] {
         std::fs::create_dir_all(&dir).map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
     }
-    let real = RealExecutor::new(&report);
+    let mut real = RealExecutor::new(&report);
+    real.propagation_timeout = cli.global.propagation_timeout;
     let ctx = Ctx::new(&settings, &real, &report);
     let result = rt.block_on(async {
         let run = execute(cli, &ctx, registration.as_ref());

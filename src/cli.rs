@@ -82,6 +82,24 @@ pub struct GlobalArgs {
         env = "GITOPS_IAM_STATE_DIR"
     )]
     pub state_dir: PathBuf,
+
+    /// How long to wait out IAM, STS and EKS propagation errors (a role created seconds ago is
+    /// not yet a valid principal); every other error fails at once
+    #[arg(
+        long,
+        global = true,
+        value_name = "DURATION",
+        default_value = "2m",
+        value_parser = humantime::parse_duration,
+        env = "GITOPS_IAM_PROPAGATION_TIMEOUT"
+    )]
+    pub propagation_timeout: std::time::Duration,
+
+    /// Replace a role's whole trust policy with gitops-iam's, dropping the statements for other
+    /// OIDC providers or principals (other environments sharing the role name) that are kept by
+    /// default
+    #[arg(long, global = true, env = "GITOPS_IAM_REPLACE_TRUST")]
+    pub replace_trust: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -167,6 +167,8 @@ pub struct Cmd {
     /// Long and independent (a cluster creation): a dry-run script runs it in the background
     /// and waits for it before the next command.
     pub background: bool,
+    /// A documented propagation error this command may meet and the executor waits out.
+    pub retry: Option<crate::propagation::Propagation>,
 }
 
 impl Cmd {
@@ -180,7 +182,15 @@ impl Cmd {
             timeout: None,
             resource: None,
             background: false,
+            retry: None,
         }
+    }
+
+    /// Waits out `p` (bounded by `--propagation-timeout`) instead of failing on it.
+    #[must_use]
+    pub fn retry_on(mut self, p: crate::propagation::Propagation) -> Self {
+        self.retry = Some(p);
+        self
     }
 
     #[must_use]

@@ -115,6 +115,8 @@ pub struct RealExecutor<'r> {
     /// Prefetched observations by shell form, with their resource key.
     prefetched: Mutex<HashMap<String, (String, Output)>>,
     pub http_policy: HttpPolicy,
+    /// How long a documented propagation error is waited out (`--propagation-timeout`).
+    pub propagation_timeout: Duration,
 }
 
 impl<'r> RealExecutor<'r> {
@@ -129,6 +131,7 @@ impl<'r> RealExecutor<'r> {
             children: Mutex::new(HashSet::new()),
             prefetched: Mutex::new(HashMap::new()),
             http_policy: HttpPolicy::default(),
+            propagation_timeout: crate::propagation::DEFAULT_TIMEOUT,
         }
     }
 
@@ -315,11 +318,42 @@ impl Executor for RealExecutor<'_> {
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>> {
         Box::pin(async move {
             self.invalidate(cmd);
-            let out = self.spawn(cmd).await?;
-            if out.success() {
-                Ok(out)
-            } else {
-                Err(command_error(cmd, &out))
+            let started = std::time::Instant::now();
+            let mut attempt = 0;
+            loop {
+                let out = self.spawn(cmd).await?;
+                if out.success() {
+                    return Ok(out);
+                }
+                // Only the documented "not yet" error of this command is waited out.
+                let Some(p) = cmd.retry.filter(|p| p.matches(&out.stderr)) else {
+                    return Err(command_error(cmd, &out));
+                };
+                attempt += 1;
+                let pause = crate::propagation::backoff(attempt);
+                let waited = started.elapsed();
+                if waited + pause > self.propagation_timeout {
+                    let mut err = command_error(cmd, &out);
+                    if let Error::Command(c) = &mut err {
+                        c.detail = Some(format!(
+                            "exit status {}; still refused after waiting {} for {} (--propagation-timeout {}): check that the principal exists, then re-run",
+                            out.status.map_or("none".to_string(), |c| c.to_string()),
+                            humantime::format_duration(Duration::from_secs(waited.as_secs())),
+                            p.awaited(),
+                            humantime::format_duration(self.propagation_timeout),
+                        ));
+                    }
+                    return Err(err);
+                }
+                let note = format!(
+                    "waiting for {} ({}: retry {attempt} in {}s)",
+                    p.awaited(),
+                    cmd.purpose,
+                    pause.as_secs()
+                );
+                self.report.info(&note);
+                self.report.output_line(&note);
+                tokio::time::sleep(pause).await;
             }
         })
     }

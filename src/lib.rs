@@ -15,6 +15,7 @@ pub mod harness;
 pub mod http;
 pub mod names;
 pub mod policy;
+pub mod propagation;
 pub mod render;
 pub mod report;
 pub mod settings;

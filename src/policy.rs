@@ -191,6 +191,90 @@ pub fn assumable_resources(doc: &serde_json::Value) -> Vec<String> {
     out
 }
 
+/// Whose statement in a trust policy gitops-iam owns: the one for its own principal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// The agent role: the statement for the management cluster's OIDC provider.
+    Federated(String),
+    /// The Deployer role: the statement for the agent role.
+    Aws(String),
+}
+
+impl Owner {
+    /// The principal of a document gitops-iam renders (its one statement's).
+    pub fn of(doc: &PolicyDocument) -> Option<Owner> {
+        let p = doc.statement.first()?.principal.as_ref()?;
+        match (&p.federated, &p.aws) {
+            (Some(f), _) => Some(Owner::Federated(f.clone())),
+            (None, Some(OneOrMany::One(a))) => Some(Owner::Aws(a.clone())),
+            _ => None,
+        }
+    }
+
+    fn key(&self) -> (&'static str, &str) {
+        match self {
+            Owner::Federated(arn) => ("Federated", arn),
+            Owner::Aws(arn) => ("AWS", arn),
+        }
+    }
+}
+
+/// A document gitops-iam rendered itself (always valid).
+pub fn document(json: &str) -> PolicyDocument {
+    serde_json::from_str(json).expect("rendered documents parse")
+}
+
+/// `current` with the owner's statements replaced by `ours`, every other statement kept as it
+/// is (another environment sharing the role name must not be cut off). A statement that names
+/// the owner among other principals keeps the others. `ours` takes the place of the first
+/// statement it replaces, else comes last. Returns the document and how many statements of
+/// `current` were kept.
+pub fn merge_trust(current: &serde_json::Value, ours: &PolicyDocument, owner: &Owner) -> (serde_json::Value, usize) {
+    use serde_json::Value;
+    let (key, arn) = owner.key();
+    let statements = match &current["Statement"] {
+        Value::Array(list) => list.clone(),
+        Value::Object(_) => vec![current["Statement"].clone()],
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    let mut at = None;
+    let mut kept = 0;
+    for mut st in statements {
+        let names: Vec<String> = match &st["Principal"][key] {
+            Value::String(p) => vec![p.clone()],
+            Value::Array(list) => list.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        if !names.iter().any(|n| n == arn) {
+            out.push(st);
+            kept += 1;
+            continue;
+        }
+        at.get_or_insert(out.len());
+        let others: Vec<String> = names.into_iter().filter(|n| n != arn).collect();
+        if !others.is_empty() {
+            st["Principal"][key] = match others.as_slice() {
+                [one] => Value::String(one.clone()),
+                _ => Value::from(others),
+            };
+            out.push(st);
+            kept += 1;
+        }
+    }
+    let mine = ours
+        .statement
+        .iter()
+        .map(|st| serde_json::to_value(st).expect("serializable"));
+    let at = at.unwrap_or(out.len());
+    out.splice(at..at, mine);
+    let mut doc = serde_json::json!({"Version": ours.version, "Statement": out});
+    if let Some(id) = current.get("Id") {
+        doc["Id"] = id.clone();
+    }
+    (doc, kept)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,5 +566,44 @@ mod check_tests {
         assert!(!trusts_role(&trust, "arn:aws:iam::123456789012:role/Other"));
         let root = serde_json::to_value(deployer_trust("arn:aws:iam::123456789012:root")).unwrap();
         assert!(trusts_role(&root, "arn:aws:iam::123456789012:role/ArgoCD"));
+    }
+
+    #[test]
+    fn merge_trust_keeps_other_environments_and_repairs_its_own() {
+        let ours = agent_trust("aws", "123456789012", "oidc.eks.us-east-1.amazonaws.com/id/ABC", "iam");
+        let owner = Owner::of(&ours).unwrap();
+        let mine = serde_json::to_value(&ours).unwrap();
+        // converged: unchanged, nothing kept
+        assert_eq!(merge_trust(&mine, &ours, &owner), (mine.clone(), 0));
+        // another management cluster's provider shares the role: its statement stays, first
+        let other = json!({"Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/OTHER"},
+            "Action": "sts:AssumeRoleWithWebIdentity"});
+        let mut drifted = mine["Statement"][0].clone();
+        drifted["Condition"] = json!({"StringLike": {"x:sub": "system:serviceaccount:iam:*"}});
+        let current = json!({"Version": "2012-10-17", "Statement": [other.clone(), drifted]});
+        let (merged, kept) = merge_trust(&current, &ours, &owner);
+        assert_eq!(kept, 1);
+        assert_eq!(merged["Statement"], json!([other, mine["Statement"][0]]));
+        // a lone statement object, and no statement of ours: ours is appended
+        let root = json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"});
+        let (merged, kept) = merge_trust(&json!({"Version": "2012-10-17", "Statement": root}), &ours, &owner);
+        assert_eq!((kept, merged["Statement"].as_array().unwrap().len()), (1, 2));
+        assert_eq!(merged["Statement"][1], mine["Statement"][0]);
+    }
+
+    #[test]
+    fn merge_trust_takes_its_principal_out_of_a_shared_statement() {
+        let agent = "arn:aws:iam::123456789012:role/ArgoCD";
+        let ours = deployer_trust(agent);
+        let owner = Owner::of(&ours).unwrap();
+        assert_eq!(owner, Owner::Aws(agent.into()));
+        let current = json!({"Version": "2012-10-17", "Id": "keep", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": [agent, "arn:aws:iam::999999999999:role/ArgoCD"]}, "Action": "sts:AssumeRole"}]});
+        let (merged, kept) = merge_trust(&current, &ours, &owner);
+        assert_eq!(kept, 1);
+        assert_eq!(merged["Id"], "keep");
+        assert_eq!(merged["Statement"][0], serde_json::to_value(&ours.statement[0]).unwrap());
+        assert_eq!(merged["Statement"][1]["Principal"]["AWS"], "arn:aws:iam::999999999999:role/ArgoCD");
     }
 }

@@ -42,6 +42,8 @@ pub struct Settings {
     pub region: Val,
     pub profile: Option<Profile>,
     pub dry_run: bool,
+    /// `--replace-trust`: a role's whole trust document is gitops-iam's (others' statements dropped).
+    pub replace_trust: bool,
     pub verbosity: Verbosity,
     pub state_dir: PathBuf,
     pub mgmt_cluster: ClusterName,
@@ -156,6 +158,7 @@ impl Settings {
             region,
             profile,
             dry_run: global.dry_run,
+            replace_trust: global.replace_trust,
             verbosity: match (global.quiet, global.verbose) {
                 (true, _) => Verbosity::Quiet,
                 (_, true) => Verbosity::Verbose,

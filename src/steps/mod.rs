@@ -316,30 +316,56 @@ impl<'a> Ctx<'a> {
         Ok((changes, existing))
     }
 
-    /// Creates the role with `trust`, or repairs its trust policy when it drifted.
+    /// Creates the role with `trust`, or repairs gitops-iam's own statement in its trust policy
+    /// when it drifted. Statements for other principals (another environment's OIDC provider or
+    /// agent role sharing this role name) are kept unless `--replace-trust` is given.
     pub async fn ensure_role(&self, aws: &Aws, role: &str, trust: &Doc, description: &str) -> Result<Changes> {
         let mut changes = Changes::none();
-        let (path, desired) = self.write_doc(&format!("trust-{role}"), trust)?;
-        let found = self
-            .observe(&aws.get_role(role), aws::is_not_found, aws::parse_role)
-            .await?;
-        match found {
+        let file = format!("trust-{role}");
+        let get = aws.get_role(role);
+        let found = self.observe(&get, aws::is_not_found, aws::parse_role).await?;
+        let current = match found {
+            Some(current) => current,
             None => {
-                self.exec.run(&aws.create_role(role, &path, description)).await?;
-                changes.push(format!("created role {role}"));
-            }
-            Some(current) => {
-                let desired = serde_json::to_value(desired.expect("real runs render documents")).expect("serializable");
-                if current.trust != desired {
-                    self.report.diff(
-                        &format!("trust policy of role {role}"),
-                        &pretty(&current.trust),
-                        &pretty(&desired),
-                    );
-                    self.exec.run(&aws.update_trust(role, &path)).await?;
-                    changes.push(format!("updated trust policy of role {role}"));
+                let (path, _) = self.write_doc(&file, trust)?;
+                match self.exec.run(&aws.create_role(role, &path, description)).await {
+                    Ok(_) => {
+                        changes.push(format!("created role {role}"));
+                        return Ok(changes);
+                    }
+                    // Another run created it meanwhile: converge on what is there now.
+                    Err(e) if aws::error_code_of(&e) == Some("EntityAlreadyExists") => {
+                        self.report
+                            .info(&format!("role {role} was created meanwhile (by another run?): reading it again"));
+                        match self.observe(&get, aws::is_not_found, aws::parse_role).await? {
+                            Some(current) => current,
+                            None => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
                 }
             }
+        };
+        let ours = crate::policy::document(&trust.contents(self.settings.partition()));
+        let owner = crate::policy::Owner::of(&ours).expect("trust documents name their principal");
+        let (desired, kept) = if self.settings.replace_trust {
+            (serde_json::to_value(&ours).expect("serializable"), 0)
+        } else {
+            crate::policy::merge_trust(&current.trust, &ours, &owner)
+        };
+        if current.trust != desired {
+            let what = match kept {
+                0 => format!("trust policy of role {role}"),
+                n => format!(
+                    "trust policy of role {role} (keeping {n} statement(s) for other principals; --replace-trust drops them)"
+                ),
+            };
+            self.report.diff(&what, &pretty(&current.trust), &pretty(&desired));
+            let path = self.settings.policy_file(&file);
+            self.exec
+                .write_file(&path, &pretty(&desired), &trust.render_cmd(&self.settings.region))?;
+            self.exec.run(&aws.update_trust(role, &path)).await?;
+            changes.push(format!("updated trust policy of role {role}"));
         }
         Ok(changes)
     }

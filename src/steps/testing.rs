@@ -133,22 +133,33 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
     let arn = ctx.deployer_role_arn(t).await?;
     let cluster = t.cluster.as_str();
     let mut changes = Changes::none();
-    let entry = ctx
-        .observe(
-            &aws.describe_access_entry(cluster, arn.clone()),
+    let describe = aws.describe_access_entry(cluster, arn.clone());
+    let read = || {
+        ctx.observe(
+            &describe,
             crate::tools::aws::is_not_found,
             crate::tools::parse_json::<serde_json::Value>,
         )
-        .await?;
+    };
+    let mut entry = read().await?;
     if entry.is_none() {
         let group = t.identity_group.as_ref().map(|g| g.as_str());
-        ctx.exec
-            .run(&aws.create_access_entry(cluster, arn.clone(), t.identity_username.as_str(), group))
-            .await?;
-        changes.push(format!(
-            "created an access entry for {} in {}",
-            t.deployer_role, t.cluster
-        ));
+        let create = aws.create_access_entry(cluster, arn.clone(), t.identity_username.as_str(), group);
+        match ctx.exec.run(&create).await {
+            Ok(_) => changes.push(format!(
+                "created an access entry for {} in {}",
+                t.deployer_role, t.cluster
+            )),
+            // Another run created it meanwhile: check what it holds like any existing entry.
+            Err(e) if crate::tools::aws::error_code_of(&e) == Some("ResourceInUseException") => {
+                ctx.report.info(&format!(
+                    "the access entry of {} in {cluster} was created meanwhile (by another run?): reading it again",
+                    t.deployer_role
+                ));
+                entry = read().await?;
+            }
+            Err(e) => return Err(e),
+        }
     }
     if let Some(e) = &entry {
         let e = &e["accessEntry"];

@@ -4,6 +4,7 @@
 use crate::cmd::{Arg, Cmd, Effect, Val};
 use crate::exec::Output;
 use crate::names::Profile;
+use crate::propagation::Propagation;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -113,6 +114,7 @@ impl Aws {
             ],
         )
         .resource(self.key(&format!("iam-role/{role}")))
+        .retry_on(Propagation::IamPrincipal)
     }
 
     pub fn update_trust(&self, role: &str, trust: &Path) -> Cmd {
@@ -129,6 +131,7 @@ impl Aws {
             ],
         )
         .resource(self.key(&format!("iam-role/{role}")))
+        .retry_on(Propagation::IamPrincipal)
     }
 
     pub fn describe_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
@@ -160,6 +163,7 @@ impl Aws {
             cmd = cmd.args(["--kubernetes-groups", g]);
         }
         cmd.resource(self.key(&format!("eks/{cluster}/access-entry")))
+            .retry_on(Propagation::EksPrincipal)
     }
 
     pub fn update_access_entry(&self, cluster: &str, principal: Arg, username: &str, group: Option<&str>) -> Cmd {
@@ -343,6 +347,15 @@ pub fn error_code(stderr: &str) -> Option<&str> {
     let start = stderr.find("An error occurred (")? + "An error occurred (".len();
     let len = stderr[start..].find(')')?;
     Some(&stderr[start..start + len])
+}
+
+/// The AWS error code of a failed command, if the error is one.
+pub fn error_code_of(e: &crate::error::Error) -> Option<&str> {
+    match e {
+        crate::error::Error::Command(c) => error_code(&c.stderr),
+        crate::error::Error::Step { source, .. } => error_code_of(source),
+        _ => None,
+    }
 }
 
 /// Whether a failed read means "this does not exist".

@@ -91,18 +91,19 @@ def _access_config(cluster):
 
 
 def _principal_exists(arn, partition, account):
-    """Whether an IAM role or user with exactly this ARN exists in moto (in the principal's account)."""
+    """Whether an IAM role or user with exactly this ARN exists in moto (in the principal's account)
+    and has propagated."""
     from moto.iam.models import iam_backends
     try:
         backend = iam_backends[account][partition]
     except KeyError:
         return False
-    for role in list(backend.roles.values()):
-        if getattr(role, "arn", None) == arn:
-            return True
-    for user in list(backend.users.values()):
-        if getattr(user, "arn", None) == arn:
-            return True
+    import moto_iam_principals
+
+    # EKS, like IAM, refuses a principal created moments ago until it has propagated.
+    for item in list(backend.roles.values()) + list(backend.users.values()):
+        if getattr(item, "arn", None) == arn:
+            return moto_iam_principals.propagated(item)
     return False
 
 

@@ -19,6 +19,9 @@ list/update/delete-access-entry, associate/disassociate/list-associated-access-
 policies, list-access-policies, and the clusters' accessConfig.authenticationMode),
 which stock moto lacks (HTML 404).
 
+Last, IAM principal validation and propagation (moto_iam_principals.py): trust
+policies naming a missing or just-created role are refused as IAM refuses them.
+
 If a patch fails (moto internals changed) moto runs without it and a warning is
 printed to its log.  Arguments are moto_server's (`-H 127.0.0.1 -p PORT`).
 """
@@ -104,6 +107,13 @@ def main():
         moto_eks_access.install()
     except Exception as e:  # pragma: no cover
         print("sandbox moto_launch: WARNING: EKS access-entry patch failed, no access entries: %r" % (e,),
+              flush=True)
+    try:
+        import moto_iam_principals
+
+        moto_iam_principals.install()
+    except Exception as e:  # pragma: no cover
+        print("sandbox moto_launch: WARNING: IAM principal patch failed, trust policies unchecked: %r" % (e,),
               flush=True)
     from moto.server import main as moto_main
 
