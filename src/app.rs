@@ -6,7 +6,7 @@ use crate::exec::{RealExecutor, ScriptExecutor};
 use crate::report::{Reporter, Verbosity};
 use crate::settings::{Registration, Settings};
 use crate::steps::agent::{DryRunAgent, Outcome};
-use crate::steps::{Ctx, agent, down, mgmt, register, testing, up, verify};
+use crate::steps::{Ctx, agent, down, mgmt, needs, register, testing, up, verify};
 use clap::{CommandFactory, FromArgMatches};
 use std::io::Write;
 
@@ -225,6 +225,7 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
         Command::Mgmt(policy) => mgmt::run(ctx, policy.assume_any_role).await?,
         Command::Testing => testing::run(ctx).await?,
         Command::Agent(AgentCommand::Patch(args)) => {
+            needs::agent_patch(ctx).await?;
             if let Outcome::AgentMissing(missing) = agent::patch(ctx, args, DryRunAgent::Installed).await? {
                 return Err(agent::missing_error(ctx, &missing));
             }
@@ -247,6 +248,7 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
         Command::Down { keep_clusters, .. } => down::run(ctx, registration, *keep_clusters).await?,
         Command::Register(_) => {
             let reg = registration.expect("resolved before the run");
+            needs::register(ctx).await?;
             register::run(ctx, reg).await?;
         }
         Command::Up { policy, agent, .. } => {

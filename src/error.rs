@@ -61,6 +61,12 @@ pub enum Error {
     /// The environment is in a state the tool must not repair on its own.
     #[error("{0}")]
     State(String),
+    /// A command needs what another command makes; raised before anything is changed.
+    #[error("{} {} not exist yet: run first\n  {}", missing.join(", "), if missing.len() == 1 { "does" } else { "do" }, run_first.join("\n  "))]
+    Precondition {
+        missing: Vec<String>,
+        run_first: Vec<String>,
+    },
     /// The step that failed, wrapping the cause.
     #[error("step `{step}` failed: {source}")]
     Step { step: String, source: Box<Error> },

@@ -603,7 +603,13 @@ mod check_tests {
         let (merged, kept) = merge_trust(&current, &ours, &owner);
         assert_eq!(kept, 1);
         assert_eq!(merged["Id"], "keep");
-        assert_eq!(merged["Statement"][0], serde_json::to_value(&ours.statement[0]).unwrap());
-        assert_eq!(merged["Statement"][1]["Principal"]["AWS"], "arn:aws:iam::999999999999:role/ArgoCD");
+        assert_eq!(
+            merged["Statement"][0],
+            serde_json::to_value(&ours.statement[0]).unwrap()
+        );
+        assert_eq!(
+            merged["Statement"][1]["Principal"]["AWS"],
+            "arn:aws:iam::999999999999:role/ArgoCD"
+        );
     }
 }

@@ -74,7 +74,9 @@ mod tests {
         assert!(!Propagation::EksPrincipal.matches(group));
         let sts = "An error occurred (AccessDenied) when calling the AssumeRole operation: User: x is not authorized";
         assert!(Propagation::AssumeRole.matches(sts));
-        assert!(!Propagation::AssumeRole.matches("An error occurred (AccessDenied) when calling the CreateRole operation"));
+        assert!(
+            !Propagation::AssumeRole.matches("An error occurred (AccessDenied) when calling the CreateRole operation")
+        );
     }
 
     #[test]

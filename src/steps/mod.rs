@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod down;
 pub mod mgmt;
+pub mod needs;
 pub mod register;
 pub mod testing;
 pub mod up;
@@ -335,8 +336,9 @@ impl<'a> Ctx<'a> {
                     }
                     // Another run created it meanwhile: converge on what is there now.
                     Err(e) if aws::error_code_of(&e) == Some("EntityAlreadyExists") => {
-                        self.report
-                            .info(&format!("role {role} was created meanwhile (by another run?): reading it again"));
+                        self.report.info(&format!(
+                            "role {role} was created meanwhile (by another run?): reading it again"
+                        ));
                         match self.observe(&get, aws::is_not_found, aws::parse_role).await? {
                             Some(current) => current,
                             None => return Err(e),

@@ -269,6 +269,7 @@ pub async fn roles(ctx: &Ctx<'_>) -> Result<()> {
 pub async fn run(ctx: &Ctx<'_>) -> Result<()> {
     let targets = &ctx.settings.testing;
     ctx.read_ahead().await?;
+    super::needs::testing(ctx).await?;
     let clusters = futures_util::future::join_all(targets.iter().map(|t| cluster(ctx, t)));
     let (clusters, roles) = tokio::join!(clusters, roles(ctx));
     super::up::all(clusters)?;

@@ -12,13 +12,35 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
     let kc = sb.kubeconfig_for("management", None);
     let kc = kc.to_str().unwrap();
 
-    // 1. the ArgoCD trust replaced by another document
-    let other = sb.scratch("other-trust.json");
-    std::fs::write(
-        &other,
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
-    )
-    .unwrap();
+    // 1. gitops-iam's own statement in the ArgoCD trust loosened to the tutorial's: any service
+    //    account of the namespace, no audience (statements for other principals would be kept:
+    //    e2e::realworld_iam checks that)
+    let read_trust = || {
+        sb.aws(&[
+            "iam",
+            "get-role",
+            "--role-name",
+            "ArgoCD",
+            "--region",
+            REGION,
+            "--output",
+            "json",
+        ])
+        .success()
+        .json()["Role"]["AssumeRolePolicyDocument"]
+            .clone()
+    };
+    let mut loosened = read_trust();
+    let provider = loosened["Statement"][0]["Principal"]["Federated"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issuer = provider.split_once(":oidc-provider/").unwrap().1.to_owned();
+    loosened["Statement"][0]["Condition"] = serde_json::json!({
+        "StringLike": {format!("{issuer}:sub"): "system:serviceaccount:iam:*"}
+    });
+    let other = sb.scratch("loosened-trust.json");
+    std::fs::write(&other, loosened.to_string()).unwrap();
     let doc = format!("file://{}", other.display());
     sb.aws(&[
         "iam",
@@ -112,23 +134,10 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
     .success();
 
     // the drift is real (read directly: cheaper than a snapshot)
-    let role = sb
-        .aws(&[
-            "iam",
-            "get-role",
-            "--role-name",
-            "ArgoCD",
-            "--region",
-            REGION,
-            "--output",
-            "json",
-        ])
-        .success()
-        .json();
-    let argocd_trust = &role["Role"]["AssumeRolePolicyDocument"];
+    let argocd_trust = read_trust();
     assert_eq!(
-        statements(argocd_trust)[0]["Principal"]["AWS"],
-        "arn:aws:iam::123456789012:root",
+        statements(&argocd_trust)[0]["Condition"]["StringLike"][format!("{issuer}:sub")],
+        "system:serviceaccount:iam:*",
         "{argocd_trust:#}"
     );
     let objects = sb
@@ -191,24 +200,25 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
     let err = &out.stderr;
     let lines = stderr_lines(err);
 
-    // the trust policy drift is shown as a diff: the foreign principal out, the OIDC one in
+    // the trust policy drift is shown as a diff: the wildcard out, the exact subjects and the
+    // audience in; nothing else of the document was kept, so the title says nothing is kept
     assert!(
-        err.contains("drift in trust policy of role ArgoCD"),
+        err.contains("drift in trust policy of role ArgoCD:"),
         "{}",
         out.describe()
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with('-') && l.contains(r#""AWS": "arn:aws:iam::123456789012:root""#)),
-        "no `-` line for the foreign principal:\n{}",
+            .any(|l| l.starts_with('-') && l.contains("system:serviceaccount:iam:*")),
+        "no `-` line for the wildcard subject:\n{}",
         out.describe()
     );
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with('+') && l.contains(r#""Federated": "arn:aws:iam::123456789012:oidc-provider/"#)),
-        "no `+` line for the OIDC principal:\n{}",
+            .any(|l| l.starts_with('+') && l.contains(&format!("{issuer}:aud"))),
+        "no `+` line for the audience condition:\n{}",
         out.describe()
     );
     let role = summary_line(err, "mgmt: role ArgoCD");

@@ -60,7 +60,10 @@ fn operation_name(cli_name: &str) -> String {
 }
 
 fn fault_then_rerun(n: usize) {
-    let sb = Sandbox::start();
+    // Every distinct mutating command gets its fault: without a propagation delay no create-role
+    // is attempted twice, so the Nth command of the log is the Nth command of the reference run.
+    // (IAM principal validation stays on; e2e::realworld_iam covers the delay.)
+    let sb = Sandbox::start_with(&[("SANDBOX_IAM_PROPAGATION_DELAY", "0")]);
     let nth = n.to_string();
     let out = sb.gitops_iam_with(&up_args(&[]), &[("SANDBOX_FAIL_NTH", &nth)]);
 

@@ -35,6 +35,7 @@ mod support;
 mod access_entry_e2e;
 mod down_e2e;
 mod fleet_e2e;
+mod realworld_iam;
 mod register_e2e;
 mod verify_e2e;
 
@@ -89,11 +90,29 @@ pub fn assert_matches_reference_file(file: &str, actual: &str, may_bless: bool) 
 }
 
 /// Mutating commands as logged, with the repository path written `$REPO`.
+/// The mutating commands as logged lines. A command that gitops-iam waits out on a
+/// propagation error (IAM and EKS refuse a just-created role as a principal for a few seconds:
+/// the sandbox's `SANDBOX_IAM_PROPAGATION_DELAY`) is logged once per attempt; it counts once
+/// here, so that lists compare what was done, not how often IAM said "not yet".
+/// (`e2e::realworld_iam` checks the attempts themselves.)
 pub fn mutating_lines(cmds: &[Logged]) -> Vec<String> {
+    let mut retried = BTreeSet::new();
     cmds.iter()
         .filter(|c| c.mutating)
         .map(|c| c.line.replace(REPO, "$REPO"))
+        .filter(|l| !waited_out(l) || retried.insert(l.clone()))
         .collect()
+}
+
+/// The commands gitops-iam retries on a documented propagation error (`Cmd::retry_on`).
+pub fn waited_out(line: &str) -> bool {
+    [
+        "aws iam create-role ",
+        "aws iam update-assume-role-policy ",
+        "aws eks create-access-entry ",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
 }
 
 /// The mutating commands, as a multiset, must equal those of the reference run.

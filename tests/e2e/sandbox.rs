@@ -74,6 +74,11 @@ pub struct Sandbox {
 impl Sandbox {
     /// Starts a fresh sandbox. Panics (never skips) when a tool it needs is missing, naming it.
     pub fn start() -> Sandbox {
+        Self::start_with(&[])
+    }
+
+    /// Starts a fresh sandbox with settings of `sandbox start` (`SANDBOX_IAM_PROPAGATION_DELAY`).
+    pub fn start_with(settings: &[(&str, &str)]) -> Sandbox {
         let missing: Vec<String> = REQUIRED_TOOLS
             .iter()
             .filter(|(tool, _)| which::which(tool).is_err())
@@ -103,7 +108,12 @@ impl Sandbox {
         let dir = sandbox.dir.clone();
         let out = run_process(
             &format!("{SANDBOX_SCRIPT} start {}", dir.display()),
-            Command::new(SANDBOX_SCRIPT).arg("start").arg(&dir).current_dir(REPO),
+            Command::new(SANDBOX_SCRIPT)
+                .arg("start")
+                .arg(&dir)
+                .current_dir(REPO)
+                .env_remove("SANDBOX_IAM_PROPAGATION_DELAY")
+                .envs(settings.iter().copied()),
             Duration::from_secs(120),
         );
         trace(&out);

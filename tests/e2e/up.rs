@@ -40,11 +40,11 @@ fn up_from_scratch_builds_the_irsa_chain_and_leaves_the_users_kubeconfig_alone()
 
     let mutating: Vec<_> = commands.iter().filter(|c| c.mutating).cloned().collect();
     assert_eq!(
-        mutating.len(),
+        mutating_lines(&mutating).len(),
         FAULT_POINTS,
         "`up` from scratch issued {} mutating commands, but faults.rs injects a fault at each of \
          {FAULT_POINTS}: update FAULT_POINTS and its list of tests:\n{}",
-        mutating.len(),
+        mutating_lines(&mutating).len(),
         mutating_lines(&mutating).join("\n")
     );
     assert_dependency_order(&mutating, "`up`");
