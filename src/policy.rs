@@ -219,6 +219,13 @@ impl Owner {
     }
 }
 
+/// An IAM unique id (`AROA…` a role, `AIDA…` a user), as IAM shows a principal that was deleted.
+fn is_unique_id(s: &str) -> bool {
+    (s.starts_with("AROA") || s.starts_with("AIDA"))
+        && s.len() >= 16
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 /// A document gitops-iam rendered itself (always valid).
 pub fn document(json: &str) -> PolicyDocument {
     serde_json::from_str(json).expect("rendered documents parse")
@@ -246,13 +253,18 @@ pub fn merge_trust(current: &serde_json::Value, ours: &PolicyDocument, owner: &O
             Value::Array(list) => list.iter().filter_map(|p| p.as_str().map(str::to_string)).collect(),
             _ => Vec::new(),
         };
-        if !names.iter().any(|n| n == arn) {
+        // IAM shows a deleted principal as its unique id (AROA..., AIDA...): it can never
+        // match again, so a statement left with only those is dropped, not kept.
+        let dead = |n: &String| key == "AWS" && is_unique_id(n);
+        if !names.iter().any(|n| n == arn || dead(n)) {
             out.push(st);
             kept += 1;
             continue;
         }
-        at.get_or_insert(out.len());
-        let others: Vec<String> = names.into_iter().filter(|n| n != arn).collect();
+        if names.iter().any(|n| n == arn) {
+            at.get_or_insert(out.len());
+        }
+        let others: Vec<String> = names.into_iter().filter(|n| n != arn && !dead(n)).collect();
         if !others.is_empty() {
             st["Principal"][key] = match others.as_slice() {
                 [one] => Value::String(one.clone()),
@@ -611,5 +623,10 @@ mod check_tests {
             merged["Statement"][1]["Principal"]["AWS"],
             "arn:aws:iam::999999999999:role/ArgoCD"
         );
+        // the unique id of a deleted agent role (after it was re-created) is dropped, not kept
+        let stale = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "AROAEXAMPLEID1234567"}, "Action": "sts:AssumeRole"}]});
+        let (merged, kept) = merge_trust(&stale, &ours, &owner);
+        assert_eq!((kept, merged), (0, serde_json::to_value(&ours).unwrap()));
     }
 }
