@@ -140,11 +140,12 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
         confirm_down(&settings)?;
     }
     if settings.dry_run {
-        let script = if matches!(cli.command, Command::Verify(_)) {
+        let mut script = if matches!(cli.command, Command::Verify(_)) {
             ScriptExecutor::listing_reads()
         } else {
             ScriptExecutor::new()
         };
+        script.propagation_timeout = cli.global.propagation_timeout;
         script_header(&script, &settings);
         let ctx = Ctx::new(&settings, &script, &report);
         rt.block_on(execute(cli, &ctx, registration.as_ref()))?;

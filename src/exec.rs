@@ -422,7 +422,33 @@ pub struct ScriptExecutor {
     captured: Mutex<Vec<String>>,
     /// Print the read-only observations too (for `verify`, which runs nothing else).
     list_reads: bool,
+    /// Whether the script defines `wait_out_propagation` yet.
+    wait_helper: AtomicBool,
+    /// The bound the script's `wait_out_propagation` calls get (`--propagation-timeout`).
+    pub propagation_timeout: Duration,
 }
+
+/// The script's twin of [`RealExecutor::run`]'s waiting: only the documented "not yet" error
+/// (its message holds MARKER) is retried, 1, 2, 4, 8 then 10 s apart, for at most LIMIT seconds;
+/// any other failure stops the script. The command's own argv is run unchanged.
+const WAIT_OUT_HELPER: &str = r#"# IAM and EKS refuse a role created seconds ago as a principal: wait that out as gitops-iam
+# does (only that error, at most LIMIT seconds); any other failure stops the script.
+wait_out_propagation() {
+  local marker=$1 limit=$2 pause=1 err start=$SECONDS
+  shift 2
+  until err=$("$@" 2>&1 >&3); do
+    if [[ $err != *"$marker"* ]] || ((SECONDS - start + pause > limit)); then
+      printf '%s
+' "$err" >&2
+      return 1
+    fi
+    echo "waiting for IAM/EKS to accept a new role as a principal: retry in ${pause}s" >&2
+    sleep "$pause"
+    pause=$((pause * 2 > 10 ? 10 : pause * 2))
+  done 3>&1
+  if [[ -n $err ]]; then printf '%s
+' "$err" >&2; fi
+}"#;
 
 impl Default for ScriptExecutor {
     fn default() -> Self {
@@ -438,6 +464,8 @@ impl ScriptExecutor {
             jobs: AtomicUsize::new(0),
             captured: Mutex::new(Vec::new()),
             list_reads: false,
+            wait_helper: AtomicBool::new(false),
+            propagation_timeout: crate::propagation::DEFAULT_TIMEOUT,
         }
     }
 
@@ -522,6 +550,18 @@ impl Executor for ScriptExecutor {
                 self.push(&format!("JOB_{job}=$!"));
                 self.background.lock().unwrap().push(job);
                 tokio::task::yield_now().await;
+            } else if let Some(p) = cmd.retry {
+                // A real run waits out this error; so does the script, through its helper.
+                if !self.wait_helper.swap(true, Ordering::Relaxed) {
+                    for l in WAIT_OUT_HELPER.lines() {
+                        self.line(l);
+                    }
+                }
+                self.line(&format!(
+                    "wait_out_propagation {} {} {cmd}",
+                    crate::cmd::quote(p.marker()),
+                    self.propagation_timeout.as_secs()
+                ));
             } else {
                 self.line(&cmd.to_string());
             }

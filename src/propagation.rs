@@ -37,6 +37,15 @@ impl Propagation {
         }
     }
 
+    /// A fixed string of the error's message, for the dry-run script's `wait_out_propagation`.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Propagation::IamPrincipal => "Invalid principal in policy",
+            Propagation::EksPrincipal => "principalArn is invalid",
+            Propagation::AssumeRole => "(AccessDenied) when calling the AssumeRole operation",
+        }
+    }
+
     /// What is awaited, completing "waiting for ...".
     pub fn awaited(self) -> &'static str {
         match self {

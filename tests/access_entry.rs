@@ -158,7 +158,8 @@ fn up_on_a_fresh_account_creates_the_entry_and_grants_cluster_admin() {
 
 #[test]
 fn testing_on_a_fresh_account_runs_exactly_these_commands() {
-    let out = testing().rules(fresh_account().with(no_entry())).run();
+    // `mgmt` ran (the precondition of `testing`): the agent role and its cluster exist.
+    let out = testing().rules(after_mgmt().with(no_entry())).run();
     // The cluster and the Deployer role are made side by side; the entry needs both.
     out.success()
         .mutating_unordered(&[

@@ -90,11 +90,18 @@ fn dry_run_stdout_is_only_comments_assignments_and_commands() {
         "mkdir ",
         "set ",
         "wait \"$JOB_",
+        // the script's helper that waits out IAM propagation around a command, as a real run does
+        "wait_out_propagation ",
     ];
     for args in COMMANDS {
         let out = script(args);
-        let chatter: Vec<String> = out
-            .stdout
+        // ... and its definition, once, before its first use
+        let (before, helper) = match out.stdout.split_once("wait_out_propagation() {\n") {
+            Some((before, rest)) => (before.to_string(), rest.split_once("\n}\n").expect("the helper ends").1),
+            None => (String::new(), out.stdout.as_str()),
+        };
+        let stdout = before + helper;
+        let chatter: Vec<String> = stdout
             .lines()
             .filter(|l| !l.is_empty())
             .filter(|l| {
@@ -351,8 +358,8 @@ fn script_of_mgmt_does_what_a_real_run_does() {
 fn script_of_testing_does_what_a_real_run_does() {
     let Parity { printed, real, replay } = assert_parity(
         &["testing", "--region", REGION],
-        fresh_account(),
-        fresh_account(),
+        after_mgmt(),
+        after_mgmt(),
         ".gitops-iam",
     );
     let want = [TESTING_CLUSTER, DEPLOYER_ROLE, MAPPING, POLICY];
@@ -367,8 +374,8 @@ fn script_of_testing_does_what_a_real_run_does() {
 fn script_of_agent_patch_with_agent_manifest_does_what_a_real_run_does() {
     let Parity { printed, real, replay } = assert_parity(
         &["agent", "patch", "--region", REGION, "--agent-manifest", "agent.yaml"],
-        fresh_account(),
-        fresh_account(),
+        after_mgmt(),
+        after_mgmt(),
         ".gitops-iam",
     );
     let want = [
@@ -448,12 +455,12 @@ fn script_of_agent_patch_on_an_installed_agent_does_what_a_real_run_does() {
 fn script_without_region_matches_a_real_run_in_the_region_given_at_run_time() {
     let printed = script(&["testing"]);
     let real = Test::new()
-        .rules(fresh_account())
+        .rules(after_mgmt())
         .args(["testing", "--region", "cn-north-1"])
         .run();
     real.success();
     let replay = Test::new()
-        .rules(fresh_account())
+        .rules(after_mgmt())
         .env("AWS_REGION", "cn-north-1")
         .write("script.sh", &printed.stdout)
         .bash(["script.sh"])

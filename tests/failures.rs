@@ -223,18 +223,62 @@ fn failing_fs_group_patch_of_the_statefulset_is_reported() {
 
 #[test]
 fn failing_deployer_role_creation_is_reported_and_stops_only_the_mapping() {
+    // Not a propagation error: fails at once (`Invalid principal` is waited out: below).
     fail_at(
         DEPLOYER_ROLE,
         Rule::new("aws", "iam create-role --role-name Deployer ").aws_error(
-            "MalformedPolicyDocument",
+            "LimitExceeded",
             "CreateRole",
-            "Invalid principal in policy: \"AWS\":\"arn:aws:iam::123456789012:role/ArgoCD\"",
+            "Cannot exceed quota for RolesPerAccount: 1000",
         ),
         "testing: role Deployer",
         "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1",
         &[MAPPING],
     );
 }
+
+/// IAM refuses a trust policy naming a role it has not propagated yet (issue 10, item 1): the
+/// refusal is waited out and `up` goes on; another `MalformedPolicyDocument` is not.
+#[test]
+fn deployer_role_refused_until_iam_propagated_the_agent_role_is_retried_and_up_succeeds() {
+    let not_yet = Rule::new("aws", "iam create-role --role-name Deployer ").aws_error(
+        "MalformedPolicyDocument",
+        "CreateRole",
+        "Invalid principal in policy: \"AWS\":\"arn:aws:iam::123456789012:role/ArgoCD\"",
+    );
+    let out = up_with_manifest().rules(fresh_account().with(not_yet.times(2))).run();
+    out.success();
+    let tried = out.mutating_commands().iter().filter(|c| *c == DEPLOYER_ROLE).count();
+    assert_eq!(tried, 3, "refused twice, then created\n{}", out.context());
+    assert!(
+        out.stderr
+            .contains("waiting for IAM to accept a new role as a principal (create IAM role Deployer: retry 2 in 2s)"),
+        "{}",
+        out.context()
+    );
+    out.mutating_unordered(&FRESH_UP_WITH_RETRIES);
+
+    let syntax = Rule::new("aws", "iam create-role --role-name Deployer ").aws_error(
+        "MalformedPolicyDocument",
+        "CreateRole",
+        "Syntax errors in policy.",
+    );
+    let out = up_with_manifest().rules(fresh_account().with(syntax.times(1))).run();
+    out.status(1);
+    let tried = out.mutating_commands().iter().filter(|c| *c == DEPLOYER_ROLE).count();
+    assert_eq!(tried, 1, "a real error is not retried\n{}", out.context());
+}
+
+/// FRESH_UP with the Deployer role's two refused attempts.
+const FRESH_UP_WITH_RETRIES: [&str; 14] = {
+    let mut all = [DEPLOYER_ROLE; 14];
+    let mut i = 0;
+    while i < FRESH_UP.len() {
+        all[i] = FRESH_UP[i];
+        i += 1;
+    }
+    all
+};
 
 #[test]
 fn failing_identity_mapping_is_reported_with_the_eksctl_error() {

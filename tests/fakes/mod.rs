@@ -414,6 +414,14 @@ pub fn fresh_account() -> Rules {
     Rules::new(rules)
 }
 
+/// What `testing` and `agent patch` need (their preconditions): `mgmt` made the management
+/// cluster and the agent role; nothing else exists.
+pub fn after_mgmt() -> Rules {
+    fresh_account()
+        .with(Rule::new("aws", "eks describe-cluster --name management ").json(cluster("management")))
+        .with(Rule::new("aws", "iam get-role --role-name ArgoCD ").json(role("ArgoCD", agent_trust())))
+}
+
 /// An account where everything is exactly as gitops-iam wants it with the default settings.
 pub fn converged_account() -> Rules {
     let mut rules = common();
