@@ -282,12 +282,29 @@ fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repair
         &[],
     );
 
-    // 5. the Deployer trusting another principal
+    // 5. the Deployer trusting another role only (one that exists, or IAM refuses the
+    //    document: eksctl's service role, made by `up`); the fix adds the agent role's statement
+    let roles = sb
+        .aws(&["iam", "list-roles", "--region", REGION, "--output", "json"])
+        .success()
+        .json();
+    let other = roles["Roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["RoleName"]
+                .as_str()
+                .unwrap()
+                .starts_with("eksctl-testing-cluster-ServiceRole")
+        })
+        .map(|r| r["Arn"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no eksctl service role: {roles:#}"));
     set_trust(
         "Deployer",
         &json!({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::123456789012:role/Other"},
+            "Principal": {"AWS": other},
             "Action": "sts:AssumeRole",
         }]}),
         "deployer-trust.json",
