@@ -153,7 +153,7 @@ impl Harness {
             401 => "the Harness API key was rejected (check HARNESS_API_KEY or --api-key-file)".to_string(),
             403 => "the API key has no permission for this agent, project or cluster".to_string(),
             404 => format!(
-                "Harness found no GitOps agent {} in {}: check --agent-id (an agent above project level is named account.ID or org.ID), --harness-account, --harness-org and --harness-project",
+                "not found: check --agent-id, --harness-account, --harness-org and --harness-project (Harness has no GitOps agent {} in {}; an agent above project level is named account.ID or org.ID)",
                 self.agent,
                 self.scope()
             ),

@@ -103,7 +103,8 @@ impl Kubectl {
                 "-f",
                 &file.display().to_string(),
                 "--server-side",
-                &format!("--field-manager={FIELD_MANAGER}"),
+                "--field-manager",
+                FIELD_MANAGER,
                 "--force-conflicts",
             ],
         )
