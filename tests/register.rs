@@ -1400,6 +1400,36 @@ async fn down_without_a_registration_deletes_nothing_in_harness() {
     assert_requests(&received(&server).await, &[get_line()], &out);
 }
 
+/// The DELETE's 404 means "already gone" only with a not-found code, as the GET's does.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_reads_a_delete_404_by_its_code() {
+    for (answer, gone) in [
+        (grpc_not_found(), true),
+        (ResponseTemplate::new(404).set_body_raw("404 page not found\n", "text/plain"), false),
+    ] {
+        let server = MockServer::start().await;
+        get_cluster()
+            .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(CLUSTER))
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let out = run(down_harness(&server)).await;
+        if gone {
+            out.success().stderr_contains("removed Harness cluster testing");
+        } else {
+            out.status(1)
+                .stderr_contains("failed to remove Harness GitOps cluster testing")
+                .stderr_contains("Harness has no GitOps agent myagent in account acc123, org default, project proj_1");
+        }
+    }
+}
+
 #[test]
 fn failing_argocd_apply_exits_1_naming_the_step_and_command() {
     let out = argocd()
