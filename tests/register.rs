@@ -1405,7 +1405,10 @@ async fn down_without_a_registration_deletes_nothing_in_harness() {
 async fn down_reads_a_delete_404_by_its_code() {
     for (answer, gone) in [
         (grpc_not_found(), true),
-        (ResponseTemplate::new(404).set_body_raw("404 page not found\n", "text/plain"), false),
+        (
+            ResponseTemplate::new(404).set_body_raw("404 page not found\n", "text/plain"),
+            false,
+        ),
     ] {
         let server = MockServer::start().await;
         get_cluster()
