@@ -44,7 +44,8 @@ fn enc(s: &str) -> String {
 impl Harness {
     fn query(&self, identifier: Option<&str>) -> String {
         // harness-go-sdk sends the account as `routingId` on every agent and cluster call
-        // (`harness/nextgen/api_clusters.go`): the gateway routes the request by it.
+        // (`harness/nextgen/api_clusters.go`); whether the server needs it is unknown, so do
+        // as the SDK does.
         let account = enc(&self.account);
         let mut q = format!("accountIdentifier={account}&routingId={account}");
         if let Some(org) = &self.org {
