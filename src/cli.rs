@@ -215,7 +215,7 @@ pub struct PolicyArgs {
 #[derive(Debug, Args, Clone)]
 pub struct AgentArgs {
     /// Apply this manifest (the agent's install YAML) into the namespace when the agent's
-    /// objects are missing
+    /// objects are missing (server-side apply, so CRDs of any size install)
     #[arg(long, value_name = "FILE", env = "GITOPS_IAM_AGENT_MANIFEST")]
     pub agent_manifest: Option<PathBuf>,
 

@@ -43,7 +43,11 @@ fn enc(s: &str) -> String {
 
 impl Harness {
     fn query(&self, identifier: Option<&str>) -> String {
-        let mut q = format!("accountIdentifier={}", enc(&self.account));
+        // harness-go-sdk sends the account as `routingId` on every agent and cluster call
+        // (`harness/nextgen/api_clusters.go`); whether the server needs it is unknown, so do
+        // as the SDK does.
+        let account = enc(&self.account);
+        let mut q = format!("accountIdentifier={account}&routingId={account}");
         if let Some(org) = &self.org {
             q.push_str(&format!("&orgIdentifier={}", enc(org)));
         }
@@ -128,6 +132,80 @@ impl Harness {
             Effect::Mutate,
         )
     }
+
+    /// Where the agent is looked up, in the words of the flags: "account A, org O, project P".
+    fn scope(&self) -> String {
+        let mut s = format!("account {}", self.account);
+        if let Some(org) = &self.org {
+            s.push_str(&format!(", org {org}"));
+        }
+        if let Some(project) = &self.project {
+            s.push_str(&format!(", project {project}"));
+        }
+        s
+    }
+
+    /// An error for a non-2xx answer, in words a user can act on. Never contains the key: the
+    /// request's display form only refers to `$HARNESS_API_KEY`.
+    pub fn api_error(&self, req: &HttpRequest, resp: &HttpResponse) -> Error {
+        let msg = message(&resp.body);
+        let meaning = match resp.status {
+            400 => "Harness rejected the request".to_string(),
+            401 => "the Harness API key was rejected (check HARNESS_API_KEY or --api-key-file)".to_string(),
+            403 => "the API key has no permission for this agent, project or cluster".to_string(),
+            404 => format!(
+                "not found: check --agent-id, --harness-account, --harness-org and --harness-project (Harness has no GitOps agent {} in {}; an agent above project level is named account.ID or org.ID)",
+                self.agent,
+                self.scope()
+            ),
+            429 => "Harness is rate limiting requests; retried and gave up".to_string(),
+            300..=399 => "Harness answered with a redirect, which is not followed: the API key is never sent to another address (check --harness-url)".to_string(),
+            s if s >= 500 => "Harness had a server error; retried and gave up".to_string(),
+            s => format!("unexpected HTTP status {s}"),
+        };
+        Error::Command(Box::new(crate::error::CommandError {
+            purpose: req.purpose.clone(),
+            command: req.to_string(),
+            status: None,
+            stderr: msg,
+            detail: Some(format!("HTTP {}: {meaning}", resp.status)),
+        }))
+    }
+
+    /// The registered cluster, if any. Absent: a 200 without `cluster`, or a 404 whose body
+    /// carries a not-found code ([`is_not_found`]); any other 404 is an error (a wrong agent or
+    /// scope must not read as "nothing registered yet").
+    pub fn parse_get(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Option<Value>> {
+        match resp.status {
+            404 if is_not_found(resp) => Ok(None),
+            200..=299 => {
+                let v: Value = serde_json::from_str(&resp.body).map_err(|e| Error::Parse {
+                    command: req.to_string(),
+                    reason: e.to_string(),
+                })?;
+                Ok(v.get("cluster").filter(|c| !c.is_null()).cloned())
+            }
+            _ => Err(self.api_error(req, resp)),
+        }
+    }
+}
+
+/// gRPC's NotFound, as grpc-gateway writes it in `code` (harness-go-sdk `GatewayruntimeError`).
+const GRPC_NOT_FOUND: i64 = 5;
+
+/// Whether a 404 says the entity is absent, as terraform-provider-harness decides it
+/// (`helpers/errors.go`): gRPC NotFound (5), or Harness's `ENTITY_NOT_FOUND` /
+/// `RESOURCE_NOT_FOUND`. A bare 404 (a wrong path, an unknown agent) is not.
+pub fn is_not_found(resp: &HttpResponse) -> bool {
+    if resp.status != 404 {
+        return false;
+    }
+    let v: Value = serde_json::from_str(&resp.body).unwrap_or(Value::Null);
+    match &v["code"] {
+        Value::Number(n) => n.as_i64() == Some(GRPC_NOT_FOUND),
+        Value::String(s) => s == "ENTITY_NOT_FOUND" || s == "RESOURCE_NOT_FOUND",
+        _ => false,
+    }
 }
 
 /// Harness's own message from an error body (`{"message": ...}` or `{"error": ...}`).
@@ -138,44 +216,6 @@ fn message(body: &str) -> String {
         .or_else(|| v["error"].as_str())
         .map(str::to_string)
         .unwrap_or_else(|| body.chars().take(300).collect())
-}
-
-/// An error for a non-2xx answer, in words a user can act on. Never contains the key: the
-/// request's display form only refers to `$HARNESS_API_KEY`.
-pub fn api_error(req: &HttpRequest, resp: &HttpResponse) -> Error {
-    let msg = message(&resp.body);
-    let meaning = match resp.status {
-        400 => "Harness rejected the request".to_string(),
-        401 => "the Harness API key was rejected (check HARNESS_API_KEY or --api-key-file)".to_string(),
-        403 => "the API key has no permission for this agent, project or cluster".to_string(),
-        404 => "not found: check --agent-id, --harness-account, --harness-org and --harness-project".to_string(),
-        429 => "Harness is rate limiting requests; retried and gave up".to_string(),
-        300..=399 => "Harness answered with a redirect, which is not followed: the API key is never sent to another address (check --harness-url)".to_string(),
-        s if s >= 500 => "Harness had a server error; retried and gave up".to_string(),
-        s => format!("unexpected HTTP status {s}"),
-    };
-    Error::Command(Box::new(crate::error::CommandError {
-        purpose: req.purpose.clone(),
-        command: req.to_string(),
-        status: None,
-        stderr: msg,
-        detail: Some(format!("HTTP {}: {meaning}", resp.status)),
-    }))
-}
-
-/// The registered cluster, if any: a 404, or a 200 without `cluster`, means absent.
-pub fn parse_get(req: &HttpRequest, resp: &HttpResponse) -> Result<Option<Value>> {
-    match resp.status {
-        404 => Ok(None),
-        200..=299 => {
-            let v: Value = serde_json::from_str(&resp.body).map_err(|e| Error::Parse {
-                command: req.to_string(),
-                reason: e.to_string(),
-            })?;
-            Ok(v.get("cluster").filter(|c| !c.is_null()).cloned())
-        }
-        _ => Err(api_error(req, resp)),
-    }
 }
 
 /// The fields of a registered cluster that differ from `spec` (real runs: every value known).
@@ -202,9 +242,13 @@ pub fn differences(current: &Value, spec: &ClusterSpec) -> Vec<String> {
         ),
         (
             "insecure",
-            config["tlsClientConfig"]["insecure"]
-                .as_bool()
-                .map(|b| if b { "true" } else { "false" }),
+            // Absent is false: the API's Go model declares it `omitempty` (harness-go-sdk
+            // `model_clusters_tls_client_config.go`), so a GET may leave `false` out.
+            Some(if config["tlsClientConfig"]["insecure"].as_bool().unwrap_or(false) {
+                "true"
+            } else {
+                "false"
+            }),
             "false".to_string(),
         ),
     ];
@@ -247,13 +291,29 @@ mod tests {
         let req = harness().upsert_cluster(&spec());
         assert_eq!(
             req.url,
-            "https://app.harness.io/gateway/gitops/api/v1/agents/account.myagent/clusters?accountIdentifier=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing"
+            "https://app.harness.io/gateway/gitops/api/v1/agents/account.myagent/clusters?accountIdentifier=acc123&routingId=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing"
         );
         let body: Value = serde_json::from_str(&req.body.unwrap().value()).unwrap();
         assert_eq!(body["upsert"], true);
         assert_eq!(body["cluster"]["config"]["clusterConnectionType"], "IRSA");
         assert_eq!(body["cluster"]["config"]["tlsClientConfig"]["caData"], "Q0E=");
         assert_eq!(body["cluster"]["config"]["tlsClientConfig"]["insecure"], false);
+    }
+
+    #[test]
+    fn every_call_sends_the_account_as_routing_id() {
+        let h = harness();
+        for req in [
+            h.get_cluster("testing"),
+            h.upsert_cluster(&spec()),
+            h.delete_cluster("testing"),
+        ] {
+            assert!(
+                req.url.contains("?accountIdentifier=acc123&routingId=acc123&"),
+                "{}",
+                req.url
+            );
+        }
     }
 
     #[test]
@@ -274,19 +334,42 @@ mod tests {
             status: 200,
             body: "{}".into(),
         };
-        assert!(parse_get(&req, &absent).unwrap().is_none());
-        let missing = HttpResponse {
-            status: 404,
-            body: "{}".into(),
-        };
-        assert!(parse_get(&req, &missing).unwrap().is_none());
+        assert!(h.parse_get(&req, &absent).unwrap().is_none());
+        for body in [
+            r#"{"error":"cluster not found","code":5,"message":"cluster not found","details":[]}"#,
+            r#"{"status":"ERROR","code":"RESOURCE_NOT_FOUND","message":"Cluster testing not found"}"#,
+            r#"{"status":"ERROR","code":"ENTITY_NOT_FOUND","message":"Cluster testing not found"}"#,
+        ] {
+            let missing = HttpResponse {
+                status: 404,
+                body: body.into(),
+            };
+            assert!(h.parse_get(&req, &missing).unwrap().is_none(), "{body}");
+        }
+        // Without a not-found code a 404 is not "absent": it names the agent and its scope.
+        for body in [
+            "{}",
+            "404 page not found",
+            r#"{"error":"agent","code":2,"message":"agent"}"#,
+        ] {
+            let bare = HttpResponse {
+                status: 404,
+                body: body.into(),
+            };
+            let err = h.parse_get(&req, &bare).unwrap_err().to_string();
+            assert!(
+                err.contains("no GitOps agent account.myagent in account acc123, org default, project proj_1"),
+                "{err}"
+            );
+            assert!(err.contains("--agent-id"), "{err}");
+        }
         let present = HttpResponse {
             status: 200,
             body: json!({"identifier": "testing", "cluster": {"server": "https://ABC.eks.amazonaws.com", "name": "testing",
                 "config": {"clusterConnectionType": "IRSA", "roleARN": "arn:aws:iam::123456789012:role/Old", "awsClusterName": "testing",
                 "tlsClientConfig": {"insecure": false, "caData": "Q0E="}}}}).to_string(),
         };
-        let current = parse_get(&req, &present).unwrap().unwrap();
+        let current = h.parse_get(&req, &present).unwrap().unwrap();
         assert_eq!(
             differences(&current, &spec()),
             vec![
@@ -294,11 +377,20 @@ mod tests {
                     .to_string()
             ]
         );
+        // `insecure: false` left out (Go `omitempty`) is no difference.
+        let mut omitted = current.clone();
+        omitted["config"]["tlsClientConfig"]
+            .as_object_mut()
+            .unwrap()
+            .remove("insecure");
+        assert_eq!(differences(&omitted, &spec()).len(), 1);
+        omitted["config"]["tlsClientConfig"]["insecure"] = json!(true);
+        assert!(differences(&omitted, &spec()).contains(&"insecure: \"true\" -> \"false\"".to_string()));
         let unauthorized = HttpResponse {
             status: 401,
             body: r#"{"status":"ERROR","code":"INVALID_TOKEN","message":"Token is not valid."}"#.into(),
         };
-        let err = parse_get(&req, &unauthorized).unwrap_err().to_string();
+        let err = h.parse_get(&req, &unauthorized).unwrap_err().to_string();
         assert!(err.contains("Token is not valid."), "{err}");
         assert!(err.contains("API key was rejected"), "{err}");
         assert!(!err.contains("pat.x.y"));

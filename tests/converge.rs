@@ -11,7 +11,7 @@ const KUBECTL: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-manageme
 // The mutating commands of `up --agent-manifest agent.yaml` on a fresh account, one by one.
 pub const MGMT_CLUSTER: &str = "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml";
 pub const NAMESPACE: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml create namespace iam";
-pub const APPLY: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml";
+pub const APPLY: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml --server-side --field-manager gitops-iam --force-conflicts";
 pub const ANNOTATE_AGENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount gitops-agent eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";
 pub const PATCH_DEPLOYMENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch deployment gitops-agent --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'";
 pub const ANNOTATE_CONTROLLER: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount argocd-application-controller eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";

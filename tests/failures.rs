@@ -172,7 +172,7 @@ fn failing_manifest_apply_stops_the_agent_patch_only() {
         APPLY,
         kubectl_500("apply -f agent.yaml"),
         "agent: installed",
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml",
+        APPLY,
         &[ANNOTATE_AGENT, PATCH_DEPLOYMENT, ANNOTATE_CONTROLLER, PATCH_STATEFULSET],
     );
 }

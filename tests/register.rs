@@ -28,8 +28,9 @@ const CA: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==";
 const CLUSTERS: &str = "/gitops/api/v1/agents/myagent/clusters";
 const CLUSTER: &str = "/gitops/api/v1/agents/myagent/clusters/testing";
 /// The query of the POST, in the order the tool writes it.
-const POST_QUERY: &str = "accountIdentifier=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing";
-const GET_QUERY: &str = "accountIdentifier=acc123&orgIdentifier=default&projectIdentifier=proj_1";
+const POST_QUERY: &str =
+    "accountIdentifier=acc123&routingId=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing";
+const GET_QUERY: &str = "accountIdentifier=acc123&routingId=acc123&orgIdentifier=default&projectIdentifier=proj_1";
 
 /// Runs the binary on a blocking thread, so the test's runtime keeps serving.
 async fn run(test: Test) -> Output {
@@ -120,6 +121,14 @@ fn get_cluster() -> wiremock::MockBuilder {
     Mock::given(method("GET")).and(path(CLUSTER))
 }
 
+/// What the GitOps API answers for a cluster it does not have: grpc-gateway's body with gRPC
+/// NotFound (harness-go-sdk `GatewayruntimeError`).
+fn grpc_not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(json!({
+        "error": "cluster not found", "code": 5, "message": "cluster not found", "details": []
+    }))
+}
+
 /// A GET of the cluster that finds nothing (404).
 fn get_absent() -> Mock {
     get_cluster().respond_with(
@@ -132,6 +141,7 @@ fn post_exact() -> wiremock::MockBuilder {
     Mock::given(method("POST"))
         .and(path(CLUSTERS))
         .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
+        .and(query_param("routingId", HARNESS_ACCOUNT))
         .and(query_param("orgIdentifier", ORG))
         .and(query_param("projectIdentifier", PROJECT))
         .and(query_param("identifier", "testing"))
@@ -222,6 +232,7 @@ async fn register_gets_then_posts_exactly_the_documented_request() {
     let server = MockServer::start().await;
     get_cluster()
         .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
+        .and(query_param("routingId", HARNESS_ACCOUNT))
         .and(query_param("orgIdentifier", ORG))
         .and(query_param("projectIdentifier", PROJECT))
         .and(header("x-api-key", KEY))
@@ -264,7 +275,7 @@ async fn account_scoped_agent_and_derived_cluster_identifier() {
     want["cluster"]["config"]["awsClusterName"] = json!("test-1");
     Mock::given(method("GET"))
         .and(path(format!("{cluster}/test_1")))
-        .respond_with(ResponseTemplate::new(404))
+        .respond_with(grpc_not_found())
         .expect(1)
         .mount(&server)
         .await;
@@ -297,8 +308,8 @@ async fn account_scoped_agent_and_derived_cluster_identifier() {
     assert_requests(
         &requests,
         &[
-            format!("GET {cluster}/test_1?accountIdentifier=acc123"),
-            format!("POST {cluster}?accountIdentifier=acc123&identifier=test_1"),
+            format!("GET {cluster}/test_1?accountIdentifier=acc123&routingId=acc123"),
+            format!("POST {cluster}?accountIdentifier=acc123&routingId=acc123&identifier=test_1"),
         ],
         &out,
     );
@@ -309,7 +320,7 @@ async fn cluster_id_flag_names_the_cluster_in_harness() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("{CLUSTERS}/qa_cluster")))
-        .respond_with(ResponseTemplate::new(404))
+        .respond_with(grpc_not_found())
         .expect(1)
         .mount(&server)
         .await;
@@ -331,7 +342,7 @@ async fn harness_url_with_a_path_and_a_trailing_slash_is_the_base() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/gateway{CLUSTER}")))
-        .respond_with(ResponseTemplate::new(404))
+        .respond_with(grpc_not_found())
         .expect(1)
         .mount(&server)
         .await;
@@ -475,6 +486,67 @@ async fn created_when(status: u16, body: Value) {
 #[tokio::test(flavor = "multi_thread")]
 async fn absent_as_404_leads_to_a_post() {
     created_when(404, harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn absent_as_404_with_grpc_not_found_or_entity_not_found_leads_to_a_post() {
+    created_when(
+        404,
+        json!({"error": "cluster not found", "code": 5, "message": "cluster not found", "details": []}),
+    )
+    .await;
+    created_when(404, harness_error("ENTITY_NOT_FOUND", "Cluster testing not found")).await;
+}
+
+/// terraform-provider-harness (`helpers/errors.go`) reads a 404 as "gone" only with a not-found
+/// code: a bare 404, or one with another code (here gRPC Unknown, as the sandbox answers for an
+/// unknown agent), is an error that names the agent and its scope, and nothing is posted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_404_without_a_not_found_code_fails_naming_the_agent_and_scope() {
+    for answer in [
+        ResponseTemplate::new(404),
+        ResponseTemplate::new(404).set_body_raw("404 page not found\n", "text/plain"),
+        ResponseTemplate::new(404).set_body_json(
+            json!({"error": "agent myagent not found", "code": 2, "message": "agent myagent not found", "details": []}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        get_cluster().respond_with(answer).expect(1).mount(&server).await;
+        let out = run(register(&server)).await;
+        out.status(1)
+            .stderr_contains("failed to read Harness GitOps cluster testing")
+            .stderr_contains(
+                "HTTP 404: not found: check --agent-id, --harness-account, --harness-org and --harness-project",
+            )
+            .stderr_contains("Harness has no GitOps agent myagent in account acc123, org default, project proj_1")
+            .stderr_lacks("registered cluster");
+        assert_requests(&received(&server).await, &[get_line()], &out);
+        assert_no_key(&out, KEY);
+    }
+}
+
+/// harness-go-sdk declares `insecure` with `omitempty`: a GET may leave `false` out.
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_that_leaves_out_insecure_false_is_left_alone() {
+    let mut current = desired_cluster();
+    current["config"]["tlsClientConfig"]
+        .as_object_mut()
+        .unwrap()
+        .remove("insecure");
+    let server = MockServer::start().await;
+    get_cluster()
+        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let out = run(register(&server)).await;
+    out.success().no_mutations().stderr_lacks("differs");
+    assert_requests(&received(&server).await, &[get_line()], &out);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -692,7 +764,7 @@ async fn api_key_file_is_read_and_wins_over_the_environment() {
     let file_key = "pat.acc123.fromfile.SEKRIT-77aa";
     get_cluster()
         .and(header("x-api-key", file_key))
-        .respond_with(ResponseTemplate::new(404))
+        .respond_with(grpc_not_found())
         .expect(1)
         .mount(&server)
         .await;
@@ -744,7 +816,7 @@ async fn api_key_from_the_environment_with_a_trailing_newline_is_trimmed_like_th
     let server = MockServer::start().await;
     get_cluster()
         .and(header("x-api-key", KEY))
-        .respond_with(ResponseTemplate::new(404))
+        .respond_with(grpc_not_found())
         .expect(1)
         .mount(&server)
         .await;
@@ -772,7 +844,7 @@ async fn api_key_is_not_sent_to_another_origin_on_a_redirect() {
         .mount(&server)
         .await;
     Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(404))
+        .respond_with(grpc_not_found())
         .mount(&elsewhere)
         .await;
     let out = run(register(&server)).await;
@@ -1326,6 +1398,39 @@ async fn down_without_a_registration_deletes_nothing_in_harness() {
     let out = run(down_harness(&server)).await;
     out.success().stderr_lacks("removed Harness cluster");
     assert_requests(&received(&server).await, &[get_line()], &out);
+}
+
+/// The DELETE's 404 means "already gone" only with a not-found code, as the GET's does.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_reads_a_delete_404_by_its_code() {
+    for (answer, gone) in [
+        (grpc_not_found(), true),
+        (
+            ResponseTemplate::new(404).set_body_raw("404 page not found\n", "text/plain"),
+            false,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        get_cluster()
+            .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(CLUSTER))
+            .respond_with(answer)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let out = run(down_harness(&server)).await;
+        if gone {
+            out.success().stderr_contains("removed Harness cluster testing");
+        } else {
+            out.status(1)
+                .stderr_contains("failed to remove Harness GitOps cluster testing")
+                .stderr_contains("Harness has no GitOps agent myagent in account acc123, org default, project proj_1");
+        }
+    }
 }
 
 #[test]

@@ -118,7 +118,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
                     ));
                 }
                 ctx.exec
-                    .run(&kubectl(ctx).apply(s.namespace.as_str(), manifest, "the agent manifest"))
+                    .run(&kubectl(ctx).apply_server_side(s.namespace.as_str(), manifest, "the agent manifest"))
                     .await?;
                 changes.push(format!("applied {}", manifest.display()));
                 missing = if ctx.exec.is_dry_run() {

@@ -38,14 +38,14 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                         Registration::harness_cluster_id(cluster_id, t.cluster.as_str(), ctx.settings.testing.len());
                     let get = h.get_cluster(&id);
                     let present = match ctx.exec.http_observe(&get).await? {
-                        Some(resp) => harness::parse_get(&get, &resp)?.is_some(),
+                        Some(resp) => h.parse_get(&get, &resp)?.is_some(),
                         None => true,
                     };
                     if present {
                         let del = h.delete_cluster(&id);
                         let resp = ctx.exec.http_run(&del).await?;
-                        if !(200..300).contains(&resp.status) && resp.status != 404 {
-                            return Err(harness::api_error(&del, &resp));
+                        if !(200..300).contains(&resp.status) && !harness::is_not_found(&resp) {
+                            return Err(h.api_error(&del, &resp));
                         }
                         changes.push(format!("removed Harness cluster {id}"));
                     }

@@ -49,7 +49,7 @@ async fn to_harness(ctx: &Ctx<'_>, h: &Harness, cluster_id: &Option<String>, t: 
             };
             let get = h.get_cluster(&id);
             let current = match ctx.exec.http_observe(&get).await? {
-                Some(resp) => harness::parse_get(&get, &resp)?,
+                Some(resp) => h.parse_get(&get, &resp)?,
                 None => None,
             };
             let mut changes = Changes::none();
@@ -64,7 +64,7 @@ async fn to_harness(ctx: &Ctx<'_>, h: &Harness, cluster_id: &Option<String>, t: 
             let post = h.upsert_cluster(&spec);
             let resp = ctx.exec.http_run(&post).await?;
             if !(200..300).contains(&resp.status) {
-                return Err(harness::api_error(&post, &resp));
+                return Err(h.api_error(&post, &resp));
             }
             changes.push(match diffs {
                 Some(d) => format!("updated Harness cluster {id} ({})", d.join(", ")),

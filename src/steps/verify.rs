@@ -442,7 +442,7 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
         Registration::Harness { harness: h, .. } => {
             let get = h.get_cluster(&spec.identifier);
             if let Some(resp) = ctx.exec.http_observe(&get).await? {
-                match harness::parse_get(&get, &resp) {
+                match h.parse_get(&get, &resp) {
                     Ok(Some(current)) => {
                         let diffs = harness::differences(&current, &spec);
                         if diffs.is_empty() {

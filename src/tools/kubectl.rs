@@ -9,6 +9,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The field manager of gitops-iam's server-side applies (the fields it owns in `managedFields`).
+pub const FIELD_MANAGER: &str = "gitops-iam";
+
 #[derive(Clone, Debug)]
 pub struct Kubectl {
     pub kubeconfig: PathBuf,
@@ -80,6 +83,30 @@ impl Kubectl {
             Effect::Mutate,
             format!("apply {what} {}", file.display()),
             ["-n", ns, "apply", "-f", &file.display().to_string()],
+        )
+        .resource(self.key(Some(ns), ""))
+    }
+
+    /// Server-side apply, for manifests whose objects are too big for client-side apply: that
+    /// copies each object into its `last-applied-configuration` annotation, and the API server
+    /// refuses annotations over 262144 bytes (Argo CD 3.3's ApplicationSet CRD is larger).
+    /// `--force-conflicts`: the manifest is what the user asked for, so its fields win over
+    /// another manager's, as they did with client-side apply. The flags follow `-f FILE`.
+    pub fn apply_server_side(&self, ns: &str, file: &Path, what: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("apply {what} {}", file.display()),
+            [
+                "-n",
+                ns,
+                "apply",
+                "-f",
+                &file.display().to_string(),
+                "--server-side",
+                "--field-manager",
+                FIELD_MANAGER,
+                "--force-conflicts",
+            ],
         )
         .resource(self.key(Some(ns), ""))
     }

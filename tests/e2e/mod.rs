@@ -33,6 +33,7 @@ mod up;
 mod support;
 
 mod access_entry_e2e;
+mod agent_manifest_e2e;
 mod down_e2e;
 mod fleet_e2e;
 mod realworld_iam;

@@ -46,8 +46,13 @@ fn up_registers_the_testing_cluster_in_harness_with_irsa_and_a_rerun_sends_no_po
     let posts = |requests: &[Value]| requests.iter().filter(|r| r["method"] == "POST").count();
     let requests = state["requests"].as_array().unwrap();
     assert_eq!(posts(requests), 1, "{requests:#?}");
+    // harness-go-sdk sends the account as routingId on every call; so does gitops-iam
+    for r in requests {
+        assert_eq!(r["query"]["routingId"], HARNESS_ACCOUNT, "{r:#}");
+    }
 
-    // a re-run: one GET, no POST, no mutating command
+    // a re-run: one GET, no POST, no mutating command (the GET leaves `insecure: false` out, as
+    // the real API's Go model may: that is no difference)
     let mark = sb.mark();
     let count = harness_request_count(&sb);
     sb.gitops_iam(&up).success();
@@ -58,6 +63,43 @@ fn up_registers_the_testing_cluster_in_harness_with_irsa_and_a_rerun_sends_no_po
     let mutating = mutating_lines(&sb.commands_since(mark));
     assert!(mutating.is_empty(), "{}", mutating.join("\n"));
     assert_eq!(harness_state(&sb)["clusters"], state["clusters"]);
+}
+
+/// An agent Harness does not have answers 404 without a not-found code: `register` stops at the
+/// GET, names the agent and its scope, and posts nothing.
+#[test]
+fn register_with_an_unknown_agent_fails_at_the_get_naming_the_agent_and_scope() {
+    let sb = Sandbox::start();
+    sb.gitops_iam(&up_args(&[])).success();
+    let count = harness_request_count(&sb);
+    let register = args(
+        &["register"],
+        &[
+            "--harness-url",
+            sb.var("SANDBOX_HARNESS_URL"),
+            "--harness-account",
+            HARNESS_ACCOUNT,
+            "--agent-id",
+            "account.nosuchagent",
+        ],
+    );
+    let out = sb.gitops_iam(&register);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("Harness has no GitOps agent account.nosuchagent in account acc;"),
+        "{}",
+        out.describe()
+    );
+    assert!(out.stderr.contains("check --agent-id"), "{}", out.describe());
+    let since = harness_requests_since(&sb, count);
+    assert_eq!(since.len(), 1, "{since:#?}");
+    assert_eq!(
+        (&since[0]["method"], &since[0]["status"]),
+        (&json!("GET"), &json!(404)),
+        "{since:#?}"
+    );
+    assert!(harness_state(&sb)["clusters"].as_array().unwrap().is_empty());
 }
 
 #[test]

@@ -19,8 +19,18 @@ required), `org.X` needs orgIdentifier, `account.X` only accountIdentifier.
 Clusters are keyed by (account, org, project, agent, identifier).
 
 Missing cluster on GET: 200 `{}` (no "cluster" key), as the real service answers;
-with SANDBOX_HARNESS_MISSING=404 it is 404 RESOURCE_NOT_FOUND instead.
-DELETE of a missing cluster is always 404 RESOURCE_NOT_FOUND.
+with SANDBOX_HARNESS_MISSING=404 it is a 404 with grpc-gateway's error body and gRPC
+NotFound, `{"error": ..., "code": 5, "message": ..., "details": []}` (harness-go-sdk
+`GatewayruntimeError`).  DELETE of a missing cluster is always that 404.
+Unknown agent: 404 with the same shape but gRPC code 2 (Unknown), a 404 that
+terraform-provider-harness `helpers/errors.go` does not read as "gone" (the real body
+could not be confirmed offline; see docs/sandbox.md).
+
+Answers leave `tlsClientConfig.insecure` out when it is false: the Go model declares
+it `omitempty` (harness-go-sdk `model_clusters_tls_client_config.go`).
+`routingId` (harness-go-sdk sends the account as routingId on every call) is
+accepted and recorded in the request log, never required: nothing says the real
+server requires it.
 
 Bodies are validated strictly (400 INVALID_REQUEST naming the field).  POST
 without `"upsert": true` on an existing identifier -> 409 DUPLICATE_FIELD.
@@ -163,6 +173,29 @@ def validate_create_body(body):
     return cluster
 
 
+GRPC_NOT_FOUND = 5
+GRPC_UNKNOWN = 2
+
+
+class GatewayError(Exception):
+    """An error in grpc-gateway's shape: numeric gRPC code (harness-go-sdk GatewayruntimeError)."""
+
+    def __init__(self, status, grpc_code, message):
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, "code": grpc_code, "message": message, "details": []}
+
+
+def answer_view(obj):
+    """The stored registration as the API answers it: Go `omitempty` drops `insecure: false`."""
+    tls = obj.get("cluster", {}).get("config", {}).get("tlsClientConfig")
+    if not isinstance(tls, dict) or tls.get("insecure") is not False:
+        return obj
+    out = json.loads(json.dumps(obj))
+    del out["cluster"]["config"]["tlsClientConfig"]["insecure"]
+    return out
+
+
 def make_handler(store):
     class Handler(BaseHTTPRequestHandler):
         server_version = "harness-sandbox/1"
@@ -200,6 +233,8 @@ def make_handler(store):
                 status, obj = self._api(method, path, q)
             except ApiError as e:
                 status, obj = e.status, {"status": "ERROR", "code": e.code, "message": e.message}
+            except GatewayError as e:
+                status, obj = e.status, e.body
             with store.lock:
                 store.requests.append({"method": method, "path": path, "query": q, "status": status})
             store.log("%s %s %s -> %d" % (method, path, json.dumps(q, sort_keys=True), status))
@@ -236,7 +271,7 @@ def make_handler(store):
             if agent is None:
                 raise ApiError(404, "RESOURCE_NOT_FOUND", "no such API: %s %s" % (method, path))
             if agent not in store.agents:
-                raise ApiError(404, "RESOURCE_NOT_FOUND", "Agent %s not found" % agent)
+                raise GatewayError(404, GRPC_UNKNOWN, "agent %s not found" % agent)
             if m_list and method == "POST":
                 scope = scope_key(agent, q)
                 ident = q.get("identifier", "")
@@ -266,7 +301,7 @@ def make_handler(store):
                         obj["tags"] = body["tags"]
                     obj = {k: v for k, v in obj.items() if v != ""}
                     store.clusters[key] = obj
-                return 200, obj
+                return 200, answer_view(obj)
             if m_one and method in ("GET", "DELETE"):
                 scope = scope_key(agent, q)
                 ident = unquote(m_one.group(2))
@@ -278,8 +313,8 @@ def make_handler(store):
                 if obj is None:
                     if method == "GET" and store.missing_mode != "404":
                         return 200, {}
-                    raise ApiError(404, "RESOURCE_NOT_FOUND", "Cluster not found")
-                return 200, ({} if method == "DELETE" else obj)
+                    raise GatewayError(404, GRPC_NOT_FOUND, "cluster %s not found" % ident)
+                return 200, ({} if method == "DELETE" else answer_view(obj))
             raise ApiError(405, "METHOD_NOT_ALLOWED", "%s not allowed on %s" % (method, path))
 
         def do_GET(self):

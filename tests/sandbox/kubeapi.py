@@ -413,6 +413,12 @@ def validate_labels(labels, path: str) -> list[FieldError]:
     return errs
 
 
+# apimachinery `TotalAnnotationSizeLimitB`: the sum of the keys' and values' lengths. Client-side
+# apply copies the whole object into last-applied-configuration, so a bigger object needs
+# server-side apply.
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
+
+
 def validate_annotations(ann, path: str) -> list[FieldError]:
     errs = []
     if not isinstance(ann, dict):
@@ -421,8 +427,9 @@ def validate_annotations(ann, path: str) -> list[FieldError]:
     for k, v in ann.items():
         errs += [FieldError("Invalid", path, k, m) for m in is_qualified_name(k.lower())]
         total += len(k) + len(v if isinstance(v, str) else "")
-    if total > 256 * 1024:
-        errs.append(FieldError("TooLong", path, None, "may not be more than 262144 bytes"))
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT:
+        # apimachinery `ValidateAnnotations` + `field.TooLong` (v1.32): "Too long: must have at most N bytes"
+        errs.append(FieldError("TooLong", path, None, f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"))
     return errs
 
 
@@ -1363,6 +1370,9 @@ RESOURCES = [
        categories=["all"], field_labels=["status.replicas"], workload=True),
     RT("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
        "SelfSubjectAccessReview", False, verbs=["create"]),
+    # Stored as given: no schema checks, no status conditions, no new API for the kind it defines.
+    RT("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
+       "CustomResourceDefinition", False, ["crd", "crds"], status=True, categories=["api-extensions"]),
 ]
 RT_BY_GV_PLURAL = {(r.gv, r.plural): r for r in RESOURCES}
 RT_BY_KIND = {(r.gv, r.kind): r for r in RESOURCES}
@@ -1376,6 +1386,7 @@ def rt_for(group: str, plural: str) -> RT:
 
 
 NS_RT = rt_for("", "namespaces")
+CRD_RT = rt_for("apiextensions.k8s.io", "customresourcedefinitions")
 SA_RT = rt_for("", "serviceaccounts")
 CM_RT = rt_for("", "configmaps")
 POD_RT = rt_for("", "pods")
@@ -1585,10 +1596,20 @@ def _go_selector(sel) -> str:
     return f"v1.LabelSelector{{MatchLabels:{mls}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}"
 
 
+def _validate_crd_name(name: str, spec: dict) -> list[FieldError]:
+    """apiextensions `ValidateCustomResourceDefinition`: the name is `<plural>.<group>`."""
+    plural = (spec.get("names") or {}).get("plural") or ""
+    if name and name != f"{plural}.{spec.get('group') or ''}":
+        return [FieldError("Invalid", "metadata.name", name, 'must be spec.names.plural+"."+spec.group')]
+    return []
+
+
 def validate_object(rt: RT, obj: dict, old: dict | None = None) -> list[FieldError]:
     meta = obj.get("metadata") or {}
     errs = validate_object_meta(meta, rt.namespaced, rt.name_fn)
     spec = obj.get("spec")
+    if rt is CRD_RT:
+        errs += _validate_crd_name(meta.get("name") or "", spec if isinstance(spec, dict) else {})
     if rt.workload:
         if not isinstance(spec, dict):
             spec = {}
@@ -2623,6 +2644,8 @@ def table_columns(rt: RT):
     if rt is NODE_RT:
         return [col("Name", fmt="name"), col("Status"), col("Roles"), col("Age"), col("Version"),
                 col("Internal-IP", prio=1)]
+    if rt is CRD_RT:
+        return [col("Name", fmt="name"), col("Created At", "date")]
     return [col("Name", fmt="name"), col("Age")]
 
 
@@ -2669,6 +2692,8 @@ def table_cells(rt: RT, o: dict) -> list:
                     "<none>")
         return [name, "Ready" if ready else "NotReady", "<none>", _age(o),
                 (st.get("nodeInfo") or {}).get("kubeletVersion", ""), addr]
+    if rt is CRD_RT:
+        return [name, meta.get("creationTimestamp", "")]
     return [name, _age(o)]
 
 

@@ -80,6 +80,22 @@ spec:
 """
 
 
+def big_crd(size: int) -> dict:
+    """A CRD whose JSON is about SIZE bytes (a long description, as in Argo CD's schemas)."""
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "applicationsets.argoproj.io",
+                         "labels": {"app.kubernetes.io/part-of": "argocd"}},
+            "spec": {"group": "argoproj.io", "scope": "Namespaced",
+                     "names": {"kind": "ApplicationSet", "listKind": "ApplicationSetList",
+                               "plural": "applicationsets", "singular": "applicationset",
+                               "shortNames": ["appset", "appsets"]},
+                     "versions": [{"name": "v1alpha1", "served": True, "storage": True,
+                                   "subresources": {"status": {}},
+                                   "schema": {"openAPIV3Schema": {
+                                       "type": "object", "description": "x" * size,
+                                       "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
 class Emulator:
     """One emulator process plus a private kubeconfig and kubectl cache dir."""
 
@@ -401,6 +417,32 @@ class TestWorkloads(KubeApiTestBase):
         self.assertEqual(emu.json("get", "deploy", "gitops-agent", "-n", "iam")["metadata"]["generation"], 2)
         emu.ok("apply", "--server-side", "-f", os.path.join(emu.dir, sorted(
             f for f in os.listdir(emu.dir) if f.startswith("manifest-"))[-1]))
+
+    def test_big_crd_needs_server_side_apply(self):
+        """Client-side apply copies the object into last-applied-configuration, and the API server
+        refuses annotations over 262144 bytes (apimachinery `ValidateAnnotations`); server-side
+        apply keeps no such copy, so the same CRD installs (Argo CD 3.3's ApplicationSet CRD)."""
+        emu = self.emu
+        path = os.path.join(emu.dir, "crd.json")
+        with open(path, "w") as fh:
+            json.dump(big_crd(300_000), fh)
+        res = emu.kubectl("apply", "-f", path)
+        self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+        self.assertIn('The CustomResourceDefinition "applicationsets.argoproj.io" is invalid: '
+                      "metadata.annotations: Too long: must have at most 262144 bytes", res.stderr)
+        self.assertEqual(emu.kubectl("get", "crd", "applicationsets.argoproj.io").returncode, 1)
+        out = emu.ok("apply", "-f", path, "--server-side", "--field-manager=gitops-iam", "--force-conflicts")
+        self.assertIn("customresourcedefinition.apiextensions.k8s.io/applicationsets.argoproj.io serverside-applied",
+                      out)
+        crd = emu.json("get", "crd", "applicationsets.argoproj.io")
+        self.assertNotIn("kubectl.kubernetes.io/last-applied-configuration",
+                         crd["metadata"].get("annotations") or {})
+        self.assertEqual(crd["spec"]["names"]["kind"], "ApplicationSet")
+        # again: unchanged, still server-side
+        out = emu.ok("apply", "-f", path, "--server-side", "--field-manager=gitops-iam", "--force-conflicts")
+        self.assertIn("serverside-applied", out)
+        self.assertIn("customresourcedefinitions.apiextensions.k8s.io",
+                      emu.ok("api-resources", "--api-group=apiextensions.k8s.io", "-o", "name"))
 
     def test_patch_types_and_generation(self):
         emu = self.emu

@@ -674,8 +674,11 @@ class TestHarness(SandboxTestCase):
         self.assertEqual((obj["identifier"], obj["agentIdentifier"], obj["accountIdentifier"]),
                          ("testing", "gitopsagent", "acc"))
         self.assertEqual(obj["cluster"]["config"]["roleARN"], "arn:aws:iam::222222222222:role/Deployer")
-        status, got = self.call(env, "GET", base + "/testing?" + scope)
+        status, got = self.call(env, "GET", base + "/testing?" + scope + "&routingId=acc")
         self.assertEqual((status, got["cluster"]["server"]), (200, body["cluster"]["server"]))
+        # Go `omitempty` (harness-go-sdk's model): `insecure: false` is left out of answers
+        self.assertEqual(got["cluster"]["config"]["tlsClientConfig"], {"caData": "Q0E="})
+        self.assertNotIn("insecure", obj["cluster"]["config"]["tlsClientConfig"])
         self.assertEqual(self.call(env, "GET", base + "/other?" + scope), (200, {}))
         # strict validation, identifiers, agents
         bad = json.loads(json.dumps(body))
@@ -686,16 +689,22 @@ class TestHarness(SandboxTestCase):
         status, obj = self.call(env, "POST", base + "?" + scope + "&identifier=bad-id", body)
         self.assertEqual(status, 400)
         status, obj = self.call(env, "POST", "/gitops/api/v1/agents/nope/clusters?" + scope + "&identifier=x", body)
-        self.assertEqual((status, obj["code"]), (404, "RESOURCE_NOT_FOUND"))
+        # an unknown agent: a 404 without a not-found code (gRPC Unknown)
+        self.assertEqual((status, obj["code"]), (404, 2))
         status, obj = self.call(env, "POST", "/gitops/api/v1/agents/account.gitopsagent/clusters?"
                                 "accountIdentifier=acc&identifier=testing", body)
         self.assertEqual(status, 200, obj)
         # delete
         self.assertEqual(self.call(env, "DELETE", base + "/testing?" + scope + "&forceDelete=true"), (200, {}))
         status, obj = self.call(env, "DELETE", base + "/testing?" + scope + "&forceDelete=true")
-        self.assertEqual((status, obj["code"]), (404, "RESOURCE_NOT_FOUND"))
+        # a missing cluster: grpc-gateway's body with gRPC NotFound
+        self.assertEqual((status, obj), (404, {"error": "cluster testing not found", "code": 5,
+                                               "message": "cluster testing not found", "details": []}))
         with urllib.request.urlopen(env["SANDBOX_HARNESS_URL"] + "/_sandbox/clusters", timeout=5) as r:
             state = json.load(r)
+        # routingId is recorded, not required
+        self.assertEqual([r["query"].get("routingId") for r in state["requests"] if r["method"] == "GET"],
+                         ["acc", None])
         self.assertEqual([c["agentIdentifier"] for c in state["clusters"]], ["account.gitopsagent"])
         self.assertEqual(state["request_count"], 10)
         with open(os.path.join(d, "harness.log")) as f:
