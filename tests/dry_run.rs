@@ -89,6 +89,7 @@ fn dry_run_stdout_is_only_comments_assignments_and_commands() {
         "gitops-iam ",
         "mkdir ",
         "set ",
+        "export ",
         "wait \"$JOB_",
     ];
     for args in COMMANDS {
@@ -110,6 +111,27 @@ fn dry_run_stdout_is_only_comments_assignments_and_commands() {
             &chatter,
             crate::harness::NOTHING,
             &out.context(),
+        );
+    }
+}
+
+/// What a real run gives every aws child (aws CLI v2's error format and auto-prompt, which a
+/// profile may change), the script exports once, before its first command.
+#[test]
+fn dry_run_script_pins_the_aws_cli_conventions_before_any_command() {
+    for args in COMMANDS {
+        let out = script(args);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        let export = lines
+            .iter()
+            .position(|l| *l == "export AWS_CLI_ERROR_FORMAT=legacy AWS_CLI_AUTO_PROMPT=off");
+        let first = lines
+            .iter()
+            .position(|l| l.starts_with("aws ") || l.contains("=$(aws ") || l.starts_with("kubectl "));
+        assert!(
+            export.is_some() && export < first,
+            "no export before the first aws/kubectl command\n{}",
+            out.context()
         );
     }
 }

@@ -375,3 +375,33 @@ fn missing_kubectl_stops_up_but_not_mgmt() {
         .success()
         .no_mutations();
 }
+
+/// A profile with `cli_error_format = json` (aws CLI v2) turns "does not exist" into a JSON
+/// document without the `An error occurred (CODE)` line, and `cli_auto_prompt = on` would make
+/// every call prompt: every aws child gets both conventions pinned, whatever the profile says,
+/// so a fresh `up` behaves exactly as with CLI v1.
+#[test]
+fn aws_cli_v2_error_format_and_auto_prompt_of_the_profile_are_pinned() {
+    for format in ["json", "yaml", "text", "enhanced"] {
+        let out = up_with_manifest()
+            .rules(fresh_account())
+            .write(
+                "aws-config",
+                &format!("[default]\ncli_error_format = {format}\ncli_auto_prompt = on\n"),
+            )
+            .env("AWS_CONFIG_FILE", "aws-config")
+            .env("FAKE_AWS_CLI", "2")
+            .run();
+        out.success().mutating_unordered(&FRESH_UP).no_unmatched_reads();
+        let log = std::fs::read_to_string(out.work_dir().parent().unwrap().join("log.jsonl")).unwrap();
+        for entry in log
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        {
+            if entry["program"] == "aws" || entry["program"] == "kubectl" {
+                assert_eq!(entry["env"]["AWS_CLI_ERROR_FORMAT"], "legacy", "{entry}");
+                assert_eq!(entry["env"]["AWS_CLI_AUTO_PROMPT"], "off", "{entry}");
+            }
+        }
+    }
+}

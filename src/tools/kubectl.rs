@@ -32,7 +32,9 @@ impl Kubectl {
     }
 
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
+        // An EKS kubeconfig runs `aws eks get-token` with kubectl's environment.
         Cmd::new("kubectl", effect, purpose)
+            .conventions(crate::tools::aws::CONVENTIONS)
             .args(["--kubeconfig", &self.kubeconfig.display().to_string()])
             .args(args)
     }
