@@ -292,9 +292,10 @@ impl Settings {
         self.state_dir.join("policies")
     }
 
-    /// The tool's own kubeconfig for a cluster; `role` keeps same-named clusters of two accounts apart.
-    pub fn kubeconfig(&self, role: &str, cluster: &ClusterName) -> PathBuf {
-        self.kubeconfig_dir().join(format!("{role}-{cluster}.yaml"))
+    /// The tool's own kubeconfig for a cluster: named by account, region and cluster, so that
+    /// one state directory used for several accounts or regions never mixes two clusters up.
+    pub fn kubeconfig(&self, account: &Val, cluster: &ClusterName) -> crate::tools::kubectl::Kubeconfig {
+        crate::tools::kubectl::Kubeconfig::new(&self.kubeconfig_dir(), account, &self.region, cluster.as_str())
     }
 
     pub fn policy_file(&self, name: &str) -> PathBuf {

@@ -414,7 +414,10 @@ fn region_comes_from_the_profile_when_no_flag_or_variable_gives_one() {
 
     // AWS_CONFIG_FILE and a named profile; the dry-run script names the region literally.
     let out = Test::new()
-        .write("aws-config", "[default]\nregion = us-east-1\n[profile prod]\nregion = eu-west-1\n")
+        .write(
+            "aws-config",
+            "[default]\nregion = us-east-1\n[profile prod]\nregion = eu-west-1\n",
+        )
         .env("AWS_CONFIG_FILE", "aws-config")
         .args(["mgmt", "--dry-run", "--profile", "prod"])
         .run();

@@ -430,7 +430,10 @@ fn script_quotes_a_state_dir_with_spaces() {
         has_word("file://dir with spaces/policies/trust-ArgoCD.json"),
         "{argv:#?}"
     );
-    assert!(has_word("dir with spaces/kubeconfig/mgmt-management.yaml"), "{argv:#?}");
+    assert!(
+        has_word("dir with spaces/kubeconfig/123456789012-us-east-1-management.yaml"),
+        "{argv:#?}"
+    );
 }
 
 /// The agent installed by hand (in its namespace), nothing patched yet.

@@ -21,9 +21,9 @@ use crate::report::{Changes, Reporter};
 use crate::settings::{Settings, TestingTarget};
 use crate::tools::aws::{self, Aws};
 use crate::tools::eksctl::Eksctl;
-use crate::tools::kubectl::Kubectl;
+use crate::tools::kubectl::{self, Kubeconfig, Kubectl};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// What every step needs: the settings, the executor and the reporter.
@@ -31,13 +31,9 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
     pub exec: &'a dyn Executor,
     pub report: &'a Reporter,
-    /// Kubeconfigs written during this run (by `create cluster` or `write-kubeconfig`).
-    kubeconfigs: Mutex<HashSet<PathBuf>>,
+    /// Kubeconfigs written during this run (by `create cluster` or `write-kubeconfig`), by key.
+    kubeconfigs: Mutex<HashSet<String>>,
 }
-
-/// The two cluster roles, naming the tool's kubeconfig files.
-pub const MGMT: &str = "mgmt";
-pub const TESTING: &str = "testing";
 
 impl<'a> Ctx<'a> {
     pub fn new(settings: &'a Settings, exec: &'a dyn Executor, report: &'a Reporter) -> Self {
@@ -77,10 +73,35 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn mgmt_kubectl(&self) -> Kubectl {
-        Kubectl {
-            kubeconfig: self.settings.kubeconfig(MGMT, &self.settings.mgmt_cluster),
+    pub async fn mgmt_kubeconfig(&self) -> Result<Kubeconfig> {
+        let account = self.mgmt_account().await?;
+        Ok(self.settings.kubeconfig(&account, &self.settings.mgmt_cluster))
+    }
+
+    pub async fn testing_kubeconfig(&self, t: &TestingTarget) -> Result<Kubeconfig> {
+        let account = self.testing_account(t).await?;
+        Ok(self.settings.kubeconfig(&account, &t.cluster))
+    }
+
+    /// kubectl on the management cluster: its kubeconfig made fresh, and the cluster's context
+    /// in it read once (`$MGMT_CONTEXT` in a dry-run script).
+    pub async fn mgmt_kubectl(&self) -> Result<Kubectl> {
+        self.ensure_mgmt_kubeconfig().await?;
+        let kubeconfig = self.mgmt_kubeconfig().await?;
+        let entry = kubectl::eksctl_cluster_entry(self.settings.mgmt_cluster.as_str(), &self.settings.region);
+        let read = kubectl::context_of(&kubeconfig, &entry);
+        let context = self.exec.capture("MGMT_CONTEXT", &read, Transform::None).await?;
+        if let Val::Known(c) = &context
+            && c.contains(char::is_whitespace)
+        {
+            // Two identities wrote the same file: which one this run acts as is not clear.
+            return Err(Error::State(format!(
+                "{} has several contexts for cluster {} ({c}): delete the file and re-run, gitops-iam writes it anew",
+                kubeconfig.path().display(),
+                entry.value()
+            )));
         }
+        Ok(Kubectl { kubeconfig, context })
     }
 
     /// The management account id: given, or read once from `sts get-caller-identity`.
@@ -184,14 +205,9 @@ impl<'a> Ctx<'a> {
 
     /// The tool's kubeconfig for the management cluster, fresh (see `ensure_kubeconfig`).
     pub async fn ensure_mgmt_kubeconfig(&self) -> Result<()> {
-        let s = self.settings;
-        self.ensure_kubeconfig(
-            &self.mgmt_eksctl(),
-            &s.mgmt_cluster,
-            &s.kubeconfig(MGMT, &s.mgmt_cluster),
-            None,
-        )
-        .await
+        let kubeconfig = self.mgmt_kubeconfig().await?;
+        self.ensure_kubeconfig(&self.mgmt_eksctl(), &self.settings.mgmt_cluster, &kubeconfig, None)
+            .await
     }
 
     pub async fn agent_role_arn(&self) -> Result<Arg> {
@@ -238,8 +254,8 @@ impl<'a> Ctx<'a> {
         Ok((path, value))
     }
 
-    fn kubeconfig_written(&self, path: &Path) {
-        self.kubeconfigs.lock().unwrap().insert(path.to_path_buf());
+    fn kubeconfig_written(&self, kubeconfig: &Kubeconfig) {
+        self.kubeconfigs.lock().unwrap().insert(kubeconfig.key());
     }
 
     /// Makes sure the tool's kubeconfig for a cluster is fresh: written by `create cluster`, kept
@@ -249,15 +265,16 @@ impl<'a> Ctx<'a> {
         &self,
         eksctl: &Eksctl,
         cluster: &ClusterName,
-        path: &Path,
+        path: &Kubeconfig,
         created: Option<std::time::SystemTime>,
     ) -> Result<()> {
-        if self.kubeconfigs.lock().unwrap().contains(path) {
+        if self.kubeconfigs.lock().unwrap().contains(&path.key()) {
             return Ok(());
         }
-        let written = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        // Only a real run knows the file's name (a dry-run may not know the account).
+        let written = || std::fs::metadata(path.path()).and_then(|m| m.modified()).ok();
         if !self.exec.is_dry_run()
-            && let (Some(written), Some(created)) = (written, created)
+            && let (Some(written), Some(created)) = (written(), created)
             && written > created
         {
             self.kubeconfig_written(path);
@@ -276,7 +293,7 @@ impl<'a> Ctx<'a> {
         eksctl: &Eksctl,
         cluster: &ClusterName,
         with_oidc: bool,
-        kubeconfig: &Path,
+        kubeconfig: &Kubeconfig,
     ) -> Result<(Changes, Option<aws::ClusterInfo>)> {
         let mut changes = Changes::none();
         let describe = aws.describe_cluster(cluster.as_str());

@@ -217,7 +217,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
         return Ok(());
     }
     ctx.ensure_mgmt_kubeconfig().await?;
-    let k = ctx.mgmt_kubectl();
+    let k = ctx.mgmt_kubectl().await?;
     let ns = s.namespace.as_str();
     let get = |kind: &str, name: &str| k.get(Some(ns), kind, name);
     let not_found = |o: &crate::exec::Output| kubectl::is_not_found(&o.stderr);
@@ -288,10 +288,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
                             "{stale} of {} pod(s) started before the annotation (no AWS_ROLE_ARN={w})",
                             mine.len()
                         ),
-                        format!(
-                            "kubectl --kubeconfig {} -n {ns} rollout restart {kind}/{name}",
-                            k.kubeconfig.display()
-                        ),
+                        k.rollout_restart(ns, kind, name).to_string(),
                     )
                 } else {
                     checks.ok(&pods_name, format!("{} pod(s) run with AWS_ROLE_ARN={w}", mine.len()))
@@ -465,7 +462,7 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
             }
         }
         Registration::Argocd => {
-            let k = ctx.mgmt_kubectl();
+            let k = ctx.mgmt_kubectl().await?;
             let secret_name = crate::argocd::secret_name(cluster);
             let found: Option<Value> = ctx
                 .observe(
