@@ -63,14 +63,17 @@ impl Eksctl {
 
     /// Writes the tool's own kubeconfig for a cluster (a local file; changes nothing in AWS).
     pub fn write_kubeconfig(&self, cluster: &str, kubeconfig: &Kubeconfig) -> Cmd {
-        self.cmd(
-            Effect::Read,
-            format!("write a kubeconfig for cluster {cluster}"),
-            ["utils", "write-kubeconfig", "--cluster", cluster, "--kubeconfig"],
-        )
-        .arg(kubeconfig.arg())
-        // A new kubeconfig may point elsewhere: what was read through the old one is stale.
-        .resource(crate::tools::kubectl::cluster_key(kubeconfig))
+        let args: [Arg; 6] = [
+            "utils".into(),
+            "write-kubeconfig".into(),
+            "--cluster".into(),
+            cluster.into(),
+            "--kubeconfig".into(),
+            kubeconfig.arg(),
+        ];
+        self.cmd(Effect::Read, format!("write a kubeconfig for cluster {cluster}"), args)
+            // A new kubeconfig may point elsewhere: what was read through the old one is stale.
+            .resource(crate::tools::kubectl::cluster_key(kubeconfig))
     }
 
     pub fn delete_cluster(&self, name: &str) -> Cmd {
@@ -178,6 +181,24 @@ mod tests {
             )
             .to_string(),
             "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::1:role/Deployer --username deployer --group system:masters --no-duplicate-arns"
+        );
+    }
+
+    #[test]
+    fn write_kubeconfig_names_the_file_after_the_flag() {
+        let e = Eksctl {
+            region: Val::var("AWS_REGION"),
+            profile: None,
+        };
+        let kubeconfig = Kubeconfig::new(
+            std::path::Path::new("s/kubeconfig"),
+            &Val::var("ACCOUNT_ID"),
+            &Val::var("AWS_REGION"),
+            "m",
+        );
+        assert_eq!(
+            e.write_kubeconfig("m", &kubeconfig).to_string(),
+            "eksctl utils write-kubeconfig --cluster m --kubeconfig \"s/kubeconfig/${ACCOUNT_ID}-${AWS_REGION}-m.yaml\" --region \"${AWS_REGION}\""
         );
     }
 
