@@ -73,7 +73,8 @@ fn one_state_dir_for_two_regions_acts_on_each_regions_own_cluster() {
     assert_eq!(agent_annotation(&sb, REGION).as_deref(), Some(AGENT_ROLE_ARN));
     assert_eq!(agent_annotation(&sb, OTHER_REGION), Some(west_arn.clone()));
 
-    // A's annotation goes; `agent patch` in A must repair A, through A's kubeconfig and context.
+    // A's annotation goes; `up` and `agent patch` in A must repair A, through A's kubeconfig
+    // and context, and leave B alone.
     let kc = sb.scratch("a.kubeconfig");
     let kc = kc.to_str().unwrap();
     sb.eksctl(&[
@@ -120,6 +121,32 @@ fn one_state_dir_for_two_regions_acts_on_each_regions_own_cluster() {
             stray.join("\n")
         );
     };
+    // `up` keeps a kubeconfig newer than its cluster: B's creation wrote the newest file.
+    let mark = sb.mark();
+    sb.gitops_iam(&up_args(&[])).success();
+    assert_own_cluster_only(mark, "up");
+    assert_eq!(
+        agent_annotation(&sb, REGION).as_deref(),
+        Some(AGENT_ROLE_ARN),
+        "A repaired"
+    );
+    assert_eq!(
+        agent_annotation(&sb, OTHER_REGION),
+        Some(west_arn.clone()),
+        "B left alone"
+    );
+
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "annotate",
+        "serviceaccount",
+        "gitops-agent",
+        &removal,
+    ])
+    .success();
     let mark = sb.mark();
     sb.gitops_iam(&["agent", "patch", "--region", REGION]).success();
     assert_own_cluster_only(mark, "agent patch");
