@@ -89,6 +89,7 @@ async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                 let arn = ctx.deployer_role_arn(t).await?;
                 match t.access {
                     ClusterAccess::AwsAuth => {
+                        let arn = ctx.deployer_mapping_arn(t).await?;
                         let e = ctx.testing_eksctl(t);
                         let mapped = if ctx.exec.is_dry_run() {
                             true

@@ -210,12 +210,33 @@ impl<'a> Ctx<'a> {
             .await
     }
 
+    /// A role's ARN as IAM knows it: what `get-role` answers once the role exists (an adopted
+    /// role may have a path, `role/team/NAME`, which trust policies, policy resources, the IRSA
+    /// annotation and access entries must name), else the path-less ARN it is created with.
+    async fn existing_role_arn(&self, aws: &Aws, role: &str, built: Arg) -> Result<Arg> {
+        let found = self
+            .observe(&aws.get_role(role), aws::is_not_found, aws::parse_role)
+            .await?;
+        Ok(found.map_or(built, |r| Arg::from(r.arn)))
+    }
+
     pub async fn agent_role_arn(&self) -> Result<Arg> {
         let account = self.mgmt_account().await?;
-        Ok(self.role_arn(&account, self.settings.agent_role.as_str()))
+        let role = self.settings.agent_role.as_str();
+        self.existing_role_arn(&self.mgmt_aws(), role, self.role_arn(&account, role))
+            .await
     }
 
     pub async fn deployer_role_arn(&self, t: &TestingTarget) -> Result<Arg> {
+        let role = t.deployer_role.as_str();
+        self.existing_role_arn(&self.testing_aws(t), role, self.deployer_mapping_arn(t).await?)
+            .await
+    }
+
+    /// The Deployer's ARN without a path, which aws-auth needs: the authenticator matches the
+    /// caller's role ARN, and STS drops the path from it (kubernetes-sigs/aws-iam-authenticator
+    /// issue 268; EKS troubleshooting guide). Access entries take the full ARN.
+    pub async fn deployer_mapping_arn(&self, t: &TestingTarget) -> Result<Arg> {
         let account = self.testing_account(t).await?;
         Ok(self.role_arn(&account, t.deployer_role.as_str()))
     }

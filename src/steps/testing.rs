@@ -79,7 +79,7 @@ pub fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> 
 /// The Deployer role mapped in the testing cluster's aws-auth, exactly once.
 async fn aws_auth(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
     let e = ctx.testing_eksctl(t);
-    let arn = ctx.deployer_role_arn(t).await?;
+    let arn = ctx.deployer_mapping_arn(t).await?;
     let cluster = t.cluster.as_str();
     let group = aws_auth_group(t);
     let found = ctx

@@ -359,8 +359,9 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
                     eksctl::parse_mappings,
                 )
                 .await?;
-            if let (Some(m), true) = (&mappings, deployer_arn.is_known()) {
-                let arn = deployer_arn.value();
+            let mapped_arn = ctx.deployer_mapping_arn(t).await?;
+            if let (Some(m), true) = (&mappings, mapped_arn.is_known()) {
+                let arn = mapped_arn.value();
                 let count = m.iter().filter(|x| x.rolearn.as_deref() == Some(arn.as_str())).count();
                 if super::testing::mapping_converged(m, &arn, t) {
                     checks.ok(&access_name, "mapped once in aws-auth");

@@ -36,6 +36,7 @@ mod access_entry_e2e;
 mod down_e2e;
 mod fleet_e2e;
 mod register_e2e;
+mod role_path;
 mod state_dir;
 mod verify_e2e;
 
