@@ -142,6 +142,15 @@ fn profile_region(file: &Path, profile: Option<&Profile>) -> Option<String> {
     region
 }
 
+/// The region of a profile (`--profile`/`AWS_PROFILE` value, `None` for the default) in the
+/// shared config file, for `doctor`, which resolves the region the way `resolve` does.
+pub fn region_of_profile(profile: Option<&str>) -> Option<String> {
+    let profile = profile
+        .filter(|p| !p.is_empty())
+        .map(|p| Profile::parse("--profile", p));
+    profile_region(&aws_config_file()?, profile.transpose().ok()?.as_ref())
+}
+
 impl Settings {
     pub fn resolve(global: &GlobalArgs, env: &EnvArgs, fleet: Option<&[TestingEntry]>) -> Result<Settings> {
         let profile = global

@@ -442,3 +442,14 @@ fn region_comes_from_the_profile_when_no_flag_or_variable_gives_one() {
     out.status(2)
         .stderr_contains("invalid value \"moon-1\" for region (profile default in aws-config)");
 }
+
+#[test]
+fn doctor_takes_the_region_from_the_profile_as_the_commands_do() {
+    Test::new()
+        .rules(converged_account())
+        .write("aws-config", "[profile prod]\nregion = eu-west-1\n")
+        .env("AWS_CONFIG_FILE", "aws-config")
+        .args(["doctor", "--profile", "prod"])
+        .run()
+        .stdout_contains("eu-west-1");
+}
