@@ -1,6 +1,7 @@
 //! One state directory, two regions: each cluster has its own kubeconfig (named by account,
 //! region and cluster) and every kubectl call names the cluster's context, so a run in one
-//! region never acts on the same-named cluster of the other.
+//! region never acts on the same-named cluster of the other. The second region comes from the
+//! profile (`region` in `AWS_CONFIG_FILE`), as the aws CLI and eksctl resolve it.
 
 use super::sandbox::Sandbox;
 use super::support::parse_report;
@@ -51,18 +52,41 @@ fn one_state_dir_for_two_regions_acts_on_each_regions_own_cluster() {
     let sb = Sandbox::start();
     // Region A, then region B with roles of its own (IAM is global: another environment).
     sb.gitops_iam(&up_args(&[])).success();
-    sb.gitops_iam(&[
+    // B's region comes from the profile, as the aws CLI and eksctl would take it.
+    let config = sb.scratch("aws-config");
+    let sandbox_config = std::fs::read_to_string(sb.var("AWS_CONFIG_FILE")).unwrap();
+    std::fs::write(
+        &config,
+        sandbox_config.replace("[default]\n", &format!("[default]\nregion = {OTHER_REGION}\n")),
+    )
+    .unwrap();
+    let no_region = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_REGION", ""),
+        ("AWS_DEFAULT_REGION", ""),
+    ];
+    let mark = sb.mark();
+    let b_args = [
         "up",
-        "--region",
-        OTHER_REGION,
         "--agent-manifest",
         AGENT_MANIFEST,
         "--agent-role",
         "ArgoCD-west",
         "--deployer-role",
         "Deployer-west",
-    ])
-    .success();
+    ];
+    sb.gitops_iam_with(&b_args, &no_region).success();
+    let elsewhere: Vec<String> = sb
+        .commands_since(mark)
+        .into_iter()
+        .filter(|c| c.tool != "kubectl" && !c.line.contains(&format!(" --region {OTHER_REGION}")))
+        .map(|c| c.line)
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "calls not in {OTHER_REGION}:\n{}",
+        elsewhere.join("\n")
+    );
     for region in [REGION, OTHER_REGION] {
         for cluster in ["management", "testing"] {
             let path = sb.work().join(kubeconfig_path(region, cluster));
