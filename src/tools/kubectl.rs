@@ -59,16 +59,12 @@ pub fn context_of(kubeconfig: &Kubeconfig, entry: &Arg) -> Cmd {
     let mut filter = vec![Val::known("jsonpath={.contexts[?(@.context.cluster==\"")];
     filter.extend(entry.parts().iter().cloned());
     filter.push(Val::known("\")].name}"));
-    Cmd::new(
-        "kubectl",
-        Effect::Read,
-        format!("read the context of {} in the kubeconfig", entry.template()),
-    )
-    .conventions(crate::tools::aws::CONVENTIONS)
-    .arg("--kubeconfig")
-    .arg(kubeconfig.arg())
-    .args(["config", "view", "-o"])
-    .arg(Arg::concat(filter))
+    Cmd::new("kubectl", Effect::Read, "read the cluster's context in its kubeconfig")
+        .conventions(crate::tools::aws::CONVENTIONS)
+        .arg("--kubeconfig")
+        .arg(kubeconfig.arg())
+        .args(["config", "view", "-o"])
+        .arg(Arg::concat(filter))
 }
 
 #[derive(Clone, Debug)]
