@@ -37,7 +37,8 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// AWS region for every aws and eksctl call [default: $AWS_REGION, else $AWS_DEFAULT_REGION]
+    /// AWS region for every aws and eksctl call [default: $AWS_REGION, else $AWS_DEFAULT_REGION,
+    /// else the profile's region in $AWS_CONFIG_FILE or ~/.aws/config]
     #[arg(long, global = true, value_name = "REGION", env = "GITOPS_IAM_REGION")]
     pub region: Option<String>,
 

@@ -159,6 +159,9 @@ pub struct Cmd {
     pub effect: Effect,
     /// Extra environment for the child (never secrets: those stay out of commands entirely).
     pub env: Vec<(String, String)>,
+    /// Environment that pins the tool's own conventions (error format, no prompts), the same for
+    /// every call of the program. Not printed per command: a dry-run script exports it once.
+    pub conventions: &'static [(&'static str, &'static str)],
     /// Upper bound on the run time; `None` means the executor's default.
     pub timeout: Option<Duration>,
     /// What the command reads or changes (`aws:prod:iam-role/ArgoCD`). Running a command
@@ -179,6 +182,7 @@ impl Cmd {
             purpose: purpose.into(),
             effect,
             env: Vec::new(),
+            conventions: &[],
             timeout: None,
             resource: None,
             background: false,
@@ -215,6 +219,18 @@ impl Cmd {
     pub fn args<A: Into<Arg>>(mut self, args: impl IntoIterator<Item = A>) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
         self
+    }
+
+    #[must_use]
+    pub fn conventions(mut self, conventions: &'static [(&'static str, &'static str)]) -> Self {
+        self.conventions = conventions;
+        self
+    }
+
+    /// Everything the child's environment gets on top of ours: the conventions, then `env`.
+    pub fn child_env(&self) -> impl Iterator<Item = (&str, &str)> {
+        let conventions = self.conventions.iter().map(|&(k, v)| (k, v));
+        conventions.chain(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
     #[must_use]

@@ -37,6 +37,11 @@ fn version_cmd(program: &'static str, version_args: &[&str]) -> Cmd {
 }
 
 /// `doctor --dry-run`: the read-only commands doctor runs, as a script.
+/// `--profile`, else `AWS_PROFILE`: whose `region` applies when nothing else gives one.
+fn profile_name(global: &GlobalArgs) -> Option<String> {
+    global.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok())
+}
+
 pub fn script(global: &GlobalArgs) -> String {
     let mut out = String::from("#!/usr/bin/env bash\n# gitops-iam doctor: the read-only commands it runs\n");
     for (program, args) in TOOLS {
@@ -49,6 +54,7 @@ pub fn script(global: &GlobalArgs) -> String {
         .or_else(|| std::env::var("AWS_REGION").ok())
         .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
         .filter(|r| !r.is_empty())
+        .or_else(|| crate::settings::region_of_profile(profile_name(global).as_deref()))
         .map(Val::Known)
         .unwrap_or_else(|| Val::var(crate::settings::REGION_VAR));
     let profile = global
@@ -103,7 +109,8 @@ pub async fn run(global: &GlobalArgs) -> (String, bool) {
         .clone()
         .or_else(|| std::env::var("AWS_REGION").ok())
         .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .filter(|r| !r.is_empty());
+        .filter(|r| !r.is_empty())
+        .or_else(|| crate::settings::region_of_profile(profile_name(global).as_deref()));
     let region = region_value.as_deref().map(|r| Region::parse("--region", r));
     checks.push(match &region {
         Some(Ok(r)) => Check {
@@ -119,7 +126,7 @@ pub async fn run(global: &GlobalArgs) -> (String, bool) {
         None => Check {
             ok: false,
             what: "region".into(),
-            detail: "not set; pass --region or export AWS_REGION".into(),
+            detail: "not set; pass --region or export AWS_REGION, or give the profile a region (aws configure set region REGION)".into(),
         },
     });
 

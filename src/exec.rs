@@ -197,7 +197,7 @@ impl<'r> RealExecutor<'r> {
         let mut child = tokio::process::Command::new(cmd.program);
         child
             .args(cmd.argv())
-            .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+            .envs(cmd.child_env())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

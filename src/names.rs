@@ -51,11 +51,14 @@ fn all(s: &str, ok: impl Fn(char) -> bool) -> bool {
     s.chars().all(ok)
 }
 
+/// What both eksctl and EKS accept: eksctl refuses anything but letters, digits and '-'
+/// (`IsInvalidNameArg`, eksctl `pkg/apis/eksctl.io/v1alpha5/validation.go`), EKS a first
+/// character that is not alphanumeric and more than 100 characters (CreateCluster's `name`).
 fn is_eks_cluster_name(s: &str) -> bool {
     let first = s.chars().next();
     (1..=100).contains(&s.len())
         && first.is_some_and(|c| c.is_ascii_alphanumeric())
-        && all(s, |c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && all(s, |c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 fn is_iam_name(s: &str, max: usize) -> bool {
@@ -90,7 +93,7 @@ fn is_k8s_subject(s: &str) -> bool {
 name_type!(
     /// An EKS cluster name.
     ClusterName,
-    "1-100 characters: letters, digits, '-' and '_', starting with a letter or digit (EKS)",
+    "1-100 characters: letters, digits and '-', starting with a letter or digit (eksctl and EKS)",
     is_eks_cluster_name
 );
 name_type!(
@@ -190,10 +193,20 @@ mod tests {
 
     #[test]
     fn cluster_names() {
-        for ok in ["management", "testing", "a", "my_cluster-2", &"x".repeat(100)] {
+        for ok in ["management", "testing", "a", "my-cluster-2", "2nd", &"x".repeat(100)] {
             assert!(ClusterName::parse("--c", ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-x", "_x", "has space", "dot.name", "ü", &"x".repeat(101)] {
+        // eksctl: "validation for my_cluster failed, name must satisfy regular expression ...".
+        for bad in [
+            "",
+            "-x",
+            "_x",
+            "my_cluster",
+            "has space",
+            "dot.name",
+            "ü",
+            &"x".repeat(101),
+        ] {
             assert!(ClusterName::parse("--c", bad).is_err(), "{bad}");
         }
     }

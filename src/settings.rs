@@ -113,29 +113,78 @@ fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The shared config file the aws CLI and eksctl read: `AWS_CONFIG_FILE`, else `~/.aws/config`.
+fn aws_config_file() -> Option<PathBuf> {
+    env_nonempty("AWS_CONFIG_FILE")
+        .map(PathBuf::from)
+        .or_else(|| env_nonempty("HOME").map(|h| Path::new(&h).join(".aws").join("config")))
+}
+
+/// `region` of a profile in the shared config file (`[default]`, `[profile NAME]`), read here
+/// rather than by `aws configure get` so that a dry-run needs neither the CLI nor credentials.
+fn profile_region(file: &Path, profile: Option<&Profile>) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let wanted = match profile.map(Profile::as_str) {
+        None | Some("default") => "default".to_string(),
+        Some(p) => format!("profile {p}"),
+    };
+    let mut in_section = false;
+    let mut region = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_section = section.split_whitespace().collect::<Vec<_>>().join(" ") == wanted;
+        } else if in_section
+            && let Some((key, value)) = line.split_once(['=', ':'])
+            && key.trim() == "region"
+        {
+            // The last one wins, as in configparser; an empty value is no region.
+            region = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        }
+    }
+    region
+}
+
+/// The region of a profile (`--profile`/`AWS_PROFILE` value, `None` for the default) in the
+/// shared config file, for `doctor`, which resolves the region the way `resolve` does.
+pub fn region_of_profile(profile: Option<&str>) -> Option<String> {
+    let profile = profile
+        .filter(|p| !p.is_empty())
+        .map(|p| Profile::parse("--profile", p));
+    profile_region(&aws_config_file()?, profile.transpose().ok()?.as_ref())
+}
+
 impl Settings {
     pub fn resolve(global: &GlobalArgs, env: &EnvArgs, fleet: Option<&[TestingEntry]>) -> Result<Settings> {
-        let region = match global
-            .region
-            .clone()
-            .or_else(|| env_nonempty("AWS_REGION"))
-            .or_else(|| env_nonempty("AWS_DEFAULT_REGION"))
-        {
-            Some(r) => Val::Known(Region::parse("--region", &r)?.to_string()),
-            None if global.dry_run => Val::var(REGION_VAR),
-            None => {
-                return Err(Error::Usage(
-                    "no AWS region: pass --region or set AWS_REGION (every aws and eksctl call gets it explicitly)"
-                        .into(),
-                ));
-            }
-        };
         let profile = global
             .profile
             .clone()
             .or_else(|| env_nonempty("AWS_PROFILE"))
             .map(|p| Profile::parse("--profile", &p))
             .transpose()?;
+        // The order the aws CLI and eksctl resolve it in, the profile's `region` last.
+        let from_profile = || {
+            let file = aws_config_file()?;
+            let region = profile_region(&file, profile.as_ref())?;
+            let profile = profile.as_ref().map_or("default", Profile::as_str);
+            Some((format!("region (profile {profile} in {})", file.display()), region))
+        };
+        let region = match global
+            .region
+            .clone()
+            .or_else(|| env_nonempty("AWS_REGION"))
+            .or_else(|| env_nonempty("AWS_DEFAULT_REGION"))
+            .map(|r| ("--region".to_string(), r))
+            .or_else(from_profile)
+        {
+            Some((source, r)) => Val::Known(Region::parse(&source, &r)?.to_string()),
+            None if global.dry_run => Val::var(REGION_VAR),
+            None => {
+                return Err(Error::Usage(
+                    "no AWS region: pass --region, set AWS_REGION, or give the profile one (aws configure set region REGION); every aws and eksctl call gets it explicitly"
+                        .into(),
+                ));
+            }
+        };
         let testing_profile = env
             .testing_profile
             .as_deref()
@@ -255,9 +304,10 @@ impl Settings {
         self.state_dir.join("policies")
     }
 
-    /// The tool's own kubeconfig for a cluster; `role` keeps same-named clusters of two accounts apart.
-    pub fn kubeconfig(&self, role: &str, cluster: &ClusterName) -> PathBuf {
-        self.kubeconfig_dir().join(format!("{role}-{cluster}.yaml"))
+    /// The tool's own kubeconfig for a cluster: named by account, region and cluster, so that
+    /// one state directory used for several accounts or regions never mixes two clusters up.
+    pub fn kubeconfig(&self, account: &Val, cluster: &ClusterName) -> crate::tools::kubectl::Kubeconfig {
+        crate::tools::kubectl::Kubeconfig::new(&self.kubeconfig_dir(), account, &self.region, cluster.as_str())
     }
 
     pub fn policy_file(&self, name: &str) -> PathBuf {
@@ -465,5 +515,28 @@ impl Registration {
             cluster_id,
             api_key_file: args.api_key_file.clone(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_of_a_profile_in_the_shared_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        std::fs::write(
+            &file,
+            "[default]\nregion = eu-west-1\n\n[profile prod]\noutput = json\nregion=us-west-2\n[profile  empty ]\nregion =\n[sso-session x]\nregion = ap-south-1\n",
+        )
+        .unwrap();
+        let p = |name: &str| Profile::parse("--profile", name).unwrap();
+        assert_eq!(profile_region(&file, None).as_deref(), Some("eu-west-1"));
+        assert_eq!(profile_region(&file, Some(&p("default"))).as_deref(), Some("eu-west-1"));
+        assert_eq!(profile_region(&file, Some(&p("prod"))).as_deref(), Some("us-west-2"));
+        assert_eq!(profile_region(&file, Some(&p("empty"))), None);
+        assert_eq!(profile_region(&file, Some(&p("x"))), None);
+        assert_eq!(profile_region(&dir.path().join("missing"), None), None);
     }
 }

@@ -163,7 +163,7 @@ fn testing_on_a_fresh_account_runs_exactly_these_commands() {
     // The cluster and the Deployer role are made side by side; the entry needs both.
     out.success()
         .mutating_unordered(&[
-            "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml",
+            "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-testing.yaml",
             "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1",
             CREATE_ENTRY,
             ASSOCIATE,

@@ -49,6 +49,12 @@ bad_input! {
         ["up", "--region", R, "--mgmt-cluster", "mgmt.prod"] => ["invalid value \"mgmt.prod\" for --mgmt-cluster"];
     mgmt_cluster_starting_with_an_underscore:
         ["mgmt", "--region", R, "--mgmt-cluster", "_mgmt"] => ["invalid value \"_mgmt\" for --mgmt-cluster"];
+    /// eksctl refuses it (`validation for my_cluster failed, name must satisfy regular
+    /// expression pattern: [a-zA-Z][-a-zA-Z0-9]*`) although EKS would accept it.
+    mgmt_cluster_with_an_underscore:
+        ["up", "--region", R, "--mgmt-cluster", "my_mgmt"] => ["invalid value \"my_mgmt\" for --mgmt-cluster", "letters, digits and '-'"];
+    testing_cluster_with_an_underscore:
+        ["up", "--region", R, "--testing-cluster", "my_testing"] => ["invalid value \"my_testing\" for --testing-cluster"];
     testing_cluster_with_a_space:
         ["up", "--region", R, "--testing-cluster", "my testing"] => ["invalid value \"my testing\" for --testing-cluster"];
     testing_cluster_equal_to_mgmt_cluster:

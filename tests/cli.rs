@@ -395,3 +395,61 @@ fn doctor_without_a_region_exits_1_and_says_how_to_set_one() {
         .status(1)
         .stdout_contains("pass --region or export AWS_REGION");
 }
+
+/// No `--region` and no `AWS_REGION`: the profile's `region` in the shared config file, as the
+/// aws CLI and eksctl resolve it (`AWS_CONFIG_FILE`, else `~/.aws/config`; `--profile`, else
+/// `AWS_PROFILE`, else `default`), passed explicitly to every call.
+#[test]
+fn region_comes_from_the_profile_when_no_flag_or_variable_gives_one() {
+    use crate::converge::FRESH_UP;
+    use crate::fakes::{AGENT_MANIFEST, fresh_account};
+    // ~/.aws/config (HOME is the test's root, the parent of the work dir).
+    let out = Test::new()
+        .rules(fresh_account())
+        .write("agent.yaml", AGENT_MANIFEST)
+        .write("../.aws/config", "[default]\nregion = us-east-1\n")
+        .args(["up", "--agent-manifest", "agent.yaml"])
+        .run();
+    out.success().mutating_unordered(&FRESH_UP).no_unmatched_reads();
+
+    // AWS_CONFIG_FILE and a named profile; the dry-run script names the region literally.
+    let out = Test::new()
+        .write(
+            "aws-config",
+            "[default]\nregion = us-east-1\n[profile prod]\nregion = eu-west-1\n",
+        )
+        .env("AWS_CONFIG_FILE", "aws-config")
+        .args(["mgmt", "--dry-run", "--profile", "prod"])
+        .run();
+    out.success()
+        .stdout_contains(" --region eu-west-1 --profile prod")
+        .no_calls();
+    assert!(!out.stdout.contains("AWS_REGION"), "{}", out.context());
+
+    // A variable still wins over the profile; a bad value names where it came from.
+    let out = Test::new()
+        .write("aws-config", "[default]\nregion = eu-west-1\n")
+        .env("AWS_CONFIG_FILE", "aws-config")
+        .env("AWS_REGION", "us-west-2")
+        .args(["mgmt", "--dry-run"])
+        .run();
+    out.success().stdout_contains(" --region us-west-2");
+    let out = Test::new()
+        .write("aws-config", "[default]\nregion = moon-1\n")
+        .env("AWS_CONFIG_FILE", "aws-config")
+        .args(["mgmt", "--dry-run"])
+        .run();
+    out.status(2)
+        .stderr_contains("invalid value \"moon-1\" for region (profile default in aws-config)");
+}
+
+#[test]
+fn doctor_takes_the_region_from_the_profile_as_the_commands_do() {
+    Test::new()
+        .rules(converged_account())
+        .write("aws-config", "[profile prod]\nregion = eu-west-1\n")
+        .env("AWS_CONFIG_FILE", "aws-config")
+        .args(["doctor", "--profile", "prod"])
+        .run()
+        .stdout_contains("eu-west-1");
+}

@@ -6,21 +6,20 @@ use crate::fakes::*;
 use crate::harness::{NOTHING, Output, Test, assert_lines_eq};
 use serde_json::json;
 
-const KUBECTL: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml";
+const KUBECTL: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io";
 
 // The mutating commands of `up --agent-manifest agent.yaml` on a fresh account, one by one.
-pub const MGMT_CLUSTER: &str = "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml";
-pub const NAMESPACE: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml create namespace iam";
-pub const APPLY: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f agent.yaml --server-side --field-manager gitops-iam --force-conflicts";
-pub const ANNOTATE_AGENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount gitops-agent eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";
-pub const PATCH_DEPLOYMENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch deployment gitops-agent --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'";
-pub const ANNOTATE_CONTROLLER: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount argocd-application-controller eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";
-pub const PATCH_STATEFULSET: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch statefulset argocd-application-controller --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'";
+pub const MGMT_CLUSTER: &str = "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml";
+pub const NAMESPACE: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io create namespace iam";
+pub const APPLY: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam apply -f agent.yaml --server-side --field-manager gitops-iam --force-conflicts";
+pub const ANNOTATE_AGENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam annotate serviceaccount gitops-agent eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";
+pub const PATCH_DEPLOYMENT: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam patch deployment gitops-agent --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'";
+pub const ANNOTATE_CONTROLLER: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam annotate serviceaccount argocd-application-controller eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD --overwrite";
+pub const PATCH_STATEFULSET: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam patch statefulset argocd-application-controller --type=merge -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'";
 pub const AGENT_ROLE: &str = "aws iam create-role --role-name ArgoCD --assume-role-policy-document file://.gitops-iam/policies/trust-ArgoCD.json --description 'IAM Role to be used by Harness GitOps Agent to gain AWS access' --region us-east-1";
 pub const POLICY: &str = "aws iam put-role-policy --role-name ArgoCD --policy-name AssumeRole --policy-document file://.gitops-iam/policies/policy-ArgoCD-AssumeRole.json --region us-east-1";
 pub const DEPLOYER_ROLE: &str = "aws iam create-role --role-name Deployer --assume-role-policy-document file://.gitops-iam/policies/trust-Deployer.json --description 'IAM Role to be used by AWS to Deploy in the testing cluster' --region us-east-1";
-pub const TESTING_CLUSTER: &str =
-    "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml";
+pub const TESTING_CLUSTER: &str = "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-testing.yaml";
 pub const MAPPING: &str = "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::123456789012:role/Deployer --username deployer --group system:masters --no-duplicate-arns";
 
 /// The mutating commands of `up --agent-manifest agent.yaml` on a fresh account, in the order

@@ -89,6 +89,7 @@ fn dry_run_stdout_is_only_comments_assignments_and_commands() {
         "gitops-iam ",
         "mkdir ",
         "set ",
+        "export ",
         "wait \"$JOB_",
         // the script's helper that waits out IAM propagation around a command, as a real run does
         "wait_out_propagation ",
@@ -117,6 +118,27 @@ fn dry_run_stdout_is_only_comments_assignments_and_commands() {
             &chatter,
             crate::harness::NOTHING,
             &out.context(),
+        );
+    }
+}
+
+/// What a real run gives every aws child (aws CLI v2's error format and auto-prompt, which a
+/// profile may change), the script exports once, before its first command.
+#[test]
+fn dry_run_script_pins_the_aws_cli_conventions_before_any_command() {
+    for args in COMMANDS {
+        let out = script(args);
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        let export = lines
+            .iter()
+            .position(|l| *l == "export AWS_CLI_ERROR_FORMAT=legacy AWS_CLI_AUTO_PROMPT=off");
+        let first = lines
+            .iter()
+            .position(|l| l.starts_with("aws ") || l.contains("=$(aws ") || l.starts_with("kubectl "));
+        assert!(
+            export.is_some() && export < first,
+            "no export before the first aws/kubectl command\n{}",
+            out.context()
         );
     }
 }
@@ -415,7 +437,10 @@ fn script_quotes_a_state_dir_with_spaces() {
         has_word("file://dir with spaces/policies/trust-ArgoCD.json"),
         "{argv:#?}"
     );
-    assert!(has_word("dir with spaces/kubeconfig/mgmt-management.yaml"), "{argv:#?}");
+    assert!(
+        has_word("dir with spaces/kubeconfig/123456789012-us-east-1-management.yaml"),
+        "{argv:#?}"
+    );
 }
 
 /// The agent installed by hand (in its namespace), nothing patched yet.
@@ -455,12 +480,12 @@ fn script_of_agent_patch_on_an_installed_agent_does_what_a_real_run_does() {
 fn script_without_region_matches_a_real_run_in_the_region_given_at_run_time() {
     let printed = script(&["testing"]);
     let real = Test::new()
-        .rules(after_mgmt())
+        .rules(after_mgmt_in("aws-cn"))
         .args(["testing", "--region", "cn-north-1"])
         .run();
     real.success();
     let replay = Test::new()
-        .rules(after_mgmt())
+        .rules(after_mgmt_in("aws-cn"))
         .env("AWS_REGION", "cn-north-1")
         .write("script.sh", &printed.stdout)
         .bash(["script.sh"])

@@ -88,7 +88,7 @@ fn failing_mgmt_cluster_creation_stops_the_mgmt_side_and_the_mapping_but_not_the
             "creating CloudFormation stack \"eksctl-management-cluster\": AlreadyExistsException: Stack [eksctl-management-cluster] already exists",
         ),
         "mgmt: cluster management",
-        "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml",
+        "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml",
         &[
             NAMESPACE,
             APPLY,
@@ -144,7 +144,7 @@ fn failing_testing_cluster_creation_stops_only_its_mapping() {
             "creating CloudFormation stack \"eksctl-testing-cluster\": LimitExceededException: Cannot exceed quota for ClustersPerAccount",
         ),
         "testing: cluster testing",
-        "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/testing-testing.yaml",
+        "eksctl create cluster --name testing --region us-east-1 --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-testing.yaml",
         &[MAPPING],
     );
 }
@@ -155,7 +155,7 @@ fn failing_namespace_creation_stops_the_agent_but_the_deployer_role_finishes() {
         NAMESPACE,
         kubectl_500("create namespace iam"),
         "agent: namespace iam",
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml create namespace iam",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io create namespace iam",
         &[
             APPLY,
             ANNOTATE_AGENT,
@@ -183,7 +183,7 @@ fn failing_annotation_of_gitops_agent_leaves_the_other_workload_patched() {
         ANNOTATE_AGENT,
         kubectl_500("annotate serviceaccount gitops-agent "),
         "agent: deployment gitops-agent",
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount gitops-agent 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam annotate serviceaccount gitops-agent 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
         &[PATCH_DEPLOYMENT],
     );
 }
@@ -194,7 +194,7 @@ fn failing_fs_group_patch_of_the_deployment_is_reported() {
         PATCH_DEPLOYMENT,
         kubectl_500("patch deployment gitops-agent "),
         "agent: deployment gitops-agent",
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch deployment gitops-agent '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam patch deployment gitops-agent '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
         NOTHING,
     );
 }
@@ -205,7 +205,7 @@ fn failing_annotation_of_the_application_controller_stops_only_its_fs_group_patc
         ANNOTATE_CONTROLLER,
         kubectl_500("annotate serviceaccount argocd-application-controller "),
         "agent: statefulset argocd-application-controller",
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam annotate serviceaccount argocd-application-controller 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam annotate serviceaccount argocd-application-controller 'eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/ArgoCD' --overwrite",
         &[PATCH_STATEFULSET],
     );
 }
@@ -216,7 +216,7 @@ fn failing_fs_group_patch_of_the_statefulset_is_reported() {
         PATCH_STATEFULSET,
         kubectl_500("patch statefulset argocd-application-controller "),
         "agent: statefulset argocd-application-controller",
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam patch statefulset argocd-application-controller '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io -n iam patch statefulset argocd-application-controller '--type=merge' -p '{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"fsGroup\":999}}}}}'",
         NOTHING,
     );
 }
@@ -326,7 +326,7 @@ fn failing_kubectl_read_exits_1_naming_the_command() {
     assert_names_failure(
         &out,
         "agent: namespace iam",
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml get namespace iam -o json",
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io get namespace iam -o json",
         status,
         &stderr,
     );
@@ -418,4 +418,34 @@ fn missing_kubectl_stops_up_but_not_mgmt() {
         .run()
         .success()
         .no_mutations();
+}
+
+/// A profile with `cli_error_format = json` (aws CLI v2) turns "does not exist" into a JSON
+/// document without the `An error occurred (CODE)` line, and `cli_auto_prompt = on` would make
+/// every call prompt: every aws child gets both conventions pinned, whatever the profile says,
+/// so a fresh `up` behaves exactly as with CLI v1.
+#[test]
+fn aws_cli_v2_error_format_and_auto_prompt_of_the_profile_are_pinned() {
+    for format in ["json", "yaml", "text", "enhanced"] {
+        let out = up_with_manifest()
+            .rules(fresh_account())
+            .write(
+                "aws-config",
+                &format!("[default]\ncli_error_format = {format}\ncli_auto_prompt = on\n"),
+            )
+            .env("AWS_CONFIG_FILE", "aws-config")
+            .env("FAKE_AWS_CLI", "2")
+            .run();
+        out.success().mutating_unordered(&FRESH_UP).no_unmatched_reads();
+        let log = std::fs::read_to_string(out.work_dir().parent().unwrap().join("log.jsonl")).unwrap();
+        for entry in log
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        {
+            if entry["program"] == "aws" || entry["program"] == "kubectl" {
+                assert_eq!(entry["env"]["AWS_CLI_ERROR_FORMAT"], "legacy", "{entry}");
+                assert_eq!(entry["env"]["AWS_CLI_AUTO_PROMPT"], "off", "{entry}");
+            }
+        }
+    }
 }

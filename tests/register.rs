@@ -1199,7 +1199,7 @@ async fn up_without_harness_settings_names_the_register_command() {
 // ---------------------------------------------------------------------------------------------
 // `register --to argocd`
 
-const KUBECTL: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml";
+const KUBECTL: &str = "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context admin@management.us-east-1.eksctl.io";
 const SECRET_FILE: &str = ".gitops-iam/policies/argocd-secret-testing.json";
 
 fn argocd() -> Test {

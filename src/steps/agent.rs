@@ -44,13 +44,13 @@ pub enum DryRunAgent {
     Missing,
 }
 
-fn kubectl(ctx: &Ctx<'_>) -> Kubectl {
-    ctx.mgmt_kubectl()
+async fn kubectl(ctx: &Ctx<'_>) -> Result<Kubectl> {
+    ctx.mgmt_kubectl().await
 }
 
 async fn get(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<Option<Value>> {
     let ns = ctx.settings.namespace.as_str();
-    let cmd = kubectl(ctx).get(Some(ns), kind, name);
+    let cmd = kubectl(ctx).await?.get(Some(ns), kind, name);
     ctx.observe(&cmd, |o| kubectl::is_not_found(&o.stderr), crate::tools::parse_json)
         .await
 }
@@ -74,7 +74,7 @@ async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
     ctx.report
         .step(&format!("agent: namespace {}", s.namespace), async {
             ctx.ensure_mgmt_kubeconfig().await?;
-            let k = kubectl(ctx);
+            let k = kubectl(ctx).await?;
             let cmd = k.get(None, "namespace", s.namespace.as_str());
             let ns = s.namespace.as_str();
             let mut reads = vec![cmd.clone()];
@@ -118,7 +118,11 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
                     ));
                 }
                 ctx.exec
-                    .run(&kubectl(ctx).apply_server_side(s.namespace.as_str(), manifest, "the agent manifest"))
+                    .run(
+                        &kubectl(ctx)
+                            .await?
+                            .apply_server_side(s.namespace.as_str(), manifest, "the agent manifest"),
+                    )
                     .await?;
                 changes.push(format!("applied {}", manifest.display()));
                 missing = if ctx.exec.is_dry_run() {
@@ -143,7 +147,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
 /// Annotation, fsGroup, restart and wait for one service account and its workload.
 async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, wait: Duration) -> Result<()> {
     let ns = ctx.settings.namespace.as_str();
-    let k = kubectl(ctx);
+    let k = kubectl(ctx).await?;
     ctx.report
         .step(&format!("agent: {kind} {name}"), async {
             let mut changes = Changes::none();

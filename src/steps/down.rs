@@ -52,7 +52,6 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                 }
                 Registration::Argocd => {
                     let s = ctx.settings;
-                    let k = ctx.mgmt_kubectl();
                     let name = crate::argocd::secret_name(t.cluster.as_str());
                     let mgmt = ctx
                         .observe(
@@ -62,7 +61,7 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                         )
                         .await?;
                     if mgmt.is_some() || ctx.exec.is_dry_run() {
-                        ctx.ensure_mgmt_kubeconfig().await?;
+                        let k = ctx.mgmt_kubectl().await?;
                         let get = k.get(Some(s.namespace.as_str()), "secret", &name);
                         if exists(ctx, &get, |o| kubectl::is_not_found(&o.stderr)).await? {
                             ctx.exec.run(&k.delete(s.namespace.as_str(), "secret", &name)).await?;
@@ -90,6 +89,7 @@ async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                 let arn = ctx.deployer_role_arn(t).await?;
                 match t.access {
                     ClusterAccess::AwsAuth => {
+                        let arn = ctx.deployer_mapping_arn(t).await?;
                         let e = ctx.testing_eksctl(t);
                         let mapped = if ctx.exec.is_dry_run() {
                             true

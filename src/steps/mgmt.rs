@@ -1,7 +1,7 @@
 //! `mgmt`: the management cluster with an OIDC provider, the agent role trusted by that
 //! provider, and the agent role's inline policy to assume the Deployer role(s).
 
-use super::{Ctx, MGMT};
+use super::Ctx;
 use crate::cmd::{Arg, Val};
 use crate::error::Result;
 use crate::exec::Transform;
@@ -33,7 +33,7 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
     let created = ctx
         .report
         .step(&name, async {
-            let kubeconfig = s.kubeconfig(MGMT, &s.mgmt_cluster);
+            let kubeconfig = ctx.mgmt_kubeconfig().await?;
             let (changes, existing) = ctx
                 .ensure_cluster(&ctx.mgmt_aws(), &ctx.mgmt_eksctl(), &s.mgmt_cluster, true, &kubeconfig)
                 .await?;

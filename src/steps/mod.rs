@@ -22,9 +22,9 @@ use crate::report::{Changes, Reporter};
 use crate::settings::{Settings, TestingTarget};
 use crate::tools::aws::{self, Aws};
 use crate::tools::eksctl::Eksctl;
-use crate::tools::kubectl::Kubectl;
+use crate::tools::kubectl::{self, Kubeconfig, Kubectl};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// What every step needs: the settings, the executor and the reporter.
@@ -32,13 +32,9 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
     pub exec: &'a dyn Executor,
     pub report: &'a Reporter,
-    /// Kubeconfigs written during this run (by `create cluster` or `write-kubeconfig`).
-    kubeconfigs: Mutex<HashSet<PathBuf>>,
+    /// Kubeconfigs written during this run (by `create cluster` or `write-kubeconfig`), by key.
+    kubeconfigs: Mutex<HashSet<String>>,
 }
-
-/// The two cluster roles, naming the tool's kubeconfig files.
-pub const MGMT: &str = "mgmt";
-pub const TESTING: &str = "testing";
 
 impl<'a> Ctx<'a> {
     pub fn new(settings: &'a Settings, exec: &'a dyn Executor, report: &'a Reporter) -> Self {
@@ -78,10 +74,35 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn mgmt_kubectl(&self) -> Kubectl {
-        Kubectl {
-            kubeconfig: self.settings.kubeconfig(MGMT, &self.settings.mgmt_cluster),
+    pub async fn mgmt_kubeconfig(&self) -> Result<Kubeconfig> {
+        let account = self.mgmt_account().await?;
+        Ok(self.settings.kubeconfig(&account, &self.settings.mgmt_cluster))
+    }
+
+    pub async fn testing_kubeconfig(&self, t: &TestingTarget) -> Result<Kubeconfig> {
+        let account = self.testing_account(t).await?;
+        Ok(self.settings.kubeconfig(&account, &t.cluster))
+    }
+
+    /// kubectl on the management cluster: its kubeconfig made fresh, and the cluster's context
+    /// in it read once (`$MGMT_CONTEXT` in a dry-run script).
+    pub async fn mgmt_kubectl(&self) -> Result<Kubectl> {
+        self.ensure_mgmt_kubeconfig().await?;
+        let kubeconfig = self.mgmt_kubeconfig().await?;
+        let entry = kubectl::eksctl_cluster_entry(self.settings.mgmt_cluster.as_str(), &self.settings.region);
+        let read = kubectl::context_of(&kubeconfig, &entry);
+        let context = self.exec.capture("MGMT_CONTEXT", &read, Transform::None).await?;
+        if let Val::Known(c) = &context
+            && c.contains(char::is_whitespace)
+        {
+            // Two identities wrote the same file: which one this run acts as is not clear.
+            return Err(Error::State(format!(
+                "{} has several contexts for cluster {} ({c}): delete the file and re-run, gitops-iam writes it anew",
+                kubeconfig.path().display(),
+                entry.value()
+            )));
         }
+        Ok(Kubectl { kubeconfig, context })
     }
 
     /// The management account id: given, or read once from `sts get-caller-identity`.
@@ -185,22 +206,38 @@ impl<'a> Ctx<'a> {
 
     /// The tool's kubeconfig for the management cluster, fresh (see `ensure_kubeconfig`).
     pub async fn ensure_mgmt_kubeconfig(&self) -> Result<()> {
-        let s = self.settings;
-        self.ensure_kubeconfig(
-            &self.mgmt_eksctl(),
-            &s.mgmt_cluster,
-            &s.kubeconfig(MGMT, &s.mgmt_cluster),
-            None,
-        )
-        .await
+        let kubeconfig = self.mgmt_kubeconfig().await?;
+        self.ensure_kubeconfig(&self.mgmt_eksctl(), &self.settings.mgmt_cluster, &kubeconfig, None)
+            .await
+    }
+
+    /// A role's ARN as IAM knows it: what `get-role` answers once the role exists (an adopted
+    /// role may have a path, `role/team/NAME`, which trust policies, policy resources, the IRSA
+    /// annotation and access entries must name), else the path-less ARN it is created with.
+    async fn existing_role_arn(&self, aws: &Aws, role: &str, built: Arg) -> Result<Arg> {
+        let found = self
+            .observe(&aws.get_role(role), aws::is_not_found, aws::parse_role)
+            .await?;
+        Ok(found.map_or(built, |r| Arg::from(r.arn)))
     }
 
     pub async fn agent_role_arn(&self) -> Result<Arg> {
         let account = self.mgmt_account().await?;
-        Ok(self.role_arn(&account, self.settings.agent_role.as_str()))
+        let role = self.settings.agent_role.as_str();
+        self.existing_role_arn(&self.mgmt_aws(), role, self.role_arn(&account, role))
+            .await
     }
 
     pub async fn deployer_role_arn(&self, t: &TestingTarget) -> Result<Arg> {
+        let role = t.deployer_role.as_str();
+        self.existing_role_arn(&self.testing_aws(t), role, self.deployer_mapping_arn(t).await?)
+            .await
+    }
+
+    /// The Deployer's ARN without a path, which aws-auth needs: the authenticator matches the
+    /// caller's role ARN, and STS drops the path from it (kubernetes-sigs/aws-iam-authenticator
+    /// issue 268; EKS troubleshooting guide). Access entries take the full ARN.
+    pub async fn deployer_mapping_arn(&self, t: &TestingTarget) -> Result<Arg> {
         let account = self.testing_account(t).await?;
         Ok(self.role_arn(&account, t.deployer_role.as_str()))
     }
@@ -239,8 +276,8 @@ impl<'a> Ctx<'a> {
         Ok((path, value))
     }
 
-    fn kubeconfig_written(&self, path: &Path) {
-        self.kubeconfigs.lock().unwrap().insert(path.to_path_buf());
+    fn kubeconfig_written(&self, kubeconfig: &Kubeconfig) {
+        self.kubeconfigs.lock().unwrap().insert(kubeconfig.key());
     }
 
     /// Makes sure the tool's kubeconfig for a cluster is fresh: written by `create cluster`, kept
@@ -250,15 +287,16 @@ impl<'a> Ctx<'a> {
         &self,
         eksctl: &Eksctl,
         cluster: &ClusterName,
-        path: &Path,
+        path: &Kubeconfig,
         created: Option<std::time::SystemTime>,
     ) -> Result<()> {
-        if self.kubeconfigs.lock().unwrap().contains(path) {
+        if self.kubeconfigs.lock().unwrap().contains(&path.key()) {
             return Ok(());
         }
-        let written = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        // Only a real run knows the file's name (a dry-run may not know the account).
+        let written = || std::fs::metadata(path.path()).and_then(|m| m.modified()).ok();
         if !self.exec.is_dry_run()
-            && let (Some(written), Some(created)) = (written, created)
+            && let (Some(written), Some(created)) = (written(), created)
             && written > created
         {
             self.kubeconfig_written(path);
@@ -277,7 +315,7 @@ impl<'a> Ctx<'a> {
         eksctl: &Eksctl,
         cluster: &ClusterName,
         with_oidc: bool,
-        kubeconfig: &Path,
+        kubeconfig: &Kubeconfig,
     ) -> Result<(Changes, Option<aws::ClusterInfo>)> {
         let mut changes = Changes::none();
         let describe = aws.describe_cluster(cluster.as_str());

@@ -90,7 +90,7 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
             };
             let (path, desired) = ctx.write_doc(&format!("argocd-secret-{}", t.cluster), &doc)?;
             ctx.ensure_mgmt_kubeconfig().await?;
-            let k = ctx.mgmt_kubectl();
+            let k = ctx.mgmt_kubectl().await?;
             let current = ctx
                 .observe(
                     &k.get(Some(s.namespace.as_str()), "secret", &name),

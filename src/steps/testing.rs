@@ -1,7 +1,7 @@
 //! `testing`: the testing cluster, the Deployer role trusted by the agent role, and the
 //! Deployer role's Kubernetes access in the testing cluster.
 
-use super::{Ctx, TESTING};
+use super::Ctx;
 use crate::cli::ClusterAccess;
 use crate::cmd::Arg;
 use crate::error::Result;
@@ -15,7 +15,7 @@ const DEPLOYER_ROLE_DESCRIPTION: &str = "IAM Role to be used by AWS to Deploy in
 pub async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(&format!("testing: cluster {}", t.cluster), async {
-            let kubeconfig = ctx.settings.kubeconfig(TESTING, &t.cluster);
+            let kubeconfig = ctx.testing_kubeconfig(t).await?;
             let (changes, existing) = ctx
                 .ensure_cluster(
                     &ctx.testing_aws(t),
@@ -79,7 +79,7 @@ pub fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> 
 /// The Deployer role mapped in the testing cluster's aws-auth, exactly once.
 async fn aws_auth(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
     let e = ctx.testing_eksctl(t);
-    let arn = ctx.deployer_role_arn(t).await?;
+    let arn = ctx.deployer_mapping_arn(t).await?;
     let cluster = t.cluster.as_str();
     let group = aws_auth_group(t);
     let found = ctx

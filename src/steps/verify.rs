@@ -217,7 +217,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
         return Ok(());
     }
     ctx.ensure_mgmt_kubeconfig().await?;
-    let k = ctx.mgmt_kubectl();
+    let k = ctx.mgmt_kubectl().await?;
     let ns = s.namespace.as_str();
     let get = |kind: &str, name: &str| k.get(Some(ns), kind, name);
     let not_found = |o: &crate::exec::Output| kubectl::is_not_found(&o.stderr);
@@ -288,10 +288,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
                             "{stale} of {} pod(s) started before the annotation (no AWS_ROLE_ARN={w})",
                             mine.len()
                         ),
-                        format!(
-                            "kubectl --kubeconfig {} -n {ns} rollout restart {kind}/{name}",
-                            k.kubeconfig.display()
-                        ),
+                        k.rollout_restart(ns, kind, name).to_string(),
                     )
                 } else {
                     checks.ok(&pods_name, format!("{} pod(s) run with AWS_ROLE_ARN={w}", mine.len()))
@@ -362,8 +359,9 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
                     eksctl::parse_mappings,
                 )
                 .await?;
-            if let (Some(m), true) = (&mappings, deployer_arn.is_known()) {
-                let arn = deployer_arn.value();
+            let mapped_arn = ctx.deployer_mapping_arn(t).await?;
+            if let (Some(m), true) = (&mappings, mapped_arn.is_known()) {
+                let arn = mapped_arn.value();
                 let count = m.iter().filter(|x| x.rolearn.as_deref() == Some(arn.as_str())).count();
                 if super::testing::mapping_converged(m, &arn, t) {
                     checks.ok(&access_name, "mapped once in aws-auth");
@@ -465,7 +463,7 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
             }
         }
         Registration::Argocd => {
-            let k = ctx.mgmt_kubectl();
+            let k = ctx.mgmt_kubectl().await?;
             let secret_name = crate::argocd::secret_name(cluster);
             let found: Option<Value> = ctx
                 .observe(

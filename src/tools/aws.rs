@@ -1,5 +1,6 @@
 //! `aws` CLI calls. Every call passes `--region` (v1 ignores `AWS_REGION`) and, when set,
 //! `--profile`; JSON calls pass `--output json` because users may default to text or table.
+//! Every call also pins CLI v2's own conventions ([`CONVENTIONS`]), which a profile may change.
 
 use crate::cmd::{Arg, Cmd, Effect, Val};
 use crate::exec::Output;
@@ -26,7 +27,8 @@ impl Aws {
     }
 
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
-        with_region_profile(Cmd::new("aws", effect, purpose).args(args), &self.region, &self.profile)
+        let cmd = Cmd::new("aws", effect, purpose).args(args).conventions(CONVENTIONS);
+        with_region_profile(cmd, &self.region, &self.profile)
     }
 
     fn json(&self, purpose: String, args: Vec<Arg>) -> Cmd {
@@ -320,6 +322,15 @@ impl Aws {
     }
 }
 
+/// The environment of every aws child (CLI v1 ignores both variables).
+///
+/// CLI v2 prints errors as `cli_error_format` in the profile says (json, yaml, text, table...),
+/// and only the `legacy` and `enhanced` formats keep the `An error occurred (CODE)` line that
+/// [`error_code`] reads; the variable outranks the profile (aws-cli v2 `awscli/clidriver.py`,
+/// `_construct_cli_error_format_chain`; `awscli/errorhandler.py`). `cli_auto_prompt = on` would
+/// make every call wait for a terminal the child does not have.
+pub const CONVENTIONS: &[(&str, &str)] = &[("AWS_CLI_ERROR_FORMAT", "legacy"), ("AWS_CLI_AUTO_PROMPT", "off")];
+
 fn args<const N: usize>(items: [&str; N]) -> Vec<Arg> {
     items.into_iter().map(Arg::from).collect()
 }
@@ -342,7 +353,9 @@ pub fn scope_key(profile: &Option<Profile>, what: &str) -> String {
 
 /// The AWS error code in a CLI error (`An error occurred (NoSuchEntity) when calling ...`).
 ///
-/// The exit code does not tell (v1 uses 255 for everything); the text does, in v1 and v2.
+/// The exit code does not tell (v1 uses 255 for everything); the text does, in v1 and in v2's
+/// `legacy` and `enhanced` formats (`aws: [ERROR]: An error occurred (...)`), which
+/// [`CONVENTIONS`] pins.
 pub fn error_code(stderr: &str) -> Option<&str> {
     let start = stderr.find("An error occurred (")? + "An error occurred (".len();
     let len = stderr[start..].find(')')?;
@@ -407,15 +420,31 @@ impl ClusterInfo {
                 let secs = n.as_f64()?;
                 (secs >= 0.0).then(|| std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(secs))
             }
-            serde_json::Value::String(s) => {
-                let utc = s
-                    .strip_suffix("+00:00")
-                    .map(|t| format!("{t}Z"))
-                    .unwrap_or_else(|| s.clone());
-                humantime::parse_rfc3339_weak(&utc).ok()
-            }
+            serde_json::Value::String(s) => parse_timestamp(s),
             _ => None,
         }
+    }
+}
+
+/// An ISO 8601 time with any UTC offset: CLI v2 prints local time (`...T10:00:00.123-05:00`).
+fn parse_timestamp(s: &str) -> Option<std::time::SystemTime> {
+    use std::time::Duration;
+    if s.ends_with(['Z', 'z']) {
+        return humantime::parse_rfc3339_weak(s).ok();
+    }
+    // `+HH:MM` or `-HH:MM` after the time (the date's own `-` come before the `T`).
+    let time_start = s.find(['T', 't', ' '])?;
+    let sign_at = time_start + s[time_start..].rfind(['+', '-'])?;
+    let (local, offset) = s.split_at(sign_at);
+    let (sign, digits) = offset.split_at(1);
+    let (hours, minutes) = digits.split_once(':').unwrap_or((digits, "00"));
+    let offset = Duration::from_secs(hours.parse::<u64>().ok()? * 3600 + minutes.parse::<u64>().ok()? * 60);
+    let as_if_utc = humantime::parse_rfc3339_weak(&format!("{local}Z")).ok()?;
+    // Local time is UTC plus the offset: a `-05:00` clock reads five hours less than UTC.
+    if sign == "-" {
+        as_if_utc.checked_add(offset)
+    } else {
+        as_if_utc.checked_sub(offset)
     }
 }
 
@@ -530,6 +559,48 @@ mod tests {
             stderr: "An error occurred (ResourceNotFoundException) when calling the DescribeCluster operation: No cluster found for name: x.".into(),
         };
         assert!(is_not_found(&out));
+    }
+
+    #[test]
+    fn error_codes_of_cli_v2() {
+        // aws-cli v2 `errorformat.py` `write_error`: the `legacy`/`enhanced` line gets a prefix.
+        let v2 = "\naws: [ERROR]: An error occurred (NoSuchEntity) when calling the GetRole operation: Role ArgoCD not found";
+        assert_eq!(error_code(v2), Some("NoSuchEntity"));
+        let cmd = aws().get_role("ArgoCD");
+        assert!(cmd.conventions.contains(&("AWS_CLI_ERROR_FORMAT", "legacy")));
+        assert!(cmd.conventions.contains(&("AWS_CLI_AUTO_PROMPT", "off")));
+        // Pinned once for the script, not repeated on each line.
+        assert!(cmd.to_string().starts_with("aws iam get-role"), "{cmd}");
+    }
+
+    #[test]
+    fn created_at_with_any_utc_offset() {
+        let at = |s: &str| {
+            let c = ClusterInfo {
+                name: "m".into(),
+                status: "ACTIVE".into(),
+                endpoint: None,
+                certificate_authority: None,
+                identity: None,
+                created_at: Some(json!(s)),
+            };
+            c.created()
+                .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis())
+        };
+        let utc = at("2026-12-01T15:00:00.123000Z").unwrap();
+        assert_eq!(at("2026-12-01T15:00:00.123000+00:00"), Some(utc));
+        assert_eq!(at("2026-12-01T10:00:00.123000-05:00"), Some(utc));
+        assert_eq!(at("2026-12-01T20:30:00.123000+05:30"), Some(utc));
+        assert_eq!(at("2026-12-01T10:00:00-05:00"), Some(utc - 123));
+        assert_eq!(at("not a time"), None);
+        let epoch = ClusterInfo {
+            created_at: Some(json!(1.5)),
+            ..serde_json::from_value(json!({"name": "m", "status": "ACTIVE"})).unwrap()
+        };
+        assert_eq!(
+            epoch.created(),
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(1500))
+        );
     }
 
     #[test]

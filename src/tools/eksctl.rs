@@ -5,8 +5,8 @@
 
 use crate::cmd::{Arg, Cmd, Effect, Val};
 use crate::names::Profile;
+use crate::tools::kubectl::Kubeconfig;
 use serde::Deserialize;
-use std::path::Path;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -30,7 +30,7 @@ impl Eksctl {
 
     /// Creates a cluster (10-20 minutes). eksctl itself does not check for an existing cluster,
     /// so callers observe first.
-    pub fn create_cluster(&self, name: &str, with_oidc: bool, kubeconfig: &Path) -> Cmd {
+    pub fn create_cluster(&self, name: &str, with_oidc: bool, kubeconfig: &Kubeconfig) -> Cmd {
         let mut cmd = self.cmd(
             Effect::Mutate,
             format!("create EKS cluster {name}"),
@@ -39,7 +39,8 @@ impl Eksctl {
         if with_oidc {
             cmd = cmd.arg("--with-oidc");
         }
-        cmd.args(["--kubeconfig", &kubeconfig.display().to_string()])
+        cmd.arg("--kubeconfig")
+            .arg(kubeconfig.arg())
             .timeout(Duration::from_secs(45 * 60))
             .resource(self.key(&format!("eks/{name}")))
             .in_background()
@@ -61,21 +62,18 @@ impl Eksctl {
     }
 
     /// Writes the tool's own kubeconfig for a cluster (a local file; changes nothing in AWS).
-    pub fn write_kubeconfig(&self, cluster: &str, kubeconfig: &Path) -> Cmd {
-        self.cmd(
-            Effect::Read,
-            format!("write a kubeconfig for cluster {cluster}"),
-            [
-                "utils",
-                "write-kubeconfig",
-                "--cluster",
-                cluster,
-                "--kubeconfig",
-                &kubeconfig.display().to_string(),
-            ],
-        )
-        // A new kubeconfig may point elsewhere: what was read through the old one is stale.
-        .resource(format!("k8s:{}:", kubeconfig.display()))
+    pub fn write_kubeconfig(&self, cluster: &str, kubeconfig: &Kubeconfig) -> Cmd {
+        let args: [Arg; 6] = [
+            "utils".into(),
+            "write-kubeconfig".into(),
+            "--cluster".into(),
+            cluster.into(),
+            "--kubeconfig".into(),
+            kubeconfig.arg(),
+        ];
+        self.cmd(Effect::Read, format!("write a kubeconfig for cluster {cluster}"), args)
+            // A new kubeconfig may point elsewhere: what was read through the old one is stale.
+            .resource(crate::tools::kubectl::cluster_key(kubeconfig))
     }
 
     pub fn delete_cluster(&self, name: &str) -> Cmd {
@@ -161,9 +159,18 @@ mod tests {
             profile: None,
         };
         assert_eq!(
-            e.create_cluster("management", true, Path::new(".gitops-iam/kubeconfig/mgmt-management"))
-                .to_string(),
-            "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/mgmt-management"
+            e.create_cluster(
+                "management",
+                true,
+                &Kubeconfig::new(
+                    std::path::Path::new(".gitops-iam/kubeconfig"),
+                    &Val::known("123456789012"),
+                    &Val::known("us-east-1"),
+                    "management"
+                )
+            )
+            .to_string(),
+            "eksctl create cluster --name management --region us-east-1 --with-oidc --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml"
         );
         assert_eq!(
             e.create_mapping(
@@ -174,6 +181,24 @@ mod tests {
             )
             .to_string(),
             "eksctl create iamidentitymapping --cluster testing --region us-east-1 --arn arn:aws:iam::1:role/Deployer --username deployer --group system:masters --no-duplicate-arns"
+        );
+    }
+
+    #[test]
+    fn write_kubeconfig_names_the_file_after_the_flag() {
+        let e = Eksctl {
+            region: Val::var("AWS_REGION"),
+            profile: None,
+        };
+        let kubeconfig = Kubeconfig::new(
+            std::path::Path::new("s/kubeconfig"),
+            &Val::var("ACCOUNT_ID"),
+            &Val::var("AWS_REGION"),
+            "m",
+        );
+        assert_eq!(
+            e.write_kubeconfig("m", &kubeconfig).to_string(),
+            "eksctl utils write-kubeconfig --cluster m --kubeconfig \"s/kubeconfig/${ACCOUNT_ID}-${AWS_REGION}-m.yaml\" --region \"${AWS_REGION}\""
         );
     }
 

@@ -1,10 +1,12 @@
-//! `kubectl` calls, always with the tool's own `--kubeconfig` for the cluster.
+//! `kubectl` calls, always with the tool's own `--kubeconfig` for the cluster and the context of
+//! that cluster in it (`--context`): neither `KUBECONFIG` nor a current-context changed by hand
+//! can point a call at another cluster.
 //!
 //! Annotations use `kubectl annotate --overwrite` (a merge patch): the tutorial's JSON patch to
 //! `/metadata/annotations/` targets the empty key and fails with 422, and a JSON-patch `add` also
 //! fails on a service account that has no annotations yet.
 
-use crate::cmd::{Arg, Cmd, Effect};
+use crate::cmd::{Arg, Cmd, Effect, Val};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -12,9 +14,67 @@ use std::time::Duration;
 /// The field manager of gitops-iam's server-side applies (the fields it owns in `managedFields`).
 pub const FIELD_MANAGER: &str = "gitops-iam";
 
+/// The tool's own kubeconfig file of one cluster, `DIR/ACCOUNT-REGION-CLUSTER.yaml`: one state
+/// directory serves several accounts and regions without two clusters sharing a file. The
+/// account (and the region) may be known only when a dry-run script runs, so it is an [`Arg`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kubeconfig(Arg);
+
+impl Kubeconfig {
+    pub fn new(dir: &Path, account: &Val, region: &Val, cluster: &str) -> Self {
+        Kubeconfig(Arg::concat([
+            Val::known(format!("{}/", dir.display())),
+            account.clone(),
+            Val::known("-"),
+            region.clone(),
+            Val::known(format!("-{cluster}.yaml")),
+        ]))
+    }
+
+    pub fn arg(&self) -> Arg {
+        self.0.clone()
+    }
+
+    /// The file, in a real run.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(self.0.value())
+    }
+
+    /// The same text in a real run and a dry-run (variables as markers): for resource keys.
+    pub fn key(&self) -> String {
+        self.0.template()
+    }
+}
+
+/// The name eksctl gives a cluster in a kubeconfig (`ClusterMeta.String()`, eksctl
+/// `pkg/apis/eksctl.io/v1alpha5/types.go`); its context is `IDENTITY@` that name.
+pub fn eksctl_cluster_entry(cluster: &str, region: &Val) -> Arg {
+    Arg::concat([
+        Val::known(format!("{cluster}.")),
+        region.clone(),
+        Val::known(".eksctl.io"),
+    ])
+}
+
+/// Reads the context of cluster `entry` in a kubeconfig: eksctl names it after the caller's
+/// identity, which only the file tells.
+pub fn context_of(kubeconfig: &Kubeconfig, entry: &Arg) -> Cmd {
+    let mut filter = vec![Val::known("jsonpath={.contexts[?(@.context.cluster==\"")];
+    filter.extend(entry.parts().iter().cloned());
+    filter.push(Val::known("\")].name}"));
+    Cmd::new("kubectl", Effect::Read, "read the cluster's context in its kubeconfig")
+        .conventions(crate::tools::aws::CONVENTIONS)
+        .arg("--kubeconfig")
+        .arg(kubeconfig.arg())
+        .args(["config", "view", "-o"])
+        .arg(Arg::concat(filter))
+}
+
 #[derive(Clone, Debug)]
 pub struct Kubectl {
-    pub kubeconfig: PathBuf,
+    pub kubeconfig: Kubeconfig,
+    /// The cluster's context in `kubeconfig`.
+    pub context: Val,
 }
 
 /// The pod-template patch that sets `fsGroup` (a merge patch: works whether or not a
@@ -26,17 +86,22 @@ pub fn fs_group_patch(fs_group: i64) -> String {
 impl Kubectl {
     /// `k8s:<kubeconfig>:<namespace>/<kind>/<name>`; a prefix covers a whole namespace.
     fn key(&self, ns: Option<&str>, object: &str) -> String {
-        format!("k8s:{}:{}/{object}", self.kubeconfig.display(), ns.unwrap_or(""))
+        format!("{}{}/{object}", self.cluster_key(), ns.unwrap_or(""))
     }
 
     /// Everything in the cluster: what a new kubeconfig invalidates.
     pub fn cluster_key(&self) -> String {
-        format!("k8s:{}:", self.kubeconfig.display())
+        cluster_key(&self.kubeconfig)
     }
 
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
+        // An EKS kubeconfig runs `aws eks get-token` with kubectl's environment.
         Cmd::new("kubectl", effect, purpose)
-            .args(["--kubeconfig", &self.kubeconfig.display().to_string()])
+            .conventions(crate::tools::aws::CONVENTIONS)
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig.arg())
+            .arg("--context")
+            .arg(&self.context)
             .args(args)
     }
 
@@ -154,6 +219,11 @@ impl Kubectl {
     }
 }
 
+/// `k8s:<kubeconfig>:`, the prefix of every resource key of the cluster behind it.
+pub fn cluster_key(kubeconfig: &Kubeconfig) -> String {
+    format!("k8s:{}:", kubeconfig.key())
+}
+
 /// Whether a failed kubectl call means "not found".
 pub fn is_not_found(stderr: &str) -> bool {
     stderr.contains("(NotFound)")
@@ -200,8 +270,15 @@ mod tests {
 
     #[test]
     fn annotate_uses_the_real_key_and_overwrite() {
+        let kubeconfig = Kubeconfig::new(
+            Path::new(".gitops-iam/kubeconfig"),
+            &Val::var("ACCOUNT_ID"),
+            &Val::known("us-east-1"),
+            "management",
+        );
         let k = Kubectl {
-            kubeconfig: PathBuf::from(".gitops-iam/kubeconfig/mgmt-management"),
+            kubeconfig,
+            context: Val::var("MGMT_CONTEXT"),
         };
         let arn = Arg::concat([
             Val::known("arn:aws:iam::"),
@@ -217,7 +294,30 @@ mod tests {
                 arn
             )
             .to_string(),
-            "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management -n iam annotate serviceaccount gitops-agent \"eks.amazonaws.com/role-arn=arn:aws:iam::${ACCOUNT_ID}:role/ArgoCD\" --overwrite"
+            "kubectl --kubeconfig \".gitops-iam/kubeconfig/${ACCOUNT_ID}-us-east-1-management.yaml\" --context \"${MGMT_CONTEXT}\" -n iam annotate serviceaccount gitops-agent \"eks.amazonaws.com/role-arn=arn:aws:iam::${ACCOUNT_ID}:role/ArgoCD\" --overwrite"
+        );
+    }
+
+    #[test]
+    fn kubeconfig_names_account_region_and_cluster_and_the_context_is_read_from_it() {
+        let dir = Path::new(".gitops-iam/kubeconfig");
+        let known = Kubeconfig::new(dir, &Val::known("123456789012"), &Val::known("eu-west-1"), "m");
+        assert_eq!(
+            known.path(),
+            PathBuf::from(".gitops-iam/kubeconfig/123456789012-eu-west-1-m.yaml")
+        );
+        let region = Val::var("AWS_REGION");
+        let script = Kubeconfig::new(dir, &Val::var("ACCOUNT_ID"), &region, "m");
+        let read = context_of(&script, &eksctl_cluster_entry("m", &region));
+        assert!(!read.is_mutating());
+        assert_eq!(
+            read.to_string(),
+            "kubectl --kubeconfig \".gitops-iam/kubeconfig/${ACCOUNT_ID}-${AWS_REGION}-m.yaml\" config view -o 'jsonpath={.contexts[?(@.context.cluster==\"'m.\"${AWS_REGION}\".eksctl.io'\")].name}'"
+        );
+        let read = context_of(&known, &eksctl_cluster_entry("m", &Val::known("eu-west-1")));
+        assert_eq!(
+            read.argv()[5],
+            "jsonpath={.contexts[?(@.context.cluster==\"m.eu-west-1.eksctl.io\")].name}"
         );
     }
 

@@ -38,6 +38,8 @@ mod down_e2e;
 mod fleet_e2e;
 mod realworld_iam;
 mod register_e2e;
+mod role_path;
+mod state_dir;
 mod verify_e2e;
 
 use sandbox::{AGENT_MANIFEST, Logged, REPO};

@@ -115,7 +115,7 @@ fn register_to_argocd_creates_the_cluster_secret_once_a_rerun_changes_nothing_an
     assert_eq!(
         applied,
         [
-            "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f \
+            "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context moto@management.us-east-1.eksctl.io -n iam apply -f \
              .gitops-iam/policies/argocd-secret-testing.json"
         ],
         "{}",

@@ -423,7 +423,7 @@ fn verify_fails_exactly_the_broken_agent_or_registration_link_and_the_printed_fi
     );
     assert_eq!(
         fix,
-        "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam rollout restart deployment/gitops-agent"
+        "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context moto@management.us-east-1.eksctl.io -n iam rollout restart deployment/gitops-agent"
     );
     run_fix(&sb, &fix, &[]);
     k(&["rollout", "status", "deployment/gitops-agent", "--timeout=120s"]);

@@ -21,18 +21,29 @@ A rule (JSON object; the Rust side builds them, see tests/fakes/mod.rs):
               (at most wait_seconds, default 10), then go on to the answer rules
   stdout, stderr, exit
 
+With FAKE_AWS_CLI=2 the fake `aws` is CLI v2 for errors: an answer written as v1 prints it
+(`\nAn error occurred (CODE) when calling the OP operation: MSG\n`, exit 255) comes out as v2
+prints it (exit 254) in the error format v2 resolves: `--cli-error-format`, else
+AWS_CLI_ERROR_FORMAT, else the profile's `cli_error_format` (AWS_CONFIG_FILE or ~/.aws/config;
+`--profile`, else AWS_PROFILE, else default), else `enhanced` (aws-cli v2 `awscli/clidriver.py`
+`_construct_cli_error_format_chain`, `awscli/errorhandler.py`, `awscli/errorformat.py`).
+`table` is not emulated. Every log entry also records the child's AWS_CLI_* variables ("env").
+
 Wait rules exist because gitops-iam runs independent branches concurrently: they let a test
 pin the interleaving (the order the dry-run script prints), so a full ordered list of commands
 can be asserted without flakiness. A call is logged after its wait, so the log is in the order
 the calls took effect.
 """
 
+import configparser
 import fcntl
 import json
 import os
 import re
 import sys
 import time
+
+V1_ERROR = re.compile(r"^\nAn error occurred \(([^)]*)\) when calling the (\w+) operation: (.*)\n$", re.S)
 
 
 def joined(entry):
@@ -78,6 +89,48 @@ def applies(rule, index, program, args, log):
     return True
 
 
+def option(argv, name):
+    for i, word in enumerate(argv):
+        if word == name and i + 1 < len(argv):
+            return argv[i + 1]
+        if word.startswith(name + "="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def profile_setting(argv, key):
+    """A setting of the active profile, as the CLI's ScopedConfigProvider reads it."""
+    profile = option(argv, "--profile") or os.environ.get("AWS_PROFILE") or "default"
+    path = os.environ.get("AWS_CONFIG_FILE") or os.path.expanduser("~/.aws/config")
+    config = configparser.RawConfigParser()
+    config.read(path)
+    section = "default" if profile == "default" else "profile " + profile
+    return config.get(section, key, fallback=None)
+
+
+def v2_error(stderr, argv):
+    """A v1 error text as CLI v2 prints it (exit 254, `ClientErrorHandler.RC`)."""
+    match = V1_ERROR.match(stderr)
+    if match is None:
+        return stderr
+    code, op, message = match.groups()
+    fmt = (
+        option(argv, "--cli-error-format")
+        or os.environ.get("AWS_CLI_ERROR_FORMAT")
+        or profile_setting(argv, "cli_error_format")
+        or "enhanced"
+    ).lower()
+    info = {"Code": code, "Message": message}
+    if fmt == "json":
+        return json.dumps(info, indent=4, ensure_ascii=False) + "\n"
+    if fmt == "yaml":
+        return "".join(f"{k}: {json.dumps(v)}\n" for k, v in info.items())
+    if fmt == "text":
+        return f"{code}\t{message}\n"
+    # legacy, enhanced (no fields beyond Code and Message) and anything unknown.
+    return f"\naws: [ERROR]: An error occurred ({code}) when calling the {op} operation: {message}"
+
+
 def main():
     program = os.path.basename(sys.argv[0])
     argv = sys.argv[1:]
@@ -106,13 +159,17 @@ def main():
             if "wait_for" not in rule and applies(rule, index, program, args, log):
                 chosen = index
                 break
-        answer = rules[chosen] if chosen is not None else {}
+        answer = dict(rules[chosen]) if chosen is not None else {}
+        if program == "aws" and os.environ.get("FAKE_AWS_CLI") == "2" and answer.get("exit") == 255:
+            answer["stderr"] = v2_error(answer.get("stderr", ""), argv)
+            answer["exit"] = 254
         entry = {
             "program": program,
             "argv": argv,
             "rule": chosen,
             "exit": answer.get("exit", 0),
             "waited_out": waited_out,
+            "env": {k: v for k, v in os.environ.items() if k.startswith("AWS_CLI_")},
         }
         with open(log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")

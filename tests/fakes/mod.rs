@@ -19,6 +19,8 @@ pub const REGION: &str = "us-east-1";
 pub const ISSUER: &str = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 /// The issuer without `https://`: the IAM OIDC provider's name.
 pub const OIDC_PROVIDER: &str = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+/// The management cluster's context in the kubeconfig eksctl writes (`IDENTITY@N.REGION.eksctl.io`).
+pub const MGMT_CONTEXT: &str = "admin@management.us-east-1.eksctl.io";
 pub const AGENT_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/ArgoCD";
 pub const DEPLOYER_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/Deployer";
 pub const NODEGROUP_ROLE_ARN: &str =
@@ -340,6 +342,12 @@ fn common() -> Vec<Rule> {
         Rule::regex("kubectl", "^version --client$").stdout("Client Version: v1.32.0\nKustomize Version: v5.5.0\n"),
         Rule::new("aws", "--query cluster.identity.oidc.issuer").stdout(format!("{ISSUER}\n")),
         Rule::new("eksctl", "utils write-kubeconfig ").stdout("2026-01-01 00:00:00 [✔]  saved kubeconfig\n"),
+        // `kubectl config view` is local: the file eksctl wrote names the context.
+        Rule::new(
+            "kubectl",
+            "config view -o jsonpath={.contexts[?(@.context.cluster==\"management.us-east-1.eksctl.io\")].name}",
+        )
+        .stdout(format!("{MGMT_CONTEXT}\n")),
         Rule::new("kubectl", "rollout status deployment/gitops-agent ")
             .stdout("deployment \"gitops-agent\" successfully rolled out\n"),
         Rule::new("kubectl", "rollout status statefulset/argocd-application-controller ")
@@ -417,9 +425,16 @@ pub fn fresh_account() -> Rules {
 /// What `testing` and `agent patch` need (their preconditions): `mgmt` made the management
 /// cluster and the agent role; nothing else exists.
 pub fn after_mgmt() -> Rules {
+    after_mgmt_in("aws")
+}
+
+/// [`after_mgmt`] in a partition (`aws-cn`: IAM's ARNs say so).
+pub fn after_mgmt_in(partition: &str) -> Rules {
+    let mut agent_role = role("ArgoCD", agent_trust());
+    agent_role["Role"]["Arn"] = json!(format!("arn:{partition}:iam::{ACCOUNT}:role/ArgoCD"));
     fresh_account()
         .with(Rule::new("aws", "eks describe-cluster --name management ").json(cluster("management")))
-        .with(Rule::new("aws", "iam get-role --role-name ArgoCD ").json(role("ArgoCD", agent_trust())))
+        .with(Rule::new("aws", "iam get-role --role-name ArgoCD ").json(agent_role))
 }
 
 /// An account where everything is exactly as gitops-iam wants it with the default settings.

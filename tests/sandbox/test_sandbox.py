@@ -227,6 +227,17 @@ class TestStartStop(SandboxTestCase):
 
 
 class TestAwsAndEksctl(SandboxTestCase):
+    def test_create_cluster_refuses_names_as_eksctl_does(self):
+        # eksctl pkg/ctl/create/cluster.go: IsInvalidNameArg, then ErrInvalidName's message.
+        d, env = self.start_sandbox()
+        r = self.run_tool(env, "eksctl", "create", "cluster", "--name", "my_cluster", *R, check=1)
+        self.assertEqual(r.stderr, "Error: validation for my_cluster failed, name must satisfy regular "
+                                   "expression pattern: [a-zA-Z][-a-zA-Z0-9]*\n")
+        # A leading digit passes eksctl's check and EKS's rule.
+        self.run_tool(env, "eksctl", "create", "cluster", "--name", "2nd", "--dry-run", *R, check=0)
+        self.assertEqual(os.listdir(os.path.join(d, "clusters")) if os.path.isdir(os.path.join(d, "clusters"))
+                         else [], [])
+
     def test_create_cluster_with_oidc_kubeconfig_and_duplicate(self):
         d, env = self.start_sandbox()
         kc = os.path.join(d, "mgmt.kubeconfig")
