@@ -19,7 +19,7 @@ reach the desired one, so every command can be re-run safely. `--dry-run` prints
 run from scratch would issue, as a bash script, without running anything.
 
 Exit codes: 0 ok, 1 a step failed (re-run the same command to resume), 2 invalid input, \
-130 interrupted.";
+128+n stopped by signal n: 130 SIGINT (Ctrl-C), 143 SIGTERM (CI cancellation), 129 SIGHUP.";
 
 #[derive(Debug, Parser)]
 #[command(name = "gitops-iam", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
