@@ -1,0 +1,26 @@
+//! Two runs at once: what one run creates between another's read and its create is adopted,
+//! not reported as a failure (issue 10, item 8).
+
+use crate::converge::*;
+use crate::fakes::*;
+
+#[test]
+fn a_namespace_created_by_another_run_between_read_and_create_is_adopted() {
+    // The read says "absent", the create answers as kubectl does when another run was first,
+    // and the namespace is there when read again.
+    let rules = fresh_account()
+        .with(
+            Rule::new("kubectl", "create namespace iam")
+                .kubectl_error("AlreadyExists", "namespaces \"iam\" already exists"),
+        )
+        .with(
+            Rule::new("kubectl", "get namespace iam ")
+                .after("create namespace iam")
+                .json(namespace("iam")),
+        );
+    let out = up_with_manifest().rules(rules).run();
+    out.success()
+        .stderr_contains("namespace iam was created meanwhile")
+        .stderr_lacks("error:");
+    out.mutating_unordered(&FRESH_UP);
+}
