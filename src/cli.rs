@@ -176,6 +176,13 @@ pub struct EnvArgs {
         env = "GITOPS_IAM_CLUSTER_ACCESS"
     )]
     pub cluster_access: ClusterAccess,
+
+    /// With access entries: turn them on when a testing cluster's authentication mode is
+    /// CONFIG_MAP (aws eks update-cluster-config --access-config
+    /// authenticationMode=API_AND_CONFIG_MAP). A one-way change: EKS never lets the mode go
+    /// back to CONFIG_MAP. Without it such a cluster is an error that names the command
+    #[arg(long, global = true, env = "GITOPS_IAM_ENABLE_ACCESS_ENTRIES")]
+    pub enable_access_entries: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
