@@ -462,6 +462,8 @@ fn aws_auth_on_an_api_only_cluster_fails_instead_of_writing_a_mapping_eks_ignore
     out.status(1)
         .stderr_contains("has authentication mode API: it ignores the aws-auth ConfigMap")
         .stderr_contains("--cluster-access access-entry")
+        // aws-auth's default group: access entries would reject the suggested command
+        .stderr_lacks("--identity-group system:masters")
         .no_mutations();
 }
 
@@ -490,6 +492,11 @@ fn verify_fails_aws_auth_on_an_api_only_cluster_even_when_the_mapping_is_there()
     assert!(line.starts_with("FAIL "), "{line}\n{}", out.context());
     assert!(line.contains("authentication mode API: EKS ignores aws-auth"), "{line}");
     out.stdout_contains("--cluster-access access-entry");
+    assert!(
+        !out.stdout.contains("--identity-group system:masters"),
+        "the fix keeps aws-auth's group, which access entries reject\n{}",
+        out.context()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -222,10 +222,36 @@ pub fn mode_conflict(ctx: &Ctx<'_>, t: &TestingTarget, mode: Option<&str>) -> Op
         (ClusterAccess::AwsAuth, Some(API)) => Some(format!(
             "EKS cluster {cluster} has authentication mode API: it ignores the aws-auth ConfigMap, so an \
              identity mapping would grant nothing (and the mode cannot go back). Use an access entry \
-             instead:\n  {} --cluster-access access-entry",
-            ctx.settings.suggest("testing")
+             instead:\n  {}",
+            access_entry_command(ctx, t)
         )),
         _ => None,
+    }
+}
+
+/// `gitops-iam testing ...` for this target with access entries instead of aws-auth. aws-auth's
+/// default group `system:masters` is dropped: access entries reject `system:` groups.
+pub fn access_entry_command(ctx: &Ctx<'_>, t: &TestingTarget) -> String {
+    let mut settings = ctx.settings.clone();
+    for x in settings
+        .testing
+        .iter_mut()
+        .filter(|x| x.cluster == t.cluster && x.profile == t.profile)
+    {
+        x.access = ClusterAccess::AccessEntry;
+        if x.identity_group
+            .as_ref()
+            .is_some_and(|g| g.as_str().starts_with("system:"))
+        {
+            x.identity_group = None;
+        }
+    }
+    let command = settings.suggest("testing");
+    // With a config file the fleet's flags are not repeated: say which one to add.
+    if settings.config.is_some() {
+        format!("{command} --cluster-access access-entry")
+    } else {
+        command
     }
 }
 

@@ -374,7 +374,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
                     "{} has authentication mode {mode}: EKS ignores aws-auth, a mapping grants nothing",
                     t.cluster
                 ),
-                format!("{} --cluster-access access-entry", s.suggest("testing")),
+                super::testing::access_entry_command(ctx, t),
             ),
         };
         checks.fail(&access_name, detail, fix);
