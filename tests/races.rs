@@ -24,3 +24,23 @@ fn a_namespace_created_by_another_run_between_read_and_create_is_adopted() {
         .stderr_lacks("error:");
     out.mutating_unordered(&FRESH_UP);
 }
+
+#[test]
+fn agent_objects_created_by_another_run_during_a_client_side_apply_are_applied_again() {
+    // kubectl apply (client side) creates what it did not find; the other run was first.
+    let rules = fresh_account().with(
+        Rule::new("kubectl", " apply -f agent.yaml")
+            .kubectl_error(
+                "AlreadyExists",
+                "error when creating \"agent.yaml\": deployments.apps \"gitops-agent\" already exists",
+            )
+            .times(1),
+    );
+    let out = up_with_manifest().rules(rules).run();
+    out.success()
+        .stderr_contains("created meanwhile (another run?): applying again")
+        .stderr_lacks("error:");
+    let mut want = FRESH_UP.to_vec();
+    want.push(APPLY);
+    out.mutating_unordered(&want);
+}

@@ -137,9 +137,19 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
                         "must be a readable file",
                     ));
                 }
-                ctx.exec
-                    .run(&kubectl(ctx).apply(s.namespace.as_str(), manifest, "the agent manifest"))
-                    .await?;
+                let apply = kubectl(ctx).apply(s.namespace.as_str(), manifest, "the agent manifest");
+                match ctx.exec.run(&apply).await {
+                    // Client-side apply creates what it did not find; another run created it
+                    // meanwhile. Applying again updates what is there now.
+                    Err(Error::Command(e)) if already_exists(&e.stderr) => {
+                        ctx.report
+                            .info("some of the agent's objects were created meanwhile (another run?): applying again");
+                        ctx.exec.run(&apply).await?;
+                    }
+                    other => {
+                        other?;
+                    }
+                }
                 changes.push(format!("applied {}", manifest.display()));
                 missing = if ctx.exec.is_dry_run() {
                     Vec::new()

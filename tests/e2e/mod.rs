@@ -34,6 +34,7 @@ mod support;
 
 mod access_entry_e2e;
 mod auth_mode_e2e;
+mod concurrent_e2e;
 mod down_e2e;
 mod fleet_e2e;
 mod register_e2e;
