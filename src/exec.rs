@@ -607,6 +607,15 @@ mod tests {
     }
 
     #[test]
+    fn only_the_terminal_signals_a_whole_group() {
+        use crate::error::Signal;
+        // SIGTERM never comes from a terminal; SIGHUP only from one we had.
+        assert!(!terminal::delivered_to_group(Signal::Terminate, true));
+        assert!(!terminal::delivered_to_group(Signal::Terminate, false));
+        assert!(!terminal::delivered_to_group(Signal::Hangup, false));
+    }
+
+    #[test]
     fn script_captures_once_and_strips() {
         let s = ScriptExecutor::new();
         let cmd = Cmd::new("aws", Effect::Read, "read issuer").args(["eks", "describe-cluster"]);
