@@ -38,6 +38,7 @@ mod concurrent_e2e;
 mod down_e2e;
 mod fleet_e2e;
 mod register_e2e;
+mod signals_e2e;
 mod verify_e2e;
 
 use sandbox::{AGENT_MANIFEST, Logged, REPO};
