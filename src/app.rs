@@ -186,8 +186,9 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
             signal = signals.recv() => {
                 real.interrupt(signal);
                 report.warn(&format!(
-                    "interrupted by {}: waiting for the running commands to stop (Ctrl-C again to stop at once)",
-                    signal.name()
+                    "interrupted by {}: waiting for the running commands to stop ({} to stop at once)",
+                    signal.name(),
+                    if signal == crate::error::Signal::Interrupt { "Ctrl-C again" } else { "send it again" }
                 ));
                 tokio::select! {
                     _ = &mut run => {},

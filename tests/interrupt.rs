@@ -43,6 +43,12 @@ fn start(how: Start) -> Run {
     let marks = tmp.path().join("marks");
     std::fs::create_dir(&marks).unwrap();
     let m = marks.display();
+    // the interpreter itself, not a version manager's shim (the tool runs with a bare PATH)
+    let python = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 on PATH (the fake cluster creation)");
+    let python = String::from_utf8(python.stdout).unwrap().trim().to_string();
     // Reads say "nothing exists"; the account id is fixed; writes succeed at once.
     script(
         &bin,
@@ -60,7 +66,7 @@ esac"#,
         "eksctl",
         &format!(
             r#"case "$*" in
-  "create cluster"*) exec /usr/bin/python3 - <<'PY'
+  "create cluster"*) exec {python} - <<'PY'
 import os, signal, time
 marks, first = "{m}", []
 def note(sig, frame):
