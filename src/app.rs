@@ -180,19 +180,24 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     real.propagation_timeout = cli.global.propagation_timeout;
     let ctx = Ctx::new(&settings, &real, &report);
     let result = rt.block_on(async {
+        let mut signals = Signals::new()?;
         let run = execute(cli, &ctx, registration.as_ref());
         tokio::pin!(run);
         tokio::select! {
             r = &mut run => r,
-            _ = tokio::signal::ctrl_c() => {
-                real.interrupt();
-                report.warn("interrupted: waiting for the running commands to stop (Ctrl-C again to stop at once)");
+            signal = signals.recv() => {
+                real.interrupt(signal);
+                report.warn(&format!(
+                    "interrupted by {}: waiting for the running commands to stop ({} to stop at once)",
+                    signal.name(),
+                    if signal == crate::error::Signal::Interrupt { "Ctrl-C again" } else { "send it again" }
+                ));
                 tokio::select! {
                     _ = &mut run => {},
-                    _ = tokio::signal::ctrl_c() => {},
+                    _ = signals.recv() => {},
                     _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {},
                 }
-                Err(Error::Interrupted)
+                Err(Error::Interrupted(signal))
             }
         }
     });
@@ -200,7 +205,7 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     drop(rt);
     let (mutations, commands) = real.counts();
     report.summary(&result, commands, mutations);
-    if real.is_interrupted() {
+    if let Some(signal) = real.interrupted_by() {
         let done: Vec<String> = report
             .records()
             .iter()
@@ -216,9 +221,61 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
                 format!(" ({})", done.join(", "))
             }
         ));
-        return Err(Error::Interrupted);
+        return Err(Error::Interrupted(signal));
     }
     result
+}
+
+/// The signals that stop a run: Ctrl-C, CI cancellation (SIGTERM), a closed terminal (SIGHUP).
+/// One that was ignored when we started (`nohup`, a background job's SIGINT) stays ignored, as
+/// it does for the children, which inherit that.
+struct Signals {
+    streams: Vec<(crate::error::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Result<Self> {
+        use crate::error::Signal;
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut streams = Vec::new();
+        for (sig, kind) in [
+            (Signal::Interrupt, SignalKind::interrupt()),
+            (Signal::Terminate, SignalKind::terminate()),
+            (Signal::Hangup, SignalKind::hangup()),
+        ] {
+            if ignored(sig.number()) {
+                continue;
+            }
+            let stream =
+                signal(kind).map_err(|e| Error::Other(anyhow::anyhow!("listening for {}: {e}", sig.name())))?;
+            streams.push((sig, stream));
+        }
+        Ok(Signals { streams })
+    }
+
+    /// The next signal; never, when every one is ignored.
+    async fn recv(&mut self) -> crate::error::Signal {
+        if self.streams.is_empty() {
+            return std::future::pending().await;
+        }
+        let waits = self
+            .streams
+            .iter_mut()
+            .map(|(sig, stream)| Box::pin(async move { stream.recv().await.map(|_| *sig) }));
+        match futures_util::future::select_all(waits).await {
+            (Some(sig), _, _) => sig,
+            (None, _, _) => std::future::pending().await,
+        }
+    }
+}
+
+/// Whether the signal's disposition is "ignore".
+fn ignored(signal: i32) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) -> Result<i32> {

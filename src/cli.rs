@@ -19,7 +19,7 @@ reach the desired one, so every command can be re-run safely. `--dry-run` prints
 run from scratch would issue, as a bash script, without running anything.
 
 Exit codes: 0 ok, 1 a step failed (re-run the same command to resume), 2 invalid input, \
-130 interrupted.";
+128+n stopped by signal n: 130 SIGINT (Ctrl-C), 143 SIGTERM (CI cancellation), 129 SIGHUP.";
 
 #[derive(Debug, Parser)]
 #[command(name = "gitops-iam", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
@@ -195,6 +195,13 @@ pub struct EnvArgs {
         env = "GITOPS_IAM_CLUSTER_ACCESS"
     )]
     pub cluster_access: ClusterAccess,
+
+    /// With access entries: turn them on when a testing cluster's authentication mode is
+    /// CONFIG_MAP (aws eks update-cluster-config --access-config
+    /// authenticationMode=API_AND_CONFIG_MAP). A one-way change: EKS never lets the mode go
+    /// back to CONFIG_MAP. Without it such a cluster is an error that names the command
+    #[arg(long, global = true, env = "GITOPS_IAM_ENABLE_ACCESS_ENTRIES")]
+    pub enable_access_entries: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -1,9 +1,36 @@
 //! One error type for the whole program, and the one place that maps errors to exit codes.
 //!
 //! Users and CI jobs branch on the exit code, so the mapping is a contract: 0 ok, 1 a step failed
-//! (or a prerequisite is missing), 2 invalid input or usage, 130 interrupted.
+//! (or a prerequisite is missing), 2 invalid input or usage, 128+n stopped by signal n (130
+//! SIGINT, 143 SIGTERM, 129 SIGHUP), as a shell reports a process killed by that signal.
 
 use std::fmt;
+
+/// A signal that stops a run. CI cancellation sends SIGTERM, a closed terminal SIGHUP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl Signal {
+    pub fn number(self) -> i32 {
+        match self {
+            Signal::Interrupt => libc::SIGINT,
+            Signal::Terminate => libc::SIGTERM,
+            Signal::Hangup => libc::SIGHUP,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+        }
+    }
+}
 
 /// A failed external command: everything a user needs to see to understand it, secrets redacted.
 #[derive(Debug)]
@@ -70,8 +97,8 @@ pub enum Error {
     /// The step that failed, wrapping the cause.
     #[error("step `{step}` failed: {source}")]
     Step { step: String, source: Box<Error> },
-    #[error("interrupted")]
-    Interrupted,
+    #[error("interrupted by {}", .0.name())]
+    Interrupted(Signal),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
 }
@@ -88,7 +115,7 @@ impl Error {
     pub fn in_step(self, step: &str) -> Self {
         match self {
             // Keep the innermost step name: it is the most precise.
-            Error::Step { .. } | Error::Interrupted => self,
+            Error::Step { .. } | Error::Interrupted(_) => self,
             other => Error::Step {
                 step: step.to_string(),
                 source: Box::new(other),
@@ -100,9 +127,9 @@ impl Error {
     pub fn code(&self) -> i32 {
         match self {
             Error::Invalid { .. } | Error::Usage(_) => 2,
-            Error::Interrupted => 130,
+            Error::Interrupted(signal) => 128 + signal.number(),
             Error::Step { source, .. } => match source.as_ref() {
-                Error::Interrupted => 130,
+                Error::Interrupted(signal) => 128 + signal.number(),
                 _ => 1,
             },
             _ => 1,
@@ -111,7 +138,16 @@ impl Error {
 
     /// Whether re-running the same command is the way forward (shown as a hint).
     pub fn resumable(&self) -> bool {
-        matches!(self, Error::Step { .. } | Error::Command(_) | Error::Interrupted)
+        matches!(self, Error::Step { .. } | Error::Command(_) | Error::Interrupted(_))
+    }
+
+    /// Whether a signal stopped the run (also inside a step).
+    pub fn is_interrupted(&self) -> bool {
+        match self {
+            Error::Interrupted(_) => true,
+            Error::Step { source, .. } => source.is_interrupted(),
+            _ => false,
+        }
     }
 }
 
@@ -125,9 +161,12 @@ mod tests {
     fn exit_codes() {
         assert_eq!(Error::invalid("--region", "x", "rule").code(), 2);
         assert_eq!(Error::Usage("u".into()).code(), 2);
-        assert_eq!(Error::Interrupted.code(), 130);
+        assert_eq!(Error::Interrupted(Signal::Interrupt).code(), 130);
+        assert_eq!(Error::Interrupted(Signal::Terminate).code(), 143);
+        assert_eq!(Error::Interrupted(Signal::Hangup).code(), 129);
         assert_eq!(Error::State("s".into()).code(), 1);
-        assert_eq!(Error::Interrupted.in_step("mgmt").code(), 130);
+        assert_eq!(Error::Interrupted(Signal::Terminate).in_step("mgmt").code(), 143);
+        assert!(Error::Interrupted(Signal::Hangup).in_step("mgmt").is_interrupted());
         assert_eq!(Error::State("s".into()).in_step("mgmt").code(), 1);
     }
 

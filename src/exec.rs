@@ -6,7 +6,7 @@
 //! so the script is the plan of a run from scratch.
 
 use crate::cmd::{Cmd, Val};
-use crate::error::{CommandError, Error, Result};
+use crate::error::{CommandError, Error, Result, Signal};
 use crate::http::{HttpPolicy, HttpRequest, HttpResponse};
 use crate::report::Reporter;
 use std::collections::{HashMap, HashSet};
@@ -110,8 +110,11 @@ pub struct RealExecutor<'r> {
     captured: Mutex<HashMap<String, String>>,
     mutations: AtomicUsize,
     commands: AtomicUsize,
-    interrupted: AtomicBool,
+    /// The signal that stopped the run, if one did.
+    interrupted: Mutex<Option<Signal>>,
     children: Mutex<HashSet<u32>>,
+    /// Whether the process had a controlling terminal when the run started (see `interrupt`).
+    had_terminal: bool,
     /// Prefetched observations by shell form, with their resource key.
     prefetched: Mutex<HashMap<String, (String, Output)>>,
     pub http_policy: HttpPolicy,
@@ -127,8 +130,9 @@ impl<'r> RealExecutor<'r> {
             captured: Mutex::new(HashMap::new()),
             mutations: AtomicUsize::new(0),
             commands: AtomicUsize::new(0),
-            interrupted: AtomicBool::new(false),
+            interrupted: Mutex::new(None),
             children: Mutex::new(HashSet::new()),
+            had_terminal: terminal::foreground().is_some(),
             prefetched: Mutex::new(HashMap::new()),
             http_policy: HttpPolicy::default(),
             propagation_timeout: crate::propagation::DEFAULT_TIMEOUT,
@@ -143,27 +147,42 @@ impl<'r> RealExecutor<'r> {
         )
     }
 
-    /// After Ctrl-C: pass SIGINT to the running children (a terminal already did, a `kill -INT`
-    /// from CI did not) and count every command from now on as interrupted.
-    pub fn interrupt(&self) {
-        self.interrupted.store(true, Ordering::SeqCst);
+    /// After SIGINT, SIGTERM or SIGHUP: make sure each running child gets the signal exactly
+    /// once, and count every command from now on as interrupted.
+    ///
+    /// The children share our process group. A signal the terminal sent went to the whole
+    /// group, so the children already have it and a second one would mean "stop at once" to
+    /// many tools; a signal sent to us alone (`kill`, a CI runner) reached nobody else. This is
+    /// uv's rule (`crates/uv/src/child.rs`), made exact with the terminal's foreground group
+    /// instead of "stdin is a terminal". Keeping the children in our group (rather than a group
+    /// of their own) means a runner that kills the whole group still stops them.
+    pub fn interrupt(&self, signal: Signal) {
+        self.interrupted.lock().unwrap().get_or_insert(signal);
+        if terminal::delivered_to_group(signal, self.had_terminal) {
+            return;
+        }
         for pid in self.children.lock().unwrap().iter() {
             // SAFETY: kill(2) with a pid we spawned and have not reaped yet.
             unsafe {
-                libc::kill(*pid as libc::pid_t, libc::SIGINT);
+                libc::kill(*pid as libc::pid_t, signal.number());
             }
         }
     }
 
-    /// Whether Ctrl-C was pressed.
-    pub fn is_interrupted(&self) -> bool {
-        self.interrupted.load(Ordering::SeqCst)
+    /// The signal that stopped the run, if one did.
+    pub fn interrupted_by(&self) -> Option<Signal> {
+        *self.interrupted.lock().unwrap()
+    }
+
+    fn check_interrupted(&self) -> Result<()> {
+        match self.interrupted_by() {
+            Some(signal) => Err(Error::Interrupted(signal)),
+            None => Ok(()),
+        }
     }
 
     async fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
-        if self.interrupted.load(Ordering::SeqCst) {
-            return Err(Error::Interrupted);
-        }
+        self.check_interrupted()?;
         self.report
             .command_text(&req.to_string(), req.effect == crate::cmd::Effect::Mutate);
         self.commands.fetch_add(1, Ordering::Relaxed);
@@ -186,9 +205,7 @@ impl<'r> RealExecutor<'r> {
     }
 
     async fn spawn(&self, cmd: &Cmd) -> Result<Output> {
-        if self.interrupted.load(Ordering::SeqCst) {
-            return Err(Error::Interrupted);
-        }
+        self.check_interrupted()?;
         self.report.command(cmd);
         self.commands.fetch_add(1, Ordering::Relaxed);
         if cmd.is_mutating() {
@@ -257,9 +274,7 @@ impl<'r> RealExecutor<'r> {
             }
         };
         let status = status.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?;
-        if self.interrupted.load(Ordering::SeqCst) {
-            return Err(Error::Interrupted);
-        }
+        self.check_interrupted()?;
         Ok(Output {
             status: status.code(),
             stdout: String::from_utf8_lossy(&out).into_owned(),
@@ -409,6 +424,41 @@ impl RealExecutor<'_> {
             Some(key) => cache.retain(|_, (k, _)| !k.starts_with(key.as_str())),
             None if cmd.is_mutating() => cache.clear(),
             None => {}
+        }
+    }
+}
+
+/// Who already got a signal: the terminal sends its signals to its foreground process group.
+mod terminal {
+    use crate::error::Signal;
+
+    /// The terminal's foreground process group, when we have a controlling terminal.
+    pub fn foreground() -> Option<libc::pid_t> {
+        // SAFETY: open/tcgetpgrp/close on a path literal and the fd we opened.
+        unsafe {
+            let fd = libc::open(c"/dev/tty".as_ptr(), libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC);
+            if fd < 0 {
+                return None;
+            }
+            let pgrp = libc::tcgetpgrp(fd);
+            libc::close(fd);
+            (pgrp > 0).then_some(pgrp)
+        }
+    }
+
+    /// Whether `signal` came from the terminal to our whole process group (children included).
+    /// Ctrl-C: the terminal signals its foreground group, so it did when that group is ours.
+    /// SIGHUP: a hangup detaches the terminal from the session and signals its leader (the
+    /// shell), which passes it on to its jobs' whole process groups (or the kernel does, to the
+    /// foreground group, when the leader exits); so it did when we had a terminal, it is gone
+    /// and we are not the leader. SIGTERM never comes from a terminal.
+    pub fn delivered_to_group(signal: Signal, had_terminal: bool) -> bool {
+        // SAFETY: getpgrp, getsid(0) and getpid cannot fail.
+        let (pgrp, leader) = unsafe { (libc::getpgrp(), libc::getsid(0) == libc::getpid()) };
+        match signal {
+            Signal::Interrupt => foreground() == Some(pgrp),
+            Signal::Hangup => had_terminal && foreground().is_none() && !leader,
+            Signal::Terminate => false,
         }
     }
 }
@@ -628,6 +678,15 @@ mod tests {
             .build()
             .unwrap()
             .block_on(f)
+    }
+
+    #[test]
+    fn only_the_terminal_signals_a_whole_group() {
+        use crate::error::Signal;
+        // SIGTERM never comes from a terminal; SIGHUP only from one we had.
+        assert!(!terminal::delivered_to_group(Signal::Terminate, true));
+        assert!(!terminal::delivered_to_group(Signal::Terminate, false));
+        assert!(!terminal::delivered_to_group(Signal::Hangup, false));
     }
 
     #[test]

@@ -294,8 +294,7 @@ impl Reporter {
         let status = match outcome {
             Ok(0) => "ok",
             Ok(_) => "failed",
-            Err(crate::error::Error::Interrupted) => "interrupted",
-            Err(e) if e.code() == 130 => "interrupted",
+            Err(e) if e.is_interrupted() => "interrupted",
             Err(_) => "failed",
         };
         self.event(json!({

@@ -53,6 +53,8 @@ pub struct Settings {
     pub testing: Vec<TestingTarget>,
     /// The config file, repeated in suggested follow-up commands.
     pub config: Option<PathBuf>,
+    /// `--enable-access-entries`: may switch a CONFIG_MAP testing cluster to API_AND_CONFIG_MAP.
+    pub enable_access_entries: bool,
 }
 
 /// The shell variable a dry-run script uses for the region when none was given.
@@ -223,6 +225,7 @@ impl Settings {
                 .map(|a| AccountId::parse("--account-id", a))
                 .transpose()?,
             config: global.config.clone(),
+            enable_access_entries: env.enable_access_entries,
             testing: match fleet {
                 Some(entries) => fleet_targets(entries, &target, env)?,
                 None => vec![target],

@@ -372,6 +372,135 @@ fn failing_create_access_entry_is_reported_and_no_policy_is_associated() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Authentication modes: EKS refuses access entries on a CONFIG_MAP cluster (InvalidRequestException)
+// and ignores aws-auth on an API one. The mode is read (describe-cluster) before acting.
+
+const ENABLE: &str = "aws eks update-cluster-config --name testing --access-config authenticationMode=API_AND_CONFIG_MAP --region us-east-1 --query update.id --output text";
+/// The same command as the error message shows it (bash-quoted).
+const ENABLE_SHOWN: &str = "aws eks update-cluster-config --name testing --access-config 'authenticationMode=API_AND_CONFIG_MAP' --region us-east-1 --query update.id --output text";
+const UPDATE_ID: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+
+/// `describe-cluster` of the testing cluster in authentication mode `mode`.
+fn testing_in_mode(mode: &str) -> Rule {
+    let mut c = cluster("testing");
+    c["cluster"]["accessConfig"]["authenticationMode"] = json!(mode);
+    Rule::new("aws", "eks describe-cluster --name testing ").json(c)
+}
+
+/// EKS's answer to an access-entry call on a CONFIG_MAP cluster.
+fn refused_in_config_map_mode(contains: &str, operation: &str) -> Rule {
+    Rule::new("aws", contains).aws_error(
+        "InvalidRequestException",
+        operation,
+        "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.",
+    )
+}
+
+/// A CONFIG_MAP testing cluster as EKS shows it: access-entry calls are refused.
+fn config_map_cluster() -> Rules {
+    converged_account()
+        .with(refused_in_config_map_mode(
+            "eks describe-access-entry ",
+            "DescribeAccessEntry",
+        ))
+        .with(refused_in_config_map_mode(
+            "eks create-access-entry ",
+            "CreateAccessEntry",
+        ))
+        .with(refused_in_config_map_mode(
+            "eks list-associated-access-policies ",
+            "ListAssociatedAccessPolicies",
+        ))
+        .with(testing_in_mode("CONFIG_MAP"))
+}
+
+#[test]
+fn access_entry_on_a_config_map_cluster_fails_before_acting_and_names_the_one_way_fix() {
+    let out = testing().rules(config_map_cluster()).run();
+    out.status(1)
+        .stderr_contains("step `testing: access for Deployer in testing` failed")
+        .stderr_contains("has authentication mode CONFIG_MAP, which refuses access entries")
+        .stderr_contains(&format!("\n  {ENABLE_SHOWN}\n"))
+        .stderr_contains("--enable-access-entries")
+        .stderr_contains("one-way change")
+        .no_mutations();
+    assert!(
+        !out.commands()
+            .iter()
+            .any(|c| c.contains("access-entry") || c.contains("access-polic")),
+        "an access-entry call was made on a CONFIG_MAP cluster\n{}",
+        out.context()
+    );
+}
+
+#[test]
+fn enable_access_entries_switches_a_config_map_cluster_waits_for_the_update_then_creates_the_entry() {
+    let rules = converged_account()
+        .with(no_entry())
+        .with(no_policies())
+        .with(testing_in_mode("CONFIG_MAP"))
+        .with(Rule::new("aws", "eks update-cluster-config ").stdout(format!("{UPDATE_ID}\n")))
+        .with(
+            Rule::new(
+                "aws",
+                &format!("eks describe-update --name testing --update-id {UPDATE_ID} "),
+            )
+            .stdout("Successful\n"),
+        );
+    let out = testing().arg("--enable-access-entries").rules(rules).run();
+    out.success()
+        .stderr_contains("one way: CONFIG_MAP cannot be restored")
+        .mutating(&[ENABLE, CREATE_ENTRY, ASSOCIATE]);
+    assert_before(&out, "eks describe-update ", "eks create-access-entry ");
+}
+
+#[test]
+fn aws_auth_on_an_api_only_cluster_fails_instead_of_writing_a_mapping_eks_ignores() {
+    let out = Test::new()
+        .args(["testing", "--region", REGION])
+        .rules(converged_account().with(testing_in_mode("API")))
+        .run();
+    out.status(1)
+        .stderr_contains("has authentication mode API: it ignores the aws-auth ConfigMap")
+        .stderr_contains("--cluster-access access-entry")
+        // aws-auth's default group: access entries would reject the suggested command
+        .stderr_lacks("--identity-group system:masters")
+        .no_mutations();
+}
+
+#[test]
+fn verify_fails_access_entries_on_a_config_map_cluster_with_the_fix() {
+    let out = verify().rules(config_map_cluster().with(agent_pods())).run();
+    out.status(1).no_mutations();
+    let line = check_line(&out, ACCESS_CHECK);
+    assert!(line.starts_with("FAIL "), "{line}\n{}", out.context());
+    assert!(
+        line.contains("authentication mode CONFIG_MAP: EKS refuses access entries"),
+        "{line}"
+    );
+    out.stdout_contains("--enable-access-entries")
+        .stdout_contains(ENABLE_SHOWN);
+}
+
+#[test]
+fn verify_fails_aws_auth_on_an_api_only_cluster_even_when_the_mapping_is_there() {
+    let out = Test::new()
+        .args(["verify", "--region", REGION])
+        .rules(converged_account().with(testing_in_mode("API")).with(agent_pods()))
+        .run();
+    out.status(1).no_mutations();
+    let line = check_line(&out, ACCESS_CHECK);
+    assert!(line.starts_with("FAIL "), "{line}\n{}", out.context());
+    assert!(line.contains("authentication mode API: EKS ignores aws-auth"), "{line}");
+    out.stdout_contains("--cluster-access access-entry");
+    assert!(
+        !out.stdout.contains("--identity-group system:masters"),
+        "the fix keeps aws-auth's group, which access entries reject\n{}",
+        out.context()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // down
 
 /// Rules for what `down --keep-clusters` reads about the roles' policies.

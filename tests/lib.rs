@@ -18,4 +18,5 @@ mod dry_run;
 mod e2e;
 mod failures;
 mod interrupt;
+mod races;
 mod register;

@@ -69,6 +69,11 @@ async fn missing_objects(ctx: &Ctx<'_>) -> Result<Vec<String>> {
     Ok(missing)
 }
 
+/// kubectl's answer to creating an object that exists: `Error from server (AlreadyExists): ...`.
+fn already_exists(stderr: &str) -> bool {
+    stderr.contains("(AlreadyExists)")
+}
+
 async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
@@ -88,8 +93,23 @@ async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
                 .await?;
             let mut changes = Changes::none();
             if found.is_none() && !assume_present {
-                ctx.exec.run(&k.create_namespace(s.namespace.as_str())).await?;
-                changes.push(format!("created namespace {}", s.namespace));
+                match ctx.exec.run(&k.create_namespace(s.namespace.as_str())).await {
+                    Ok(_) => changes.push(format!("created namespace {}", s.namespace)),
+                    // Another run created it between our read and our create: look again.
+                    Err(Error::Command(e)) if already_exists(&e.stderr) => {
+                        let again = ctx
+                            .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), |_, _| Ok(()))
+                            .await?;
+                        if again.is_none() {
+                            return Err(Error::Command(e));
+                        }
+                        ctx.report.info(&format!(
+                            "namespace {} was created meanwhile (another run?)",
+                            s.namespace
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Ok((changes, ()))
         })
@@ -117,13 +137,21 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
                         "must be a readable file",
                     ));
                 }
-                ctx.exec
-                    .run(
-                        &kubectl(ctx)
-                            .await?
-                            .apply_server_side(s.namespace.as_str(), manifest, "the agent manifest"),
-                    )
-                    .await?;
+                let apply = kubectl(ctx)
+                    .await?
+                    .apply_server_side(s.namespace.as_str(), manifest, "the agent manifest");
+                match ctx.exec.run(&apply).await {
+                    // An apply creates what it did not find; another run may have created it
+                    // meanwhile. Applying again updates what is there now.
+                    Err(Error::Command(e)) if already_exists(&e.stderr) => {
+                        ctx.report
+                            .info("some of the agent's objects were created meanwhile (another run?): applying again");
+                        ctx.exec.run(&apply).await?;
+                    }
+                    other => {
+                        other?;
+                    }
+                }
                 changes.push(format!("applied {}", manifest.display()));
                 missing = if ctx.exec.is_dry_run() {
                     Vec::new()

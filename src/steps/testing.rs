@@ -4,11 +4,13 @@
 use super::Ctx;
 use crate::cli::ClusterAccess;
 use crate::cmd::Arg;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::render::Doc;
 use crate::report::Changes;
 use crate::settings::TestingTarget;
+use crate::tools::aws::{self, API, Aws, CONFIG_MAP};
 use crate::tools::eksctl::{self, Mapping};
+use std::time::Duration;
 
 const DEPLOYER_ROLE_DESCRIPTION: &str = "IAM Role to be used by AWS to Deploy in the testing cluster";
 
@@ -214,16 +216,138 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
     Ok(changes)
 }
 
+/// Why the cluster's authentication mode rules out the chosen access, and what to run instead;
+/// `None` when it allows it (or is not known). EKS refuses access entries on a `CONFIG_MAP`
+/// cluster (InvalidRequestException) and ignores aws-auth on an `API` one, silently.
+pub fn mode_conflict(ctx: &Ctx<'_>, t: &TestingTarget, mode: Option<&str>) -> Option<String> {
+    let cluster = &t.cluster;
+    match (t.access, mode) {
+        (ClusterAccess::AccessEntry, Some(CONFIG_MAP)) => Some(format!(
+            "EKS cluster {cluster} has authentication mode CONFIG_MAP, which refuses access entries \
+             (\"The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this \
+             operation.\"). Turn them on (a one-way change: the mode can never go back to CONFIG_MAP; \
+             aws-auth keeps working) by re-running with --enable-access-entries, or yourself:\n  {}\n\
+             or keep to the ConfigMap with --cluster-access aws-auth",
+            ctx.testing_aws(t).enable_access_entries(cluster.as_str())
+        )),
+        (ClusterAccess::AwsAuth, Some(API)) => Some(format!(
+            "EKS cluster {cluster} has authentication mode API: it ignores the aws-auth ConfigMap, so an \
+             identity mapping would grant nothing (and the mode cannot go back). Use an access entry \
+             instead:\n  {}",
+            access_entry_command(ctx, t)
+        )),
+        _ => None,
+    }
+}
+
+/// `gitops-iam testing ...` for this target with access entries instead of aws-auth. aws-auth's
+/// default group `system:masters` is dropped: access entries reject `system:` groups.
+pub fn access_entry_command(ctx: &Ctx<'_>, t: &TestingTarget) -> String {
+    let mut settings = ctx.settings.clone();
+    for x in settings
+        .testing
+        .iter_mut()
+        .filter(|x| x.cluster == t.cluster && x.profile == t.profile)
+    {
+        x.access = ClusterAccess::AccessEntry;
+        if x.identity_group
+            .as_ref()
+            .is_some_and(|g| g.as_str().starts_with("system:"))
+        {
+            x.identity_group = None;
+        }
+    }
+    let command = settings.suggest("testing");
+    // With a config file the fleet's flags are not repeated: say which one to add.
+    if settings.config.is_some() {
+        format!("{command} --cluster-access access-entry")
+    } else {
+        command
+    }
+}
+
+/// Turns the access-entry API on (CONFIG_MAP → API_AND_CONFIG_MAP) and waits for the update,
+/// as eksctl's access-entry migration does (`describe-update` until `Successful`).
+async fn enable_access_entries(ctx: &Ctx<'_>, aws: &Aws, t: &TestingTarget) -> Result<String> {
+    const POLL: Duration = Duration::from_secs(5);
+    const LIMIT: Duration = Duration::from_secs(30 * 60);
+    let cluster = t.cluster.as_str();
+    ctx.report.info(&format!(
+        "enabling access entries on cluster {cluster} (--enable-access-entries; one way: CONFIG_MAP cannot be restored)"
+    ));
+    let update = ctx.exec.run(&aws.enable_access_entries(cluster)).await?;
+    let id = update.stdout.trim().to_string();
+    let started = std::time::Instant::now();
+    loop {
+        let read = aws.describe_update(cluster, &id);
+        let Some(out) = ctx.exec.observe(&read).await? else {
+            break;
+        };
+        if !out.success() {
+            return Err(crate::exec::command_error(&read, &out));
+        }
+        match out.stdout.trim() {
+            "Successful" => break,
+            status @ ("Failed" | "Cancelled") => {
+                return Err(Error::State(format!(
+                    "the update {id} of EKS cluster {cluster} to authentication mode API_AND_CONFIG_MAP is {status}; \
+                     see `aws eks describe-update --name {cluster} --update-id {id}`, then re-run"
+                )));
+            }
+            status if started.elapsed() > LIMIT => {
+                return Err(Error::State(format!(
+                    "the update {id} of EKS cluster {cluster} is still {status} after {}; re-run to wait again",
+                    humantime::format_duration(LIMIT)
+                )));
+            }
+            status => {
+                ctx.report
+                    .info(&format!("update {id} of cluster {cluster} is {status}: waiting"));
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+    Ok(format!(
+        "enabled access entries on {cluster} (authentication mode CONFIG_MAP → API_AND_CONFIG_MAP)"
+    ))
+}
+
+/// Reads the cluster's authentication mode before acting: a mode that rules out the chosen
+/// access fails with the fix, except CONFIG_MAP with --enable-access-entries, which is fixed
+/// (the change made, if any).
+async fn check_mode(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Option<String>> {
+    let aws = ctx.testing_aws(t);
+    let info = ctx
+        .observe(
+            &aws.describe_cluster(t.cluster.as_str()),
+            aws::is_not_found,
+            aws::parse_cluster,
+        )
+        .await?;
+    let mode = info.as_ref().and_then(|i| i.authentication_mode());
+    match mode_conflict(ctx, t, mode) {
+        None => Ok(None),
+        Some(_) if mode == Some(CONFIG_MAP) && ctx.settings.enable_access_entries => {
+            enable_access_entries(ctx, &aws, t).await.map(Some)
+        }
+        Some(why) => Err(Error::State(why)),
+    }
+}
+
 /// The Deployer role's Kubernetes access to the testing cluster.
 pub async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(
             &format!("testing: access for {} in {}", t.deployer_role, t.cluster),
             async {
-                let changes = match t.access {
+                let enabled = check_mode(ctx, t).await?;
+                let mut changes = match t.access {
                     ClusterAccess::AwsAuth => aws_auth(ctx, t).await?,
                     ClusterAccess::AccessEntry => access_entry(ctx, t).await?,
                 };
+                if let Some(change) = enabled {
+                    changes.0.insert(0, change);
+                }
                 Ok((changes, ()))
             },
         )

@@ -349,6 +349,34 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
         checks.skip(&access_name, "the testing cluster is not ACTIVE");
         return Ok(());
     }
+    // EKS refuses access entries on a CONFIG_MAP cluster and ignores aws-auth on an API one.
+    let mode = cluster.as_ref().and_then(|c| c.authentication_mode());
+    if let Some(mode) = mode
+        && super::testing::mode_conflict(ctx, t, Some(mode)).is_some()
+    {
+        let (detail, fix) = match t.access {
+            ClusterAccess::AccessEntry => (
+                format!(
+                    "{} has authentication mode {mode}: EKS refuses access entries",
+                    t.cluster
+                ),
+                format!(
+                    "{} --enable-access-entries (one way: the mode cannot go back to {mode}), or: {}",
+                    s.suggest("testing"),
+                    aws.enable_access_entries(t.cluster.as_str())
+                ),
+            ),
+            ClusterAccess::AwsAuth => (
+                format!(
+                    "{} has authentication mode {mode}: EKS ignores aws-auth, a mapping grants nothing",
+                    t.cluster
+                ),
+                super::testing::access_entry_command(ctx, t),
+            ),
+        };
+        checks.fail(&access_name, detail, fix);
+        return Ok(());
+    }
     match t.access {
         ClusterAccess::AwsAuth => {
             let e = ctx.testing_eksctl(t);

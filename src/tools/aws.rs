@@ -136,6 +136,35 @@ impl Aws {
         .retry_on(Propagation::IamPrincipal)
     }
 
+    /// Turns on the access-entry API of a `CONFIG_MAP` cluster. One way: EKS never lets the
+    /// mode go back. Prints the update's id, for [`Aws::describe_update`].
+    pub fn enable_access_entries(&self, cluster: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("enable access entries on EKS cluster {cluster} (authentication mode API_AND_CONFIG_MAP)"),
+            [
+                "eks",
+                "update-cluster-config",
+                "--name",
+                cluster,
+                "--access-config",
+                &format!("authenticationMode={API_AND_CONFIG_MAP}"),
+            ],
+        )
+        .args(["--query", "update.id", "--output", "text"])
+        .resource(self.key(&format!("eks/{cluster}")))
+    }
+
+    /// The status of an update (`InProgress`, `Successful`, `Failed`, `Cancelled`) as text.
+    pub fn describe_update(&self, cluster: &str, update_id: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("read update {update_id} of EKS cluster {cluster}"),
+            ["eks", "describe-update", "--name", cluster, "--update-id", update_id],
+        )
+        .args(["--query", "update.status", "--output", "text"])
+    }
+
     pub fn describe_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
         self.json(
             format!("read the access entry of the Deployer role in cluster {cluster}"),
@@ -335,6 +364,11 @@ fn args<const N: usize>(items: [&str; N]) -> Vec<Arg> {
     items.into_iter().map(Arg::from).collect()
 }
 
+/// The authentication modes of an EKS cluster (`accessConfig.authenticationMode`).
+pub const CONFIG_MAP: &str = "CONFIG_MAP";
+pub const API_AND_CONFIG_MAP: &str = "API_AND_CONFIG_MAP";
+pub const API: &str = "API";
+
 pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /// Appends `--region R [--profile P]`, which every aws and eksctl call carries.
@@ -392,6 +426,14 @@ pub struct ClusterInfo {
     /// Epoch seconds (CLI v1) or an ISO 8601 string (CLI v2).
     #[serde(default, rename = "createdAt")]
     pub created_at: Option<serde_json::Value>,
+    #[serde(default, rename = "accessConfig")]
+    pub access_config: Option<AccessConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessConfig {
+    #[serde(default, rename = "authenticationMode")]
+    pub authentication_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -410,6 +452,11 @@ pub struct Oidc {
 }
 
 impl ClusterInfo {
+    /// `CONFIG_MAP`, `API_AND_CONFIG_MAP` or `API`; `None` when describe-cluster did not say.
+    pub fn authentication_mode(&self) -> Option<&str> {
+        self.access_config.as_ref()?.authentication_mode.as_deref()
+    }
+
     pub fn issuer(&self) -> Option<&str> {
         self.identity.as_ref()?.oidc.as_ref()?.issuer.as_deref()
     }
@@ -545,6 +592,12 @@ mod tests {
             "aws iam create-role --role-name ArgoCD --assume-role-policy-document file://.gitops-iam/t.json --description 'IAM Role' --region eu-west-1 --profile prod"
         );
         assert!(!a.get_role("x").is_mutating());
+        assert_eq!(
+            a.enable_access_entries("testing").to_string(),
+            "aws eks update-cluster-config --name testing --access-config 'authenticationMode=API_AND_CONFIG_MAP' --region eu-west-1 --profile prod --query update.id --output text"
+        );
+        assert!(a.enable_access_entries("testing").is_mutating());
+        assert!(!a.describe_update("testing", "u-1").is_mutating());
         assert!(a.update_trust("x", Path::new("p")).is_mutating());
     }
 
@@ -583,6 +636,7 @@ mod tests {
                 certificate_authority: None,
                 identity: None,
                 created_at: Some(json!(s)),
+                access_config: None,
             };
             c.created()
                 .map(|t| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis())
@@ -615,12 +669,15 @@ mod tests {
         }});
         let c = parse_cluster("x", &out.to_string()).unwrap();
         assert_eq!(c.status, "ACTIVE");
+        assert_eq!(c.authentication_mode(), Some(API_AND_CONFIG_MAP));
         assert_eq!(c.issuer(), Some("https://oidc.eks.us-east-1.amazonaws.com/id/ABC"));
         assert_eq!(
             c.certificate_authority.unwrap().data.as_deref(),
             Some("LS0tLS1CRUdJTg==")
         );
         assert!(parse_cluster("x", "{}").is_err());
+        let bare = parse_cluster("x", r#"{"cluster": {"name": "old", "status": "ACTIVE"}}"#).unwrap();
+        assert_eq!(bare.authentication_mode(), None);
     }
 
     #[test]

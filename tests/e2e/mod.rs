@@ -34,11 +34,14 @@ mod support;
 
 mod access_entry_e2e;
 mod agent_manifest_e2e;
+mod auth_mode_e2e;
+mod concurrent_e2e;
 mod down_e2e;
 mod fleet_e2e;
 mod realworld_iam;
 mod register_e2e;
 mod role_path;
+mod signals_e2e;
 mod state_dir;
 mod verify_e2e;
 

@@ -15,7 +15,9 @@ every moto resource):
 * `accessConfig.authenticationMode` on clusters: API_AND_CONFIG_MAP for clusters
   made by bin/eksctl (tag `alpha.eksctl.io/cluster-name`; eksctl's default),
   else the EKS API default CONFIG_MAP; an explicit `accessConfig` of
-  CreateCluster / UpdateClusterConfig is honoured.
+  CreateCluster / UpdateClusterConfig is honoured.  UpdateClusterConfig changes
+  the mode only one step forward (CONFIG_MAP -> API_AND_CONFIG_MAP -> API) and
+  answers with an `update` as EKS does; DescribeUpdate reads it back.
 
 The entries live on moto's Cluster object, so deleting the cluster drops them.
 Messages are the ones real EKS returns where they are known (see docs/sandbox.md).
@@ -44,6 +46,11 @@ MSG_INVALID_PRINCIPAL = "The specified principalArn is invalid: invalid principa
 MSG_GROUP = "The kubernetes group name %s is invalid, it cannot start with system:"
 MSG_AUTH_MODE = ("The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
                  "to perform this operation.")
+# EKS moves the mode one step forward only; anything else, the same mode included, is refused
+# with this text (seen from UpdateClusterConfig in pulumi/pulumi-eks#1493: CONFIG_MAP to API,
+# and aws/aws-cdk#31032: API_AND_CONFIG_MAP to API_AND_CONFIG_MAP).
+MODE_STEPS = {("CONFIG_MAP", "API_AND_CONFIG_MAP"), ("API_AND_CONFIG_MAP", "API")}
+MSG_MODE_UPDATE = "Unsupported authentication mode update from %s to %s"
 
 _PRINCIPAL = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):(role|user)/(.+)$")
 _POLICY = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):eks::aws:cluster-access-policy/(.+)$")
@@ -74,6 +81,13 @@ def _invalid_request(cluster_name, message):
 def _now():
     from moto.core.utils import utcnow
     return utcnow()
+
+
+def _updates(cluster):
+    d = cluster.__dict__.get("_sandbox_updates")
+    if d is None:
+        d = cluster.__dict__["_sandbox_updates"] = {}
+    return d
 
 
 def _entries(cluster):
@@ -372,6 +386,20 @@ def disassociate_access_policy(self):
     return ActionResult({})
 
 
+def describe_update(self):
+    """An update of UpdateClusterConfig: the sandbox applies it at once, so it is Successful."""
+    from moto.core.responses import ActionResult
+
+    name = _path_param(self, "name")
+    update_id = _path_param(self, "updateId")
+    with _lock:
+        cluster = self.eks_backend.describe_cluster(name=name)
+        update = _updates(cluster).get(update_id)
+        if update is None:
+            raise _not_found(name, "No update found with id: %s" % update_id)
+        return ActionResult({"update": dict(update, status="Successful")})
+
+
 def list_access_policies(self):
     from moto.core.responses import ActionResult
 
@@ -387,7 +415,8 @@ def list_access_policies(self):
 
 OPERATIONS = {f.__name__: f for f in (
     create_access_entry, describe_access_entry, list_access_entries, update_access_entry, delete_access_entry,
-    associate_access_policy, list_associated_access_policies, disassociate_access_policy, list_access_policies)}
+    associate_access_policy, list_associated_access_policies, disassociate_access_policy, list_access_policies,
+    describe_update)}
 
 
 # ---------------------------------------------------------------- authentication mode
@@ -422,14 +451,24 @@ def _wrap_cluster_calls(models, responses):
 
     def update_cluster_config(self):
         mode = (_body(self).get("accessConfig") or {}).get("authenticationMode")
-        if mode is not None:
-            name = _path_param(self, "name") or self._get_param("name")
+        if mode is None:
+            return original_update(self)
+        from moto.core.responses import ActionResult
+
+        name = _path_param(self, "name") or self._get_param("name")
+        with _lock:
             cluster = self.eks_backend.describe_cluster(name=name)
             current = _access_config(cluster).get("authenticationMode", "CONFIG_MAP")
-            if mode not in AUTH_MODES or AUTH_MODES.index(mode) < AUTH_MODES.index(current):
-                raise _invalid(name, "Unsupported authentication mode update from %s to %s" % (current, mode))
+            if mode not in AUTH_MODES or (current, mode) not in MODE_STEPS:
+                raise _invalid(name, MSG_MODE_UPDATE % (current, mode))
             _access_config(cluster)["authenticationMode"] = mode
-        return original_update(self)
+            uid = secrets.token_hex(16)
+            update = {"id": "-".join((uid[:8], uid[8:12], uid[12:16], uid[16:20], uid[20:])),
+                      "status": "InProgress", "type": "AccessConfigUpdate",
+                      "params": [{"type": "AuthenticationMode", "value": mode}],
+                      "createdAt": _now(), "errors": []}
+            _updates(cluster)[update["id"]] = update
+        return ActionResult({"update": dict(update)})
 
     update_cluster_config.__name__ = "update_cluster_config"
     responses.EKSResponse.update_cluster_config = update_cluster_config
@@ -445,6 +484,7 @@ def install():
         # can hold '/': one greedy rule; moto picks the operation from the raw path
         "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$": handler,
         "{0}/access-policies$": handler,
+        "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": handler,
     })
     for op_name, fn in OPERATIONS.items():
         setattr(responses.EKSResponse, op_name, fn)

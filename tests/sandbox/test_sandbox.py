@@ -657,6 +657,55 @@ class TestAccessEntries(SandboxTestCase):
                    "eks", "describe-access-entry", *entry)()
 
 
+    def test_authentication_mode_moves_one_step_forward_only(self):
+        """EKS: CONFIG_MAP -> API_AND_CONFIG_MAP -> API, one step per update; access entries only
+        with the API; the bare EKS API (not eksctl) defaults to CONFIG_MAP."""
+        _, env = self.start_sandbox()
+        bare = ("eks", "create-cluster", "--role-arn", "arn:aws:iam::%s:role/eks" % MGMT,
+                "--resources-vpc-config", "subnetIds=subnet-1,subnet-2")
+
+        def update(name, mode):
+            return ("eks", "update-cluster-config", "--name", name, "--access-config", "authenticationMode=" + mode)
+
+        def refused(name, current, mode):
+            return self.fails(env, "InvalidParameterException", "UpdateClusterConfig",
+                              "Unsupported authentication mode update from %s to %s" % (current, mode),
+                              *update(name, mode))
+
+        self.parallel(self.ok(env, *bare, "--name", "old"),
+                      self.ok(env, *bare, "--name", "api", "--access-config", "authenticationMode=API"))
+        mode, *_ = self.parallel(
+            self.ok(env, "eks", "describe-cluster", "--name", "old", "--query", "cluster.accessConfig"),
+            self.fails(env, "InvalidRequestException", "CreateAccessEntry",
+                       "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform "
+                       "this operation.", "eks", "create-access-entry", "--cluster-name", "old",
+                       "--principal-arn", "arn:aws:iam::%s:role/eks" % MGMT),
+            refused("old", "CONFIG_MAP", "API"),
+            refused("api", "API", "API_AND_CONFIG_MAP"),
+            refused("api", "API", "CONFIG_MAP"))
+        self.assertEqual(mode, {"authenticationMode": "CONFIG_MAP"})
+
+        u = self.ok(env, *update("old", "API_AND_CONFIG_MAP"))()["update"]
+        update_id = u.pop("id")
+        self.assertRegex(update_id, r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        self.assertIsInstance(u.pop("createdAt"), float)
+        self.assertEqual(u, {"status": "InProgress", "type": "AccessConfigUpdate", "errors": [],
+                             "params": [{"type": "AuthenticationMode", "value": "API_AND_CONFIG_MAP"}]})
+        described, mode, listed, *_ = self.parallel(
+            self.ok(env, "eks", "describe-update", "--name", "old", "--update-id", update_id),
+            self.ok(env, "eks", "describe-cluster", "--name", "old", "--query", "cluster.accessConfig"),
+            self.ok(env, "eks", "list-access-entries", "--cluster-name", "old"),
+            refused("old", "API_AND_CONFIG_MAP", "API_AND_CONFIG_MAP"),
+            refused("old", "API_AND_CONFIG_MAP", "CONFIG_MAP"),
+            self.fails(env, "ResourceNotFoundException", "DescribeUpdate", "No update found with id: nope",
+                       "eks", "describe-update", "--name", "old", "--update-id", "nope"))
+        self.assertEqual((described["update"]["id"], described["update"]["status"]), (update_id, "Successful"))
+        self.assertEqual(mode, {"authenticationMode": "API_AND_CONFIG_MAP"})
+        self.assertEqual(listed, {"accessEntries": []})
+        # the second step, to API only, is allowed
+        self.assertEqual(self.ok(env, *update("old", "API"))()["update"]["params"],
+                         [{"type": "AuthenticationMode", "value": "API"}])
+
 class TestHarness(SandboxTestCase):
     def call(self, env, method, path, body=None, key=None):
         req = urllib.request.Request(env["SANDBOX_HARNESS_URL"] + path, method=method,

@@ -1,0 +1,60 @@
+//! CI cancellation against the sandbox (issue 10, item 8): SIGTERM to `gitops-iam up` while
+//! eksctl creates both clusters reaches each eksctl once, the run exits 143 saying how to
+//! resume, the clusters go on being created as CloudFormation stacks do, and a later `up`
+//! resumes to exactly the state of an uninterrupted one.
+
+use super::sandbox::Sandbox;
+use super::support::describe_cluster;
+use super::*;
+use std::time::{Duration, Instant};
+
+/// Starts `gitops-iam ARGS` in the background of a non-interactive bash (no terminal: a CI
+/// job), sends it SIGTERM once both cluster creations run, and waits for it.
+const CANCEL: &str = r#"
+log="$GITOPS_IAM_SANDBOX/commands.log"
+gitops-iam "$@" & pid=$!
+for i in $(seq 300); do
+  grep -q 'create cluster --name management' "$log" 2>/dev/null \
+    && grep -q 'create cluster --name testing' "$log" && break
+  sleep 0.1
+done
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+"#;
+
+#[test]
+fn sigterm_during_cluster_creation_exits_143_and_the_next_up_resumes() {
+    let sb = Sandbox::start();
+    let mut argv = vec!["-c", CANCEL, "cancel"];
+    argv.extend(up_args(&[]));
+    let out = sb.run_with("bash", &argv, &[("SANDBOX_CREATE_DELAY", "8")]);
+    out.code(143);
+    for want in [
+        "interrupted by SIGTERM: waiting for the running commands to stop",
+        "re-run the same command to resume",
+        "error: interrupted by SIGTERM",
+    ] {
+        assert!(out.stderr.contains(want), "no {want:?}:\n{}", out.describe());
+    }
+    assert!(
+        out.elapsed < Duration::from_secs(20),
+        "the children were not stopped: {:?}\n{}",
+        out.elapsed,
+        out.describe()
+    );
+
+    // the stacks go on: both clusters become ACTIVE on their own
+    let started = Instant::now();
+    for name in ["management", "testing"] {
+        while describe_cluster(&sb, name, None)["status"] != "ACTIVE" {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{name} never became ACTIVE"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+    sb.gitops_iam(&up_args(&[])).success();
+    sb.snapshot().assert_matches_reference("up", false);
+}
