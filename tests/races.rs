@@ -27,7 +27,7 @@ fn a_namespace_created_by_another_run_between_read_and_create_is_adopted() {
 
 #[test]
 fn agent_objects_created_by_another_run_during_an_apply_are_applied_again() {
-    // kubectl apply (client side) creates what it did not find; the other run was first.
+    // kubectl apply creates what it did not find; the other run was first.
     let rules = fresh_account().with(
         Rule::new("kubectl", " apply -f agent.yaml")
             .kubectl_error(
