@@ -68,7 +68,8 @@ fn agent_manifest_with_a_crd_over_the_annotation_limit_installs() {
     assert_eq!(
         applies,
         [format!(
-            "kubectl --kubeconfig .gitops-iam/kubeconfig/mgmt-management.yaml -n iam apply -f {manifest} \
+            "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml \
+             --context moto@management.us-east-1.eksctl.io -n iam apply -f {manifest} \
              --server-side --field-manager gitops-iam --force-conflicts"
         )
         .replace(REPO, "$REPO")],
