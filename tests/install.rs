@@ -96,7 +96,15 @@ impl Release {
             .arg("-C")
             .arg(&stage)
             .arg("gitops-iam"));
-        let sums = run(Command::new("sha256sum").arg(archive_name()).current_dir(&dir));
+        // `sha256sum` writes the format release.yml publishes; macOS has `shasum -a 256`.
+        let sums = Command::new("sha256sum").arg(archive_name()).current_dir(&dir).output();
+        let sums = match sums {
+            Ok(output) if output.status.success() => output,
+            _ => run(Command::new("shasum")
+                .args(["-a", "256"])
+                .arg(archive_name())
+                .current_dir(&dir)),
+        };
         std::fs::write(dir.join("SHA256SUMS"), &sums.stdout).unwrap();
         // GitHub redirects latest/download/ASSET to the newest tag's asset; a copy is the same.
         let latest = root.path().join("releases/latest");
@@ -157,7 +165,7 @@ fn a_verified_archive_installs_and_runs() {
             stderr(&output)
         );
         let installed = release.install_dir().join("gitops-iam");
-        let version_line = run(&mut Command::new(&installed).arg("--version"));
+        let version_line = run(Command::new(&installed).arg("--version"));
         assert_eq!(
             String::from_utf8_lossy(&version_line.stdout).trim(),
             format!("gitops-iam {VERSION}")
@@ -182,7 +190,7 @@ fn without_a_version_it_installs_the_latest_release() {
         "{}",
         stderr(&output)
     );
-    run(&mut Command::new(release.install_dir().join("gitops-iam")).arg("--version"));
+    run(Command::new(release.install_dir().join("gitops-iam")).arg("--version"));
 }
 
 #[test]
