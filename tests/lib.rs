@@ -4,6 +4,7 @@
 //! - `harness`: the `Test` builder and `Output` assertions; runs the real binary in a temp dir.
 //! - `fakes`: the fake `aws`/`eksctl`/`kubectl` and the accounts they pretend to be.
 //! - `cli`, `converge`, `failures`, `bad_input`, `dry_run`: one contract each (see each module).
+//! - `install`: `scripts/install.sh` against a local release directory served on 127.0.0.1.
 //!
 //! Sandbox end-to-end modules (`e2e/`) are meant to join this binary as further `mod`s.
 
@@ -17,6 +18,7 @@ mod converge;
 mod dry_run;
 mod e2e;
 mod failures;
+mod install;
 mod interrupt;
 mod races;
 mod register;
