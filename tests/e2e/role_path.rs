@@ -73,10 +73,19 @@ fn adopted_roles_with_a_path_are_named_by_the_arn_iam_gives_them() {
         ])
         .success()
         .json();
-    let principal = &deployer["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"];
+    // The adopted trust's own statement (the account) is kept; gitops-iam's names the agent
+    // role by its ARN.
+    let statements = deployer["Role"]["AssumeRolePolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let principals: Vec<&Value> = statements.iter().map(|s| &s["Principal"]["AWS"]).collect();
     assert_eq!(
-        principal, AGENT_PATH_ARN,
-        "the Deployer trusts the agent role by its ARN"
+        principals,
+        [
+            &serde_json::json!("arn:aws:iam::123456789012:root"),
+            &serde_json::json!(AGENT_PATH_ARN)
+        ],
+        "the Deployer trusts the agent role by its ARN, and keeps what it trusted"
     );
     let policy = sb
         .aws(&[
