@@ -488,16 +488,14 @@ wait_out_propagation() {
   shift 2
   until err=$("$@" 2>&1 >&3); do
     if [[ $err != *"$marker"* ]] || ((SECONDS - start + pause > limit)); then
-      printf '%s
-' "$err" >&2
+      printf '%s\n' "$err" >&2
       return 1
     fi
     echo "waiting for IAM/EKS to accept a new role as a principal: retry in ${pause}s" >&2
     sleep "$pause"
     pause=$((pause * 2 > 10 ? 10 : pause * 2))
   done 3>&1
-  if [[ -n $err ]]; then printf '%s
-' "$err" >&2; fi
+  if [[ -n $err ]]; then printf '%s\n' "$err" >&2; fi
 }"#;
 
 impl Default for ScriptExecutor {
