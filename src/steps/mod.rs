@@ -5,6 +5,7 @@
 //! return nothing, so the acts printed are those of a run from scratch.
 
 pub mod agent;
+pub mod cluster;
 pub mod down;
 pub mod mgmt;
 pub mod register;
@@ -13,14 +14,14 @@ pub mod up;
 pub mod verify;
 
 use crate::cmd::{Arg, Cmd, Val};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::{Executor, Output, Transform, command_error};
 use crate::names::ClusterName;
 use crate::render::Doc;
 use crate::report::{Changes, Reporter};
 use crate::settings::{Settings, TestingTarget};
 use crate::tools::aws::{self, Aws};
-use crate::tools::eksctl::Eksctl;
+use crate::tools::eksctl::{self, Eksctl};
 use crate::tools::kubectl::Kubectl;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -280,40 +281,52 @@ impl<'a> Ctx<'a> {
     ) -> Result<(Changes, Option<aws::ClusterInfo>)> {
         let mut changes = Changes::none();
         let describe = aws.describe_cluster(cluster.as_str());
-        let found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
-        let existing = match found {
-            None => {
-                self.report
-                    .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
-                self.exec
-                    .run(&eksctl.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
-                    .await?;
-                self.kubeconfig_written(kubeconfig);
-                changes.push(format!("created cluster {cluster}"));
-                None
-            }
-            Some(info) => {
-                match info.status.as_str() {
-                    "ACTIVE" => {}
-                    "CREATING" | "UPDATING" | "PENDING" => {
-                        self.report.info(&format!(
-                            "cluster {cluster} is {}: waiting until it is ACTIVE",
-                            info.status
-                        ));
-                        self.exec.run(&aws.wait_cluster_active(cluster.as_str())).await?;
-                    }
-                    other => {
-                        return Err(Error::State(format!(
-                            "EKS cluster {cluster} is {other}; it cannot be used. Delete it (eksctl delete cluster --name {cluster}) or choose another name"
-                        )));
-                    }
+        let mut found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
+        if found.is_none() {
+            self.report
+                .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
+            match self
+                .exec
+                .run(&eksctl.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
+                .await
+            {
+                Ok(_) => {
+                    self.kubeconfig_written(kubeconfig);
+                    changes.push(format!("created cluster {cluster}"));
+                    return Ok((changes, None));
                 }
-                self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
-                    .await?;
-                Some(info)
+                // Another run created its stack since we looked: use that cluster.
+                Err(e) if eksctl::is_stack_exists(&e) => {
+                    found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
+                    if found.is_none() {
+                        return Err(cluster::stack_without_cluster(eksctl, cluster));
+                    }
+                    self.report.info(&format!(
+                        "cluster {cluster} was created by another run meanwhile: using it"
+                    ));
+                }
+                Err(e) => return Err(e),
             }
-        };
-        Ok((changes, existing))
+        }
+        let mut info = found.expect("observed above");
+        match cluster::Status::of(&info.status) {
+            cluster::Status::Active => {}
+            cluster::Status::Pending => {
+                // What was read in it meanwhile (eksctl refuses while it is not ACTIVE) is no answer.
+                self.exec.forget(&aws.key(&format!("eks/{cluster}/")));
+                self.report.info(&format!(
+                    "cluster {cluster} is {}: waiting until it is ACTIVE",
+                    info.status
+                ));
+                info = cluster::wait_active(self, aws, eksctl, cluster).await?;
+            }
+            cluster::Status::Deleting | cluster::Status::Failed => {
+                return Err(cluster::unusable(aws, eksctl, cluster, &info.status));
+            }
+        }
+        self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
+            .await?;
+        Ok((changes, Some(info)))
     }
 
     /// Creates the role with `trust`, or repairs its trust policy when it drifted.

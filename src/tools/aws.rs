@@ -66,7 +66,21 @@ impl Aws {
             format!("wait for EKS cluster {name} to become ACTIVE"),
             ["eks", "wait", "cluster-active", "--name", name],
         )
-        .timeout(std::time::Duration::from_secs(40 * 60))
+        // botocore's waiter gives up after 20 minutes; the margin is for a slow API.
+        .timeout(std::time::Duration::from_secs(25 * 60))
+        // Waiting means the cluster was not ACTIVE: what was read about it and in it is stale.
+        .resource(self.key(&format!("eks/{name}")))
+    }
+
+    /// The waiter for a cluster that is being deleted (20 minutes, like `cluster-active`).
+    pub fn wait_cluster_deleted(&self, name: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("wait for EKS cluster {name} to be deleted"),
+            ["eks", "wait", "cluster-deleted", "--name", name],
+        )
+        .timeout(std::time::Duration::from_secs(25 * 60))
+        .resource(self.key(&format!("eks/{name}")))
     }
 
     pub fn get_oidc_provider(&self, arn: Arg) -> Cmd {

@@ -150,6 +150,18 @@ pub fn is_not_found(stderr: &str) -> bool {
     stderr.contains("ResourceNotFoundException") || stderr.contains("No cluster found")
 }
 
+/// `create cluster` found its CloudFormation stack already there: CloudFormation's CreateStack
+/// answers `AlreadyExistsException: Stack [eksctl-N-cluster] already exists` (another run made
+/// it meanwhile, or a failed creation left it behind).
+pub fn is_stack_exists(e: &crate::error::Error) -> bool {
+    match e {
+        crate::error::Error::Command(c) => {
+            c.stderr.contains("AlreadyExistsException") && c.stderr.contains("already exists")
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
