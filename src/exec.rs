@@ -91,6 +91,10 @@ pub trait Executor: Send + Sync {
     /// cluster that was not ACTIVE when it was read.
     fn forget(&self, resource: &str);
 
+    /// Drops the failed answers read ahead about a resource and everything under it: a read of
+    /// a cluster's contents may have raced its becoming ACTIVE (eksctl refuses while it is not).
+    fn forget_failures(&self, resource: &str);
+
     /// A value learned from an observation (the issuer in `describe-cluster`), so a later
     /// capture of the same variable need not run its command.
     fn remember(&self, var: &str, value: &str);
@@ -377,6 +381,13 @@ impl Executor for RealExecutor<'_> {
             .unwrap()
             .retain(|_, (k, _)| !k.starts_with(resource));
     }
+
+    fn forget_failures(&self, resource: &str) {
+        self.prefetched
+            .lock()
+            .unwrap()
+            .retain(|_, (k, out)| out.success() || !k.starts_with(resource));
+    }
 }
 
 impl RealExecutor<'_> {
@@ -555,6 +566,8 @@ impl Executor for ScriptExecutor {
     fn remember(&self, _var: &str, _value: &str) {}
 
     fn forget(&self, _resource: &str) {}
+
+    fn forget_failures(&self, _resource: &str) {}
 }
 
 #[cfg(test)]

@@ -441,7 +441,14 @@ fn cluster_still_creating_is_waited_for_not_created_again() {
     let mut creating = cluster("testing");
     creating["cluster"]["status"] = json!("CREATING");
     let out = Test::new()
-        .rules(converged_account().with(Rule::new("aws", "eks describe-cluster --name testing ").json(creating)))
+        // CREATING when first read; ACTIVE once the waiter returned, as EKS answers
+        .rules(
+            converged_account().with(
+                Rule::new("aws", "eks describe-cluster --name testing ")
+                    .times(1)
+                    .json(creating),
+            ),
+        )
         .args(["testing", "--region", REGION])
         .run();
     out.success().no_mutations();

@@ -10,6 +10,7 @@
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::names::ClusterName;
+use crate::report::Changes;
 use crate::tools::aws::{self, Aws, ClusterInfo};
 use crate::tools::eksctl::Eksctl;
 use std::time::{Duration, Instant};
@@ -72,6 +73,58 @@ pub fn stack_without_cluster(eksctl: &Eksctl, cluster: &ClusterName) -> Error {
          again:\n  {}",
         eksctl.delete_cluster(cluster.as_str())
     ))
+}
+
+/// After `create cluster` answered that its stack exists while no EKS cluster is there: another
+/// run is creating it right now (wait for its stack, then use the cluster), or the stack is what
+/// a failed creation left (name the clean-up).
+pub async fn after_stack_exists(
+    ctx: &Ctx<'_>,
+    aws: &Aws,
+    eksctl: &Eksctl,
+    cluster: &ClusterName,
+) -> Result<ClusterInfo> {
+    let name = cluster.as_str();
+    let status = ctx
+        .observe(
+            &aws.describe_cluster_stack(name),
+            aws::is_stack_not_found,
+            aws::parse_stack_status,
+        )
+        .await?;
+    if status.as_deref() == Some("CREATE_IN_PROGRESS") {
+        ctx.report.info(&format!(
+            "another run is creating cluster {cluster} (stack eksctl-{cluster}-cluster): waiting for it"
+        ));
+        // A stack that then fails leaves no cluster: the observation below says so.
+        let _ = ctx.exec.run(&aws.wait_cluster_stack(name)).await;
+        if let Some(info) = ctx
+            .observe(&aws.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
+            .await?
+        {
+            return Ok(info);
+        }
+    }
+    Err(stack_without_cluster(eksctl, cluster))
+}
+
+/// Makes sure the cluster has a nodegroup: a creation cut off after the control plane leaves an
+/// ACTIVE cluster without nodes, where no pod would ever start (eksctl's `pkg/ctl/create/cluster.go`
+/// creates the nodegroup stack only once the control plane is ready).
+pub async fn ensure_nodegroup(ctx: &Ctx<'_>, aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName) -> Result<Changes> {
+    let mut changes = Changes::none();
+    let name = cluster.as_str();
+    let groups = ctx
+        .observe(&aws.list_nodegroups(name), aws::is_not_found, aws::parse_nodegroups)
+        .await?;
+    if groups.is_some_and(|g| g.is_empty()) {
+        ctx.report.info(&format!(
+            "cluster {cluster} has no nodegroup (its creation was cut off): creating one as `eksctl create cluster` does"
+        ));
+        ctx.exec.run(&eksctl.create_nodegroup(name)).await?;
+        changes.push(format!("created a nodegroup in cluster {cluster}"));
+    }
+    Ok(changes)
 }
 
 /// Waits until the cluster is ACTIVE and returns what `describe-cluster` then says.

@@ -110,6 +110,7 @@ impl<'a> Ctx<'a> {
         let aws = self.mgmt_aws();
         let mut cmds = vec![
             aws.describe_cluster(s.mgmt_cluster.as_str()),
+            aws.list_nodegroups(s.mgmt_cluster.as_str()),
             aws.get_role(s.agent_role.as_str()),
             aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
             aws.list_oidc_providers(),
@@ -117,6 +118,7 @@ impl<'a> Ctx<'a> {
         for t in &s.testing {
             let taws = self.testing_aws(t);
             cmds.push(taws.describe_cluster(t.cluster.as_str()));
+            cmds.push(taws.list_nodegroups(t.cluster.as_str()));
             cmds.push(taws.get_role(t.deployer_role.as_str()));
             if t.access == crate::cli::ClusterAccess::AwsAuth {
                 cmds.push(self.testing_eksctl(t).get_mappings(t.cluster.as_str()));
@@ -297,10 +299,10 @@ impl<'a> Ctx<'a> {
                 }
                 // Another run created its stack since we looked: use that cluster.
                 Err(e) if eksctl::is_stack_exists(&e) => {
-                    found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
-                    if found.is_none() {
-                        return Err(cluster::stack_without_cluster(eksctl, cluster));
-                    }
+                    found = match self.observe(&describe, aws::is_not_found, aws::parse_cluster).await? {
+                        Some(info) => Some(info),
+                        None => Some(cluster::after_stack_exists(self, aws, eksctl, cluster).await?),
+                    };
                     self.report.info(&format!(
                         "cluster {cluster} was created by another run meanwhile: using it"
                     ));
@@ -310,7 +312,8 @@ impl<'a> Ctx<'a> {
         }
         let mut info = found.expect("observed above");
         match cluster::Status::of(&info.status) {
-            cluster::Status::Active => {}
+            // Read ahead at the same time as describe: a refusal from before it became ACTIVE.
+            cluster::Status::Active => self.exec.forget_failures(&aws.key(&format!("eks/{cluster}/"))),
             cluster::Status::Pending => {
                 // What was read in it meanwhile (eksctl refuses while it is not ACTIVE) is no answer.
                 self.exec.forget(&aws.key(&format!("eks/{cluster}/")));
@@ -324,6 +327,9 @@ impl<'a> Ctx<'a> {
                 return Err(cluster::unusable(aws, eksctl, cluster, &info.status));
             }
         }
+        changes
+            .0
+            .extend(cluster::ensure_nodegroup(self, aws, eksctl, cluster).await?.0);
         self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
             .await?;
         Ok((changes, Some(info)))

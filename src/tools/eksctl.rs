@@ -45,6 +45,18 @@ impl Eksctl {
             .in_background()
     }
 
+    /// The nodegroup `create cluster` makes and a cut-off creation never made: eksctl's defaults
+    /// (managed, 2 × m5.large, a generated `ng-XXXXXXXX` name).
+    pub fn create_nodegroup(&self, cluster: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("create a nodegroup in cluster {cluster}"),
+            ["create", "nodegroup", "--cluster", cluster],
+        )
+        .timeout(Duration::from_secs(45 * 60))
+        .resource(self.key(&format!("eks/{cluster}/nodegroups")))
+    }
+
     pub fn associate_oidc(&self, cluster: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
