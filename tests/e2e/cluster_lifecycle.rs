@@ -202,3 +202,36 @@ pub fn mark_status(sb: &Sandbox, name: &str, status: &str) {
     .success();
     assert_eq!(describe_cluster(sb, name, None)["status"], status);
 }
+
+/// `verify` fails the cluster check of a cluster without a nodegroup (nothing can run on it),
+/// and its fix, `gitops-iam mgmt`, makes the nodegroup again.
+#[test]
+fn verify_fails_a_cluster_without_a_nodegroup_and_its_fix_makes_one() {
+    let sb = Sandbox::start();
+    let h = harness_args(&sb);
+    sb.gitops_iam(&up_args(&h)).success();
+    let verify = args(&["verify"], &h);
+    assert_verify_green(&sb, &verify, "after up");
+    let ng = nodegroups(&sb, "management")[0].as_str().unwrap().to_owned();
+    sb.aws(&[
+        "eks",
+        "delete-nodegroup",
+        "--cluster-name",
+        "management",
+        "--nodegroup-name",
+        &ng,
+        "--region",
+        REGION,
+    ])
+    .success();
+    let fix = assert_verify_fails_only(
+        &sb,
+        &verify,
+        "management cluster",
+        "management is ACTIVE but has no nodegroup",
+        "gitops-iam mgmt --region us-east-1 ",
+    );
+    run_fix(&sb, &fix, &[]);
+    assert_eq!(nodegroups(&sb, "management").len(), 1);
+    assert_verify_green(&sb, &verify, &format!("after `{fix}`"));
+}
