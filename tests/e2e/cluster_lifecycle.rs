@@ -235,3 +235,59 @@ fn verify_fails_a_cluster_without_a_nodegroup_and_its_fix_makes_one() {
     assert_eq!(nodegroups(&sb, "management").len(), 1);
     assert_verify_green(&sb, &verify, &format!("after `{fix}`"));
 }
+
+/// The laptop dies while `up` creates both clusters: `up` and every eksctl it started are killed,
+/// CloudFormation goes on creating the control planes (SANDBOX_CREATE_DELAY), nothing makes the
+/// nodegroups or the OIDC provider. The next `up` waits for both clusters and converges.
+#[test]
+fn up_killed_during_cluster_creation_then_rerun_waits_and_converges() {
+    let sb = Sandbox::start();
+    let mut first = sb.spawn_gitops_iam_with(&up_args(&[]), &[("SANDBOX_CREATE_DELAY", "20")]);
+    let started = std::time::Instant::now();
+    // CloudFormation has the stacks and EKS the control planes: from here on they finish alone
+    let creating = |name: &str| {
+        let out = sb.aws(&[
+            "eks",
+            "describe-cluster",
+            "--name",
+            name,
+            "--region",
+            REGION,
+            "--output",
+            "json",
+        ]);
+        out.code == Some(0) && out.json()["cluster"]["status"] == "CREATING"
+    };
+    while !(creating("management") && creating("testing")) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(90),
+            "up did not start both cluster creations: {:#?}",
+            sb.commands().iter().map(|c| c.line.clone()).collect::<Vec<_>>()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let group = format!("-{}", first.id());
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    first.wait().unwrap();
+    for name in ["management", "testing"] {
+        assert_eq!(describe_cluster(&sb, name, None)["status"], "CREATING");
+    }
+
+    let mark = sb.mark();
+    let out = sb.gitops_iam(&up_args(&[]));
+    out.success();
+    let mutating = mutating_lines(&sb.mutating_since(mark));
+    assert!(
+        !mutating.iter().any(|l| l.contains("eksctl create cluster")),
+        "the rerun created a cluster again:\n{}",
+        mutating.join("\n")
+    );
+    for name in ["management", "testing"] {
+        assert_eq!(nodegroups(&sb, name).len(), 1, "{}", out.describe());
+    }
+    sb.snapshot().assert_matches_reference("up", false);
+}
