@@ -184,6 +184,55 @@ mod tests {
     }
 
     #[test]
+    fn waiter_giving_up_is_told_from_other_failures() {
+        let failed = |stderr: &str| {
+            Error::Command(Box::new(crate::error::CommandError {
+                purpose: "wait".into(),
+                command: "aws eks wait cluster-active".into(),
+                status: Some(255),
+                stderr: stderr.into(),
+                detail: None,
+            }))
+        };
+        // botocore `waiter.py`: the message after 40 attempts
+        assert!(gave_up(&failed(
+            "\nWaiter ClusterActive failed: Max attempts exceeded\n"
+        )));
+        assert!(!gave_up(&failed(
+            "\nWaiter ClusterActive failed: Waiter encountered a terminal failure state: For expression \"cluster.status\" we matched expected path: \"FAILED\"\n"
+        )));
+        assert!(!gave_up(&Error::Interrupted));
+    }
+
+    #[test]
+    fn answers_about_stacks_nodegroups_and_instance_profiles() {
+        use crate::exec::Output;
+        let missing = Output {
+            status: Some(255),
+            stdout: String::new(),
+            stderr: "\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id eksctl-t-cluster does not exist\n".into(),
+        };
+        assert!(aws::is_stack_not_found(&missing));
+        let stacks = r#"{"Stacks": [{"StackName": "eksctl-t-cluster", "StackStatus": "ROLLBACK_COMPLETE"}]}"#;
+        assert_eq!(aws::parse_stack_status("c", stacks).unwrap(), "ROLLBACK_COMPLETE");
+        assert_eq!(
+            aws::parse_nodegroups("c", r#"{"nodegroups": []}"#).unwrap(),
+            Vec::<String>::new()
+        );
+        let ng = aws::parse_nodegroup(
+            "c",
+            r#"{"nodegroup": {"status": "ACTIVE", "scalingConfig": {"desiredSize": 2}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (ng.status.as_str(), ng.scaling.and_then(|s| s.desired)),
+            ("ACTIVE", Some(2))
+        );
+        let profiles = r#"{"InstanceProfiles": [{"InstanceProfileName": "p1", "Roles": []}]}"#;
+        assert_eq!(aws::parse_instance_profiles("c", profiles).unwrap(), ["p1"]);
+    }
+
+    #[test]
     fn statuses_as_eks_names_them() {
         assert_eq!(Status::of("ACTIVE"), Status::Active);
         for s in ["CREATING", "UPDATING", "PENDING"] {
