@@ -500,3 +500,23 @@ fn agent_patch_without_the_agent_installed_exits_1_and_says_to_install_it() {
         .stderr_contains("serviceaccount/gitops-agent")
         .stderr_contains("Install the agent first, or pass --agent-manifest FILE");
 }
+
+#[test]
+fn cluster_created_by_another_run_meanwhile_is_used_not_a_failure() {
+    // describe said "no cluster"; by the time eksctl ran, another run had created its stack
+    let out = Test::new()
+        .rules(fresh_account().with(
+            Rule::new("eksctl", "create cluster --name testing ")
+                .times(1)
+                .eksctl_error("creating CloudFormation stack \"eksctl-testing-cluster\": operation error CloudFormation: CreateStack, https response error StatusCode: 400, RequestID: 1, AlreadyExistsException: Stack [eksctl-testing-cluster] already exists"),
+        ))
+        .args(["testing", "--region", REGION])
+        .run();
+    out.success();
+    assert!(
+        out.stderr
+            .contains("cluster testing was created by another run meanwhile: using it"),
+        "{}",
+        out.context()
+    );
+}
