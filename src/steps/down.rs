@@ -362,7 +362,7 @@ pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool)
     let sides = join_all(targets.iter().map(|t| testing_side(ctx, reg, t, keep_clusters))).await;
     let mut errors: Vec<Error> = sides.into_iter().flatten().collect();
     if errors.iter().any(|e| e.code() == 130) {
-        return Err(errors.remove(0));
+        return all_failures(errors);
     }
     // The Deployer roles that trust the agent role are gone (or failed to go, reported below):
     // the clusters can go in parallel.
@@ -381,6 +381,10 @@ pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool)
 
 /// One error for every failure of `down`: the only one as it is, several listed together.
 fn all_failures(mut errors: Vec<Error>) -> Result<()> {
+    // Ctrl-C stays an interruption (exit 130), whatever else failed.
+    if let Some(i) = errors.iter().position(|e| e.code() == 130) {
+        return Err(errors.swap_remove(i));
+    }
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),
