@@ -86,6 +86,15 @@ pub trait Executor: Send + Sync {
     /// are kept; running a command on a resource drops what was read about it.
     fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()>;
 
+    /// Drops what was read ahead about a resource and everything under it (keys as in
+    /// [`Cmd::resource`]): for a thing whose state changed without a command of ours, e.g. a
+    /// cluster that was not ACTIVE when it was read.
+    fn forget(&self, resource: &str);
+
+    /// Drops the failed answers read ahead about a resource and everything under it: a read of
+    /// a cluster's contents may have raced its becoming ACTIVE (eksctl refuses while it is not).
+    fn forget_failures(&self, resource: &str);
+
     /// A value learned from an observation (the issuer in `describe-cluster`), so a later
     /// capture of the same variable need not run its command.
     fn remember(&self, var: &str, value: &str);
@@ -414,6 +423,20 @@ impl Executor for RealExecutor<'_> {
     fn remember(&self, var: &str, value: &str) {
         self.captured.lock().unwrap().insert(var.to_string(), value.to_string());
     }
+
+    fn forget(&self, resource: &str) {
+        self.prefetched
+            .lock()
+            .unwrap()
+            .retain(|_, (k, _)| !k.starts_with(resource));
+    }
+
+    fn forget_failures(&self, resource: &str) {
+        self.prefetched
+            .lock()
+            .unwrap()
+            .retain(|_, (k, out)| out.success() || !k.starts_with(resource));
+    }
 }
 
 impl RealExecutor<'_> {
@@ -663,6 +686,10 @@ impl Executor for ScriptExecutor {
     }
 
     fn remember(&self, _var: &str, _value: &str) {}
+
+    fn forget(&self, _resource: &str) {}
+
+    fn forget_failures(&self, _resource: &str) {}
 }
 
 #[cfg(test)]

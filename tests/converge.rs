@@ -440,7 +440,14 @@ fn cluster_still_creating_is_waited_for_not_created_again() {
     let mut creating = cluster("testing");
     creating["cluster"]["status"] = json!("CREATING");
     let out = Test::new()
-        .rules(converged_account().with(Rule::new("aws", "eks describe-cluster --name testing ").json(creating)))
+        // CREATING when first read; ACTIVE once the waiter returned, as EKS answers
+        .rules(
+            converged_account().with(
+                Rule::new("aws", "eks describe-cluster --name testing ")
+                    .times(1)
+                    .json(creating),
+            ),
+        )
         .args(["testing", "--region", REGION])
         .run();
     out.success().no_mutations();
@@ -491,4 +498,25 @@ fn agent_patch_without_the_agent_installed_exits_1_and_says_to_install_it() {
         .stderr_contains("the Harness GitOps agent is not installed in namespace iam of cluster management")
         .stderr_contains("serviceaccount/gitops-agent")
         .stderr_contains("Install the agent first, or pass --agent-manifest FILE");
+}
+
+#[test]
+fn cluster_created_by_another_run_meanwhile_is_used_not_a_failure() {
+    // describe said "no cluster"; by the time eksctl ran, another run had created its stack
+    // (`mgmt` ran before: the precondition of `testing`)
+    let out = Test::new()
+        .rules(after_mgmt().with(
+            Rule::new("eksctl", "create cluster --name testing ")
+                .times(1)
+                .eksctl_error("creating CloudFormation stack \"eksctl-testing-cluster\": operation error CloudFormation: CreateStack, https response error StatusCode: 400, RequestID: 1, AlreadyExistsException: Stack [eksctl-testing-cluster] already exists"),
+        ))
+        .args(["testing", "--region", REGION])
+        .run();
+    out.success();
+    assert!(
+        out.stderr
+            .contains("cluster testing was created by another run meanwhile: using it"),
+        "{}",
+        out.context()
+    );
 }

@@ -8,9 +8,10 @@
 use super::Ctx;
 use crate::cli::ClusterAccess;
 use crate::cmd::{Cmd, Val};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exec::{Output, Transform};
 use crate::harness;
+use crate::names::ClusterName;
 use crate::report::Changes;
 use crate::settings::{Registration, TestingTarget};
 use crate::tools::aws::{self, Aws};
@@ -75,7 +76,7 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
         .await
 }
 
-async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
+async fn access(ctx: &Ctx<'_>, t: &TestingTarget, keep_clusters: bool) -> Result<()> {
     ctx.report
         .step(
             &format!("down: access for {} in {}", t.deployer_role, t.cluster),
@@ -83,8 +84,26 @@ async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                 let mut changes = Changes::none();
                 let aws = ctx.testing_aws(t);
                 let cluster = t.cluster.as_str();
-                if !exists(ctx, &aws.describe_cluster(cluster), aws::is_not_found).await? {
-                    return Ok((changes, ()));
+                match cluster_status(ctx, &aws, cluster).await?.as_deref() {
+                    None => return Ok((changes, ())),
+                    Some("ACTIVE") => {}
+                    // eksctl refuses Kubernetes operations on it (`CanOperate`), and so may EKS:
+                    // the mapping or entry goes with the cluster, which `down` deletes.
+                    Some(status) if !keep_clusters => {
+                        ctx.report.info(&format!(
+                            "cluster {cluster} is {status}: its access for {} goes with the cluster",
+                            t.deployer_role
+                        ));
+                        return Ok((changes, ()));
+                    }
+                    Some("CREATING" | "UPDATING" | "PENDING") => {
+                        let c = ClusterName::parse("--testing-cluster", cluster)?;
+                        super::cluster::wait_active(ctx, &aws, &ctx.testing_eksctl(t), &c).await?;
+                    }
+                    Some(status) => {
+                        let c = ClusterName::parse("--testing-cluster", cluster)?;
+                        return Err(super::cluster::unusable(&aws, &ctx.testing_eksctl(t), &c, status));
+                    }
                 }
                 let arn = ctx.deployer_role_arn(t).await?;
                 match t.access {
@@ -165,6 +184,24 @@ async fn delete_role(ctx: &Ctx<'_>, aws: &Aws, role: &str, known_inline: &[&str]
         ctx.exec.run(&aws.detach_role_policy(role, p)).await?;
         changes.push(format!("detached {p} from {role}"));
     }
+    // IAM refuses to delete a role that is in an instance profile (`DeleteConflict: Cannot delete
+    // entity, must remove roles from instance profile first.`). The profile itself may serve
+    // others: only the role leaves it.
+    let profiles = if ctx.exec.is_dry_run() {
+        Vec::new()
+    } else {
+        ctx.observe(
+            &aws.list_instance_profiles_for_role(role),
+            aws::is_not_found,
+            aws::parse_instance_profiles,
+        )
+        .await?
+        .unwrap_or_default()
+    };
+    for p in &profiles {
+        ctx.exec.run(&aws.remove_role_from_instance_profile(role, p)).await?;
+        changes.push(format!("removed {role} from instance profile {p}"));
+    }
     ctx.exec.run(&aws.delete_role(role)).await?;
     changes.push(format!("deleted role {role}"));
     Ok(changes)
@@ -172,28 +209,78 @@ async fn delete_role(ctx: &Ctx<'_>, aws: &Aws, role: &str, known_inline: &[&str]
 
 async fn delete_cluster(ctx: &Ctx<'_>, aws: &Aws, e: &eksctl::Eksctl, cluster: &str) -> Result<Changes> {
     let mut changes = Changes::none();
-    if exists(ctx, &aws.describe_cluster(cluster), aws::is_not_found).await? {
-        ctx.report
-            .info(&format!("deleting EKS cluster {cluster}: eksctl takes 10-15 minutes"));
-        ctx.exec.run(&e.delete_cluster(cluster)).await?;
-        changes.push(format!("deleted cluster {cluster}"));
+    let status = cluster_status(ctx, aws, cluster).await?;
+    match status.as_deref() {
+        // Someone deletes it already: `eksctl delete cluster` would fail on it; wait for the end.
+        Some("DELETING") => {
+            ctx.report
+                .info(&format!("EKS cluster {cluster} is DELETING: waiting until it is gone"));
+            ctx.exec.run(&aws.wait_cluster_deleted(cluster)).await?;
+        }
+        Some(_) => {
+            ctx.report
+                .info(&format!("deleting EKS cluster {cluster}: eksctl takes 10-15 minutes"));
+            ctx.exec.run(&e.delete_cluster(cluster)).await?;
+            changes.push(format!("deleted cluster {cluster}"));
+        }
+        // No cluster, but maybe the stack of a creation that failed and rolled back: eksctl
+        // deletes it as its own (`pkg/actions/cluster/cluster.go`).
+        None => {
+            let stack = ctx
+                .observe(
+                    &aws.describe_cluster_stack(cluster),
+                    aws::is_stack_not_found,
+                    aws::parse_stack_status,
+                )
+                .await?;
+            if let Some(st) = stack {
+                ctx.report.info(&format!(
+                    "CloudFormation stack eksctl-{cluster}-cluster ({st}) has no EKS cluster: deleting it"
+                ));
+                ctx.exec.run(&e.delete_cluster(cluster)).await?;
+                changes.push(format!(
+                    "deleted the stack eksctl-{cluster}-cluster left without a cluster"
+                ));
+            }
+        }
     }
     Ok(changes)
 }
 
-async fn testing_side(ctx: &Ctx<'_>, reg: Option<&Registration>, t: &TestingTarget) -> Result<()> {
-    if let Some(r) = reg {
-        registration(ctx, r, t).await?;
+/// The cluster's status; `None` when it does not exist. A dry-run assumes an ACTIVE one.
+async fn cluster_status(ctx: &Ctx<'_>, aws: &Aws, cluster: &str) -> Result<Option<String>> {
+    if ctx.exec.is_dry_run() {
+        return Ok(Some("ACTIVE".into()));
     }
-    access(ctx, t).await?;
-    ctx.report
+    let found = ctx
+        .observe(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
+        .await?;
+    Ok(found.map(|c| c.status))
+}
+
+/// Each step runs even when the one before failed: a leftover registration or mapping must not
+/// keep a role (a trust into another account) alive. The failures are reported together.
+async fn testing_side(ctx: &Ctx<'_>, reg: Option<&Registration>, t: &TestingTarget, keep_clusters: bool) -> Vec<Error> {
+    let mut errors = Vec::new();
+    if let Some(r) = reg
+        && let Err(e) = registration(ctx, r, t).await
+    {
+        errors.push(e);
+    }
+    if let Err(e) = access(ctx, t, keep_clusters).await {
+        errors.push(e);
+    }
+    let role = ctx
+        .report
         .step(&format!("down: role {}", t.deployer_role), async {
             Ok((
                 delete_role(ctx, &ctx.testing_aws(t), t.deployer_role.as_str(), &[]).await?,
                 (),
             ))
         })
-        .await
+        .await;
+    errors.extend(role.err());
+    errors
 }
 
 async fn testing_cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
@@ -207,21 +294,24 @@ async fn testing_cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
         .await
 }
 
-async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Result<()> {
+async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Vec<Error> {
     let s = ctx.settings;
     let aws = ctx.mgmt_aws();
-    ctx.report
+    let role = ctx
+        .report
         .step(&format!("down: role {}", s.agent_role), async {
             Ok((
                 delete_role(ctx, &aws, s.agent_role.as_str(), &[crate::policy::AGENT_POLICY_NAME]).await?,
                 (),
             ))
         })
-        .await?;
+        .await;
+    let mut errors: Vec<Error> = role.err().into_iter().collect();
     if keep_clusters {
-        return Ok(());
+        return errors;
     }
-    ctx.report
+    let cluster = ctx
+        .report
         .step(&format!("down: cluster {}", s.mgmt_cluster), async {
             let cluster = s.mgmt_cluster.as_str();
             // Read the issuer first: once the cluster is gone, nothing names its provider.
@@ -256,7 +346,9 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Result<()> {
             }
             Ok((changes, ()))
         })
-        .await
+        .await;
+    errors.extend(cluster.err());
+    errors
 }
 
 /// The whole `down` command.
@@ -267,17 +359,41 @@ pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool)
     for t in targets {
         ctx.testing_account(t).await?;
     }
-    let sides = join_all(targets.iter().map(|t| testing_side(ctx, reg, t))).await;
-    sides.into_iter().collect::<Result<Vec<()>>>()?;
-    // The Deployer roles that trust the agent role are gone: the clusters can go in parallel.
+    let sides = join_all(targets.iter().map(|t| testing_side(ctx, reg, t, keep_clusters))).await;
+    let mut errors: Vec<Error> = sides.into_iter().flatten().collect();
+    if errors.iter().any(|e| e.code() == 130) {
+        return all_failures(errors);
+    }
+    // The Deployer roles that trust the agent role are gone (or failed to go, reported below):
+    // the clusters can go in parallel.
     let clusters = async {
         if keep_clusters {
-            return Ok(());
+            return Vec::new();
         }
         let done = join_all(targets.iter().map(|t| testing_cluster(ctx, t))).await;
-        done.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+        done.into_iter().filter_map(Result::err).collect::<Vec<_>>()
     };
     let (c, m) = tokio::join!(clusters, mgmt_side(ctx, keep_clusters));
-    c?;
-    m
+    errors.extend(c);
+    errors.extend(m);
+    all_failures(errors)
+}
+
+/// One error for every failure of `down`: the only one as it is, several listed together.
+fn all_failures(mut errors: Vec<Error>) -> Result<()> {
+    // Ctrl-C stays an interruption (exit 130), whatever else failed.
+    if let Some(i) = errors.iter().position(|e| e.code() == 130) {
+        return Err(errors.swap_remove(i));
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        n => {
+            let list: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
+            Err(Error::State(format!(
+                "{n} steps of down failed (every other step ran):\n{}",
+                list.join("\n")
+            )))
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! return nothing, so the acts printed are those of a run from scratch.
 
 pub mod agent;
+pub mod cluster;
 pub mod down;
 pub mod mgmt;
 pub mod needs;
@@ -21,7 +22,7 @@ use crate::render::Doc;
 use crate::report::{Changes, Reporter};
 use crate::settings::{Settings, TestingTarget};
 use crate::tools::aws::{self, Aws};
-use crate::tools::eksctl::Eksctl;
+use crate::tools::eksctl::{self, Eksctl};
 use crate::tools::kubectl::{self, Kubeconfig, Kubectl};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -131,6 +132,7 @@ impl<'a> Ctx<'a> {
         let aws = self.mgmt_aws();
         let mut cmds = vec![
             aws.describe_cluster(s.mgmt_cluster.as_str()),
+            aws.list_nodegroups(s.mgmt_cluster.as_str()),
             aws.get_role(s.agent_role.as_str()),
             aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
             aws.list_oidc_providers(),
@@ -138,6 +140,7 @@ impl<'a> Ctx<'a> {
         for t in &s.testing {
             let taws = self.testing_aws(t);
             cmds.push(taws.describe_cluster(t.cluster.as_str()));
+            cmds.push(taws.list_nodegroups(t.cluster.as_str()));
             cmds.push(taws.get_role(t.deployer_role.as_str()));
             if t.access == crate::cli::ClusterAccess::AwsAuth {
                 cmds.push(self.testing_eksctl(t).get_mappings(t.cluster.as_str()));
@@ -319,40 +322,56 @@ impl<'a> Ctx<'a> {
     ) -> Result<(Changes, Option<aws::ClusterInfo>)> {
         let mut changes = Changes::none();
         let describe = aws.describe_cluster(cluster.as_str());
-        let found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
-        let existing = match found {
-            None => {
-                self.report
-                    .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
-                self.exec
-                    .run(&eksctl.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
-                    .await?;
-                self.kubeconfig_written(kubeconfig);
-                changes.push(format!("created cluster {cluster}"));
-                None
-            }
-            Some(info) => {
-                match info.status.as_str() {
-                    "ACTIVE" => {}
-                    "CREATING" | "UPDATING" | "PENDING" => {
-                        self.report.info(&format!(
-                            "cluster {cluster} is {}: waiting until it is ACTIVE",
-                            info.status
-                        ));
-                        self.exec.run(&aws.wait_cluster_active(cluster.as_str())).await?;
-                    }
-                    other => {
-                        return Err(Error::State(format!(
-                            "EKS cluster {cluster} is {other}; it cannot be used. Delete it (eksctl delete cluster --name {cluster}) or choose another name"
-                        )));
-                    }
+        let mut found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
+        if found.is_none() {
+            self.report
+                .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
+            match self
+                .exec
+                .run(&eksctl.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
+                .await
+            {
+                Ok(_) => {
+                    self.kubeconfig_written(kubeconfig);
+                    changes.push(format!("created cluster {cluster}"));
+                    return Ok((changes, None));
                 }
-                self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
-                    .await?;
-                Some(info)
+                // Another run created its stack since we looked: use that cluster.
+                Err(e) if eksctl::is_stack_exists(&e) => {
+                    found = match self.observe(&describe, aws::is_not_found, aws::parse_cluster).await? {
+                        Some(info) => Some(info),
+                        None => Some(cluster::after_stack_exists(self, aws, eksctl, cluster).await?),
+                    };
+                    self.report.info(&format!(
+                        "cluster {cluster} was created by another run meanwhile: using it"
+                    ));
+                }
+                Err(e) => return Err(e),
             }
-        };
-        Ok((changes, existing))
+        }
+        let mut info = found.expect("observed above");
+        match cluster::Status::of(&info.status) {
+            // Read ahead at the same time as describe: a refusal from before it became ACTIVE.
+            cluster::Status::Active => self.exec.forget_failures(&aws.key(&format!("eks/{cluster}/"))),
+            cluster::Status::Pending => {
+                // What was read in it meanwhile (eksctl refuses while it is not ACTIVE) is no answer.
+                self.exec.forget(&aws.key(&format!("eks/{cluster}/")));
+                self.report.info(&format!(
+                    "cluster {cluster} is {}: waiting until it is ACTIVE",
+                    info.status
+                ));
+                info = cluster::wait_active(self, aws, eksctl, cluster).await?;
+            }
+            cluster::Status::Deleting | cluster::Status::Failed => {
+                return Err(cluster::unusable(aws, eksctl, cluster, &info.status));
+            }
+        }
+        changes
+            .0
+            .extend(cluster::ensure_nodegroup(self, aws, eksctl, cluster).await?.0);
+        self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
+            .await?;
+        Ok((changes, Some(info)))
     }
 
     /// Creates the role with `trust`, or repairs gitops-iam's own statement in its trust policy

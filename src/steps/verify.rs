@@ -14,7 +14,7 @@ use crate::exec::Transform;
 use crate::harness;
 use crate::policy::{self, SERVICE_ACCOUNT_ANNOTATION};
 use crate::settings::{Registration, TestingTarget};
-use crate::tools::aws::{self, ClusterInfo};
+use crate::tools::aws::{self, Aws, ClusterInfo};
 use crate::tools::{eksctl, kubectl, parse_json};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -78,12 +78,58 @@ impl Checks<'_> {
     }
 }
 
-fn cluster_check(checks: &Checks<'_>, name: &str, cluster: &str, found: &Option<ClusterInfo>, fix: String) -> bool {
+/// The cluster is ACTIVE and has a nodegroup with nodes: without one (a creation cut off after
+/// the control plane) no pod of the agent or of a deployment can ever start.
+async fn cluster_check(
+    ctx: &Ctx<'_>,
+    checks: &Checks<'_>,
+    aws: &Aws,
+    name: &str,
+    cluster: &str,
+    found: &Option<ClusterInfo>,
+    fix: String,
+) -> Result<bool> {
     match found {
-        Some(c) if c.status == "ACTIVE" => checks.ok(name, format!("{cluster} is ACTIVE")),
-        Some(c) => checks.fail(name, format!("{cluster} is {}", c.status), fix),
-        None => checks.fail(name, format!("{cluster} does not exist"), fix),
+        Some(c) if c.status == "ACTIVE" => {}
+        Some(c) => return Ok(checks.fail(name, format!("{cluster} is {}", c.status), fix)),
+        None => return Ok(checks.fail(name, format!("{cluster} does not exist"), fix)),
     }
+    let groups = ctx
+        .observe(&aws.list_nodegroups(cluster), aws::is_not_found, aws::parse_nodegroups)
+        .await?
+        .unwrap_or_default();
+    let mut nodes = Vec::new();
+    for g in &groups {
+        let info = ctx
+            .observe(
+                &aws.describe_nodegroup(cluster, g),
+                aws::is_not_found,
+                aws::parse_nodegroup,
+            )
+            .await?;
+        let desired = info.as_ref().and_then(|i| i.scaling.as_ref()?.desired).unwrap_or(0);
+        if info.is_some_and(|i| i.status == "ACTIVE") && desired > 0 {
+            nodes.push(format!("{g}: {desired} node(s)"));
+        }
+    }
+    Ok(if !nodes.is_empty() {
+        checks.ok(name, format!("{cluster} is ACTIVE; nodegroup {}", nodes.join(", ")))
+    } else if groups.is_empty() {
+        checks.fail(
+            name,
+            format!("{cluster} is ACTIVE but has no nodegroup: no pod can start on it"),
+            fix,
+        )
+    } else {
+        checks.fail(
+            name,
+            format!(
+                "{cluster} is ACTIVE but no nodegroup of it ({}) is ACTIVE with nodes",
+                groups.join(", ")
+            ),
+            fix,
+        )
+    })
 }
 
 async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
@@ -98,12 +144,15 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
         )
         .await?;
     let active = cluster_check(
+        ctx,
         checks,
+        &aws,
         "management cluster",
         s.mgmt_cluster.as_str(),
         &cluster,
         fix.clone(),
-    );
+    )
+    .await?;
     let account = ctx.mgmt_account().await?;
     let agent_arn = ctx.role_arn(&account, s.agent_role.as_str());
 
@@ -312,12 +361,15 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
         )
         .await?;
     let active = cluster_check(
+        ctx,
         checks,
+        &aws,
         &format!("testing cluster {}", t.cluster),
         t.cluster.as_str(),
         &cluster,
         fix.clone(),
-    );
+    )
+    .await?;
     let agent_arn = ctx.agent_role_arn().await?;
     let deployer_arn = ctx.deployer_role_arn(t).await?;
     let role = ctx

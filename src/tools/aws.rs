@@ -69,7 +69,21 @@ impl Aws {
             format!("wait for EKS cluster {name} to become ACTIVE"),
             ["eks", "wait", "cluster-active", "--name", name],
         )
-        .timeout(std::time::Duration::from_secs(40 * 60))
+        // botocore's waiter gives up after 20 minutes; the margin is for a slow API.
+        .timeout(std::time::Duration::from_secs(25 * 60))
+        // Waiting means the cluster was not ACTIVE: what was read about it and in it is stale.
+        .resource(self.key(&format!("eks/{name}")))
+    }
+
+    /// The waiter for a cluster that is being deleted (20 minutes, like `cluster-active`).
+    pub fn wait_cluster_deleted(&self, name: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("wait for EKS cluster {name} to be deleted"),
+            ["eks", "wait", "cluster-deleted", "--name", name],
+        )
+        .timeout(std::time::Duration::from_secs(25 * 60))
+        .resource(self.key(&format!("eks/{name}")))
     }
 
     pub fn get_oidc_provider(&self, arn: Arg) -> Cmd {
@@ -411,6 +425,161 @@ pub fn is_not_found(out: &Output) -> bool {
         error_code(&out.stderr),
         Some("NoSuchEntity" | "ResourceNotFoundException")
     )
+}
+
+/// Nodegroups, CloudFormation stacks and instance profiles: what a half-made cluster and a role
+/// made by hand leave behind.
+impl Aws {
+    pub fn list_nodegroups(&self, cluster: &str) -> Cmd {
+        self.json(
+            format!("list the nodegroups of EKS cluster {cluster}"),
+            args(["eks", "list-nodegroups", "--cluster-name", cluster]),
+        )
+        .resource(self.key(&format!("eks/{cluster}/nodegroups")))
+    }
+
+    pub fn describe_nodegroup(&self, cluster: &str, nodegroup: &str) -> Cmd {
+        self.json(
+            format!("describe nodegroup {nodegroup} of EKS cluster {cluster}"),
+            args([
+                "eks",
+                "describe-nodegroup",
+                "--cluster-name",
+                cluster,
+                "--nodegroup-name",
+                nodegroup,
+            ]),
+        )
+        .resource(self.key(&format!("eks/{cluster}/nodegroups")))
+    }
+
+    /// eksctl's stack for a cluster's control plane, `eksctl-N-cluster`.
+    pub fn describe_cluster_stack(&self, cluster: &str) -> Cmd {
+        let stack = format!("eksctl-{cluster}-cluster");
+        self.json(
+            format!("describe CloudFormation stack {stack}"),
+            args(["cloudformation", "describe-stacks", "--stack-name", &stack]),
+        )
+        .resource(self.key(&format!("eks/{cluster}/stack")))
+    }
+
+    /// Waits while another run's `eksctl create cluster` is creating the stack (CloudFormation's
+    /// waiter: 120 polls 30 s apart, one hour).
+    pub fn wait_cluster_stack(&self, cluster: &str) -> Cmd {
+        let stack = format!("eksctl-{cluster}-cluster");
+        self.cmd(
+            Effect::Read,
+            format!("wait for CloudFormation stack {stack}"),
+            [
+                "cloudformation",
+                "wait",
+                "stack-create-complete",
+                "--stack-name",
+                &stack,
+            ],
+        )
+        .timeout(std::time::Duration::from_secs(65 * 60))
+        .resource(self.key(&format!("eks/{cluster}")))
+    }
+
+    pub fn list_instance_profiles_for_role(&self, role: &str) -> Cmd {
+        self.json(
+            format!("list the instance profiles of IAM role {role}"),
+            args(["iam", "list-instance-profiles-for-role", "--role-name", role]),
+        )
+        .resource(self.key(&format!("iam-role/{role}/instance-profiles")))
+    }
+
+    pub fn remove_role_from_instance_profile(&self, role: &str, profile: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("remove IAM role {role} from instance profile {profile}"),
+            [
+                "iam",
+                "remove-role-from-instance-profile",
+                "--instance-profile-name",
+                profile,
+                "--role-name",
+                role,
+            ],
+        )
+        .resource(self.key(&format!("iam-role/{role}/instance-profiles")))
+    }
+}
+
+/// `describe-stacks` of a stack that is not there: CloudFormation answers `ValidationError`
+/// (`Stack with id NAME does not exist`), not a not-found code.
+pub fn is_stack_not_found(out: &Output) -> bool {
+    error_code(&out.stderr) == Some("ValidationError") && out.stderr.contains("does not exist")
+}
+
+/// The names in `list-nodegroups`.
+pub fn parse_nodegroups(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct List {
+        nodegroups: Vec<String>,
+    }
+    super::parse_json::<List>(command, stdout).map(|l| l.nodegroups)
+}
+
+/// A nodegroup's status and size from `describe-nodegroup`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodegroupInfo {
+    pub status: String,
+    #[serde(default, rename = "scalingConfig")]
+    pub scaling: Option<Scaling>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Scaling {
+    #[serde(default, rename = "desiredSize")]
+    pub desired: Option<u32>,
+}
+
+pub fn parse_nodegroup(command: &str, stdout: &str) -> crate::error::Result<NodegroupInfo> {
+    #[derive(Deserialize)]
+    struct Describe {
+        nodegroup: NodegroupInfo,
+    }
+    super::parse_json::<Describe>(command, stdout).map(|d| d.nodegroup)
+}
+
+/// The `StackStatus` of the one stack in `describe-stacks`.
+pub fn parse_stack_status(command: &str, stdout: &str) -> crate::error::Result<String> {
+    #[derive(Deserialize)]
+    struct Stack {
+        #[serde(rename = "StackStatus")]
+        status: String,
+    }
+    #[derive(Deserialize)]
+    struct Stacks {
+        #[serde(rename = "Stacks")]
+        stacks: Vec<Stack>,
+    }
+    let s = super::parse_json::<Stacks>(command, stdout)?;
+    s.stacks
+        .into_iter()
+        .next()
+        .map(|s| s.status)
+        .ok_or_else(|| crate::error::Error::Parse {
+            command: command.to_string(),
+            reason: "no stack in the answer".into(),
+        })
+}
+
+/// Instance profile names in `list-instance-profiles-for-role`.
+pub fn parse_instance_profiles(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Profile {
+        #[serde(rename = "InstanceProfileName")]
+        name: String,
+    }
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(rename = "InstanceProfiles")]
+        profiles: Vec<Profile>,
+    }
+    super::parse_json::<List>(command, stdout).map(|l| l.profiles.into_iter().map(|p| p.name).collect())
 }
 
 #[derive(Debug, Clone, Deserialize)]

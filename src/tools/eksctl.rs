@@ -46,6 +46,18 @@ impl Eksctl {
             .in_background()
     }
 
+    /// The nodegroup `create cluster` makes and a cut-off creation never made: eksctl's defaults
+    /// (managed, 2 × m5.large, a generated `ng-XXXXXXXX` name).
+    pub fn create_nodegroup(&self, cluster: &str) -> Cmd {
+        self.cmd(
+            Effect::Mutate,
+            format!("create a nodegroup in cluster {cluster}"),
+            ["create", "nodegroup", "--cluster", cluster],
+        )
+        .timeout(Duration::from_secs(45 * 60))
+        .resource(self.key(&format!("eks/{cluster}/nodegroups")))
+    }
+
     pub fn associate_oidc(&self, cluster: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
@@ -146,6 +158,18 @@ pub fn parse_mappings(command: &str, stdout: &str) -> crate::error::Result<Vec<M
 /// Whether eksctl's failure means the cluster does not exist.
 pub fn is_not_found(stderr: &str) -> bool {
     stderr.contains("ResourceNotFoundException") || stderr.contains("No cluster found")
+}
+
+/// `create cluster` found its CloudFormation stack already there: CloudFormation's CreateStack
+/// answers `AlreadyExistsException: Stack [eksctl-N-cluster] already exists` (another run made
+/// it meanwhile, or a failed creation left it behind).
+pub fn is_stack_exists(e: &crate::error::Error) -> bool {
+    match e {
+        crate::error::Error::Command(c) => {
+            c.stderr.contains("AlreadyExistsException") && c.stderr.contains("already exists")
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

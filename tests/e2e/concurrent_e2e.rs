@@ -7,11 +7,10 @@ use super::sandbox::Sandbox;
 use super::*;
 use serde_json::Value;
 
-// enable after merge with the IAM AlreadyExists handling: today the second run fails where
-// another branch's work is due: `eksctl create cluster` answers `AlreadyExistsException: Stack
-// [eksctl-testing-cluster] already exists` (and then create-role `EntityAlreadyExists`).
+// The second run meets `eksctl create cluster`'s `AlreadyExistsException: Stack
+// [eksctl-testing-cluster] already exists`, create-role's `EntityAlreadyExists`, kubectl's
+// `AlreadyExists`: each is re-observed and converged on.
 #[test]
-#[ignore = "enable after merge with the IAM AlreadyExists handling"]
 fn two_ups_started_at_once_both_converge_to_the_state_of_one() {
     let sb = Sandbox::start();
     // each run has its own state dir, as two CI machines would
@@ -42,7 +41,7 @@ fn two_ups_started_at_once_both_converge_to_the_state_of_one() {
     );
 }
 
-/// What this branch owns of item 8: two `agent patch` runs at once on one management cluster
+/// Two `agent patch` runs at once on one management cluster
 /// race on `kubectl create namespace` (one gets `AlreadyExists`) and both converge.
 #[test]
 fn two_agent_patches_started_at_once_both_converge() {

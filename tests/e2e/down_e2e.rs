@@ -284,3 +284,100 @@ fn down_dry_run_script_run_by_bash_after_up_removes_everything() {
     );
     assert_nothing_left(&sb.snapshot(), "after the down --dry-run script");
 }
+
+/// The stacks eksctl made (CloudFormation `describe-stacks`), by name.
+fn stacks(sb: &Sandbox) -> Vec<String> {
+    let out = sb.aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--region",
+        REGION,
+        "--output",
+        "json",
+    ]);
+    let all = out.success().json();
+    all["Stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["StackName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A broken environment: the testing cluster FAILED (eksctl refuses to touch what is in it) and
+/// the Deployer role in an instance profile (IAM refuses to delete it: `DeleteConflict`). `down`
+/// still removes every role, cluster, OIDC provider and stack, and a second `down` is a no-op.
+#[test]
+fn down_on_a_failed_cluster_and_a_role_in_an_instance_profile_removes_everything() {
+    let sb = Sandbox::start();
+    sb.gitops_iam(&up_args(&[])).success();
+    super::cluster_lifecycle::mark_status(&sb, "testing", "FAILED");
+    let aws = |argv: &[&str]| {
+        let mut all = argv.to_vec();
+        all.extend(["--region", REGION]);
+        sb.aws(&all).success();
+    };
+    aws(&[
+        "iam",
+        "create-instance-profile",
+        "--instance-profile-name",
+        "deployer-profile",
+    ]);
+    aws(&[
+        "iam",
+        "add-role-to-instance-profile",
+        "--instance-profile-name",
+        "deployer-profile",
+        "--role-name",
+        "Deployer",
+    ]);
+
+    let mark = sb.mark();
+    let out = sb.gitops_iam(&["down", "--region", REGION, "--yes"]);
+    out.success();
+    let removed = mutating_lines(&sb.commands_since(mark));
+    assert!(
+        !removed.iter().any(|l| l.contains("iamidentitymapping")),
+        "down touched the mappings of a FAILED cluster:\n{}",
+        removed.join("\n")
+    );
+    let unprofiled = position(
+        &removed,
+        "aws iam remove-role-from-instance-profile --instance-profile-name deployer-profile --role-name Deployer ",
+    );
+    let deployer = position(&removed, "aws iam delete-role --role-name Deployer ");
+    assert!(unprofiled < deployer, "{}", removed.join("\n"));
+    position(&removed, "eksctl delete cluster --name testing ");
+    assert_nothing_left(&sb.snapshot(), "after down");
+    assert_eq!(stacks(&sb), Vec::<String>::new());
+
+    let mark = sb.mark();
+    sb.gitops_iam(&["down", "--region", REGION, "--yes"]).success();
+    assert_eq!(mutating_lines(&sb.commands_since(mark)), Vec::<String>::new());
+}
+
+/// A creation that failed and rolled back leaves the stack `eksctl-management-cluster` and no
+/// cluster; `down` removes the stack (as `eksctl delete cluster` does).
+#[test]
+fn down_removes_the_stack_of_a_rolled_back_creation() {
+    let sb = Sandbox::start();
+    let out = sb.run_with(
+        "eksctl",
+        &[
+            "create",
+            "cluster",
+            "--name",
+            "management",
+            "--with-oidc",
+            "--region",
+            REGION,
+        ],
+        &[("SANDBOX_CREATE_STOP", "control-plane")],
+    );
+    out.code(1);
+    assert_eq!(stacks(&sb), ["eksctl-management-cluster"]);
+    let out = sb.gitops_iam(&["down", "--region", REGION, "--yes"]);
+    out.success();
+    assert_eq!(stacks(&sb), Vec::<String>::new(), "{}", out.describe());
+    assert_nothing_left(&sb.snapshot(), "after down");
+}

@@ -30,6 +30,8 @@ mod faults;
 mod tutorial;
 mod up;
 
+mod cluster_lifecycle;
+
 mod support;
 
 mod access_entry_e2e;

@@ -180,6 +180,24 @@ impl Sandbox {
         self.run_with(GITOPS_IAM, args, extra)
     }
 
+    /// Starts `gitops-iam ARGS` in the work dir without waiting, in a process group of its own
+    /// (so a test can kill it and its children as a dying laptop would). Output is discarded.
+    pub fn spawn_gitops_iam_with(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        Command::new(GITOPS_IAM)
+            .args(args)
+            .current_dir(&self.work)
+            .env_clear()
+            .envs(&self.env)
+            .envs(extra.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("starting gitops-iam")
+    }
+
     /// Runs PROGRAM (looked up on the sandbox PATH) in the work dir.
     pub fn run(&self, program: &str, args: &[&str]) -> Output {
         self.run_with(program, args, &[])

@@ -341,6 +341,12 @@ fn common() -> Vec<Rule> {
         Rule::regex("eksctl", "^version$").stdout("0.230.0\n"),
         Rule::regex("kubectl", "^version --client$").stdout("Client Version: v1.32.0\nKustomize Version: v5.5.0\n"),
         Rule::new("aws", "--query cluster.identity.oidc.issuer").stdout(format!("{ISSUER}\n")),
+        // every cluster has the nodegroup `eksctl create cluster` makes
+        Rule::new("aws", "eks list-nodegroups ").json(json!({"nodegroups": ["ng-1"]})),
+        Rule::new("aws", "iam list-instance-profiles-for-role ").json(json!({"InstanceProfiles": []})),
+        Rule::new("aws", "eks describe-nodegroup ").json(
+            json!({"nodegroup": {"nodegroupName": "ng-1", "status": "ACTIVE", "scalingConfig": {"desiredSize": 2}}}),
+        ),
         Rule::new("eksctl", "utils write-kubeconfig ").stdout("2026-01-01 00:00:00 [✔]  saved kubeconfig\n"),
         // `kubectl config view` is local: the file eksctl wrote names the context.
         Rule::new(

@@ -12,7 +12,8 @@ unnoticed with stock moto, so this launcher patches `moto.eks.models.Cluster`:
    (falls back to a PEM-shaped random blob when `cryptography` is missing);
 3. status CREATING while the cluster's tag `sandbox.gitops-iam/ready-at`
    (epoch seconds, set by bin/eksctl) lies in the future, so
-   `aws eks describe-cluster` shows CREATING during SANDBOX_CREATE_DELAY.
+   `aws eks describe-cluster` shows CREATING during SANDBOX_CREATE_DELAY; the tag
+   `sandbox.gitops-iam/status` = FAILED, DELETING or UPDATING shows that status instead.
 
 It then installs the EKS access-entry API (moto_eks_access.py: create/describe/
 list/update/delete-access-entry, associate/disassociate/list-associated-access-
@@ -34,6 +35,9 @@ import sys
 import time
 
 READY_TAG = "sandbox.gitops-iam/ready-at"
+# A test device: EKS reaches FAILED when a creation fails and DELETING while it deletes, which
+# the sandbox does not otherwise model; tagging a cluster with this key shows that status.
+STATUS_TAG = "sandbox.gitops-iam/status"
 
 
 def _fake_ca_pem():
@@ -79,6 +83,9 @@ def patch_moto():
 
     def get_status(self):
         stored = self.__dict__.get("_sandbox_status", "ACTIVE")
+        forced = (getattr(self, "tags", None) or {}).get(STATUS_TAG)
+        if stored == "ACTIVE" and forced in ("FAILED", "DELETING", "UPDATING"):
+            return forced
         ready_at = (getattr(self, "tags", None) or {}).get(READY_TAG)
         if stored == "ACTIVE" and ready_at:
             try:

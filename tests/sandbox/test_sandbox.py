@@ -313,6 +313,64 @@ class TestAwsAndEksctl(SandboxTestCase):
         r = self.run_tool(env, "eksctl", "delete", "cluster", "--name", "management", *R, check=1)
         self.assertIn("ResourceNotFoundException", r.stderr)
 
+    def stacks(self, env):
+        return sorted(st["StackName"] for st in self.aws_json(env, "cloudformation", "describe-stacks", *R)["Stacks"])
+
+    @unittest.skipUnless(REAL_KUBEAPI, "nodes need tests/sandbox/kubeapi.py")
+    def test_stacks_nodegroups_nodes_and_interrupted_creation(self):
+        d, env = self.start_sandbox()
+        kc = os.path.join(d, "a.kc")
+        self.create_cluster(env, "a", "--kubeconfig", kc)
+        ng = self.aws_json(env, "eks", "list-nodegroups", "--cluster-name", "a", *R)["nodegroups"]
+        self.assertEqual(len(ng), 1)
+        self.assertRegex(ng[0], r"^ng-[0-9a-f]{8}$")
+        self.assertEqual(self.stacks(env), ["eksctl-a-cluster", "eksctl-a-nodegroup-" + ng[0]])
+        desc = self.aws_json(env, "eks", "describe-nodegroup", "--cluster-name", "a", "--nodegroup-name", ng[0], *R)
+        self.assertEqual((desc["nodegroup"]["status"], desc["nodegroup"]["scalingConfig"]["desiredSize"],
+                          desc["nodegroup"]["instanceTypes"]), ("ACTIVE", 2, ["m5.large"]))
+        nodes = json.loads(self.run_tool(env, "kubectl", "--kubeconfig", kc, "get", "nodes", "-o", "json",
+                                         check=0).stdout)["items"]
+        self.assertEqual(len(nodes), 2)
+        for n in nodes:
+            self.assertEqual(n["metadata"]["labels"]["eks.amazonaws.com/nodegroup"], ng[0])
+            self.assertIn({"type": "Ready", "status": "True"},
+                          [{"type": c["type"], "status": c["status"]} for c in n["status"]["conditions"]])
+
+        # the nodegroup stack "fails": an ACTIVE cluster without nodes; create nodegroup completes it
+        r = self.run_tool(env, "eksctl", "create", "cluster", "--name", "b", *R, "--kubeconfig", kc,
+                          extra={"SANDBOX_CREATE_STOP": "after-control-plane"}, check=1)
+        self.assertIn('ResourceNotReady: failed waiting for successful resource state', r.stdout)
+        self.assertTrue(r.stderr.endswith('Error: failed to create cluster "b"\n'), r.stderr)
+        self.assertEqual(self.aws_json(env, "eks", "describe-cluster", "--name", "b", *R)["cluster"]["status"], "ACTIVE")
+        self.assertEqual(self.aws_json(env, "eks", "list-nodegroups", "--cluster-name", "b", *R)["nodegroups"], [])
+        self.assertIn("eksctl-b-cluster", self.stacks(env))
+        self.run_tool(env, "eksctl", "create", "nodegroup", "--cluster", "b", *R, check=0)
+        self.assertEqual(len(self.aws_json(env, "eks", "list-nodegroups", "--cluster-name", "b", *R)["nodegroups"]), 1)
+
+        # the control-plane stack "rolls back": a stack and no cluster; create again: AlreadyExists
+        self.run_tool(env, "eksctl", "create", "cluster", "--name", "c", *R, "--kubeconfig", kc,
+                      extra={"SANDBOX_CREATE_STOP": "control-plane"}, check=1)
+        self.run_tool(env, "aws", "eks", "describe-cluster", "--name", "c", *R, check=255)
+        r = self.run_tool(env, "eksctl", "create", "cluster", "--name", "c", *R, check=1)
+        self.assertIn("AlreadyExistsException: Stack [eksctl-c-cluster] already exists", r.stderr)
+        # delete cluster removes a stack without a cluster, and nodegroups before the cluster
+        for name in ("c", "b", "a"):
+            self.run_tool(env, "eksctl", "delete", "cluster", "--name", name, "--wait", *R, check=0)
+        self.assertEqual(self.stacks(env), [])
+
+    def test_status_tag_shows_failed_and_eksctl_refuses(self):
+        d, env = self.start_sandbox()
+        self.create_cluster(env, "a", "--without-nodegroup")
+        arn = self.aws_json(env, "eks", "describe-cluster", "--name", "a", *R)["cluster"]["arn"]
+        self.run_tool(env, "aws", "eks", "tag-resource", "--resource-arn", arn, "--tags",
+                      "sandbox.gitops-iam/status=FAILED", *R, check=0)
+        self.assertEqual(self.aws_json(env, "eks", "describe-cluster", "--name", "a", *R)["cluster"]["status"], "FAILED")
+        r = self.run_tool(env, "eksctl", "get", "iamidentitymapping", "--cluster", "a", *R, check=1)
+        self.assertEqual(r.stderr, 'Error: cannot perform Kubernetes API operations on cluster "a" in "us-east-1" '
+                                   'region due to status "FAILED"\n')
+        r = self.run_tool(env, "aws", "eks", "wait", "cluster-active", "--name", "a", *R, check=255)
+        self.assertIn("Waiter ClusterActive failed", r.stderr)
+
     def test_iam_identity_mappings_and_oidc_association(self):
         d, env = self.start_sandbox()
         self.create_cluster(env, "testing")
@@ -509,7 +567,7 @@ class TestInjection(SandboxTestCase):
             cl = self.aws_json(env, "eks", "describe-cluster", "--name", name, *R)["cluster"]
             self.assertEqual(cl["status"], "ACTIVE")
             ready[name] = float(cl["tags"]["sandbox.gitops-iam/ready-at"])
-            stamps = re.findall(r"^(\S+ \S+) \[.\]  (deploying stack|waiting for the control plane)",
+            stamps = re.findall(r"^(\S+ \S+) \[.\]  (deploying stack \"eksctl-\S+-cluster\"|waiting for the control plane)",
                                 results[name].stdout, re.M)
             t0, t1 = (time.mktime(time.strptime(s[0], "%Y-%m-%d %H:%M:%S")) for s in stamps)
             self.assertGreaterEqual(t1 - t0, delay - 1, "SANDBOX_CREATE_DELAY not honoured")
