@@ -101,11 +101,13 @@ _BASE_ENV = {k: v for k, v in os.environ.items()
 class SandboxTestCase(unittest.TestCase):
     maxDiff = None
 
-    def start_sandbox(self):
+    def start_sandbox(self, **settings):
+        """A fresh sandbox; SETTINGS are `sandbox start`'s (SANDBOX_IAM_PROPAGATION_DELAY="0")."""
         d = tempfile.mkdtemp(prefix="gitops-iam-sbx-")
         self.addCleanup(shutil.rmtree, d, True)
         self.addCleanup(subprocess.run, [SANDBOX, "stop", d], capture_output=True, timeout=60)
-        r = subprocess.run([SANDBOX, "start", d], capture_output=True, text=True, timeout=90, env=_BASE_ENV)
+        r = subprocess.run([SANDBOX, "start", d], capture_output=True, text=True, timeout=90,
+                           env=dict(_BASE_ENV, **settings))
         self.assertEqual(r.returncode, 0, "sandbox start failed:\n%s\n%s" % (r.stdout, r.stderr))
         out = subprocess.run(["bash", "-c", 'source "$1" && env -0', "_", os.path.join(d, "env.sh")],
                              capture_output=True, env=_BASE_ENV, timeout=30, check=True).stdout
@@ -617,7 +619,9 @@ class TestAccessEntries(SandboxTestCase):
         return call
 
     def test_access_entry_lifecycle_errors_and_accounts(self):
-        d, env = self.start_sandbox()
+        # The API itself, on roles just made by eksctl: no propagation delay here
+        # (TestIamPrincipals has the delay's own test).
+        d, env = self.start_sandbox(SANDBOX_IAM_PROPAGATION_DELAY="0")
         testing = ("--profile", "testing")
         c = ("--cluster-name", "testing")
         # a cluster named "testing" in each account; its node role (made by eksctl) is the principal
@@ -763,6 +767,57 @@ class TestAccessEntries(SandboxTestCase):
         # the second step, to API only, is allowed
         self.assertEqual(self.ok(env, *update("old", "API"))()["update"]["params"],
                          [{"type": "AuthenticationMode", "value": "API"}])
+
+class TestIamPrincipals(SandboxTestCase):
+    """IAM refuses a trust naming a principal that does not exist or was made moments ago
+    (tests/sandbox/moto_iam_principals.py), and EKS a just-made access-entry principal."""
+
+    def test_missing_and_new_principals_are_refused_until_propagated(self):
+        delay = 10  # seconds: the four calls before the sleep must fit in it, even on a loaded machine
+        d, env = self.start_sandbox(SANDBOX_IAM_PROPAGATION_DELAY=str(delay))
+        self.addCleanup(shutil.rmtree, d + "-docs", True)
+        os.makedirs(d + "-docs")
+
+        def doc(name, principal):
+            path = os.path.join(d + "-docs", name)
+            with open(path, "w") as f:
+                json.dump({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]}, f)
+            return "file://" + path
+
+        service = doc("service.json", {"Service": "ec2.amazonaws.com"})
+        agent = "arn:aws:iam::%s:role/ArgoCD" % MGMT
+        trusts_agent = doc("agent.json", {"AWS": agent})
+        refused = "An error occurred (MalformedPolicyDocument) when calling the %s operation: " \
+                  "Invalid principal in policy: \"AWS\":\"%s\""
+
+        def create(name, trust, *more, check=0):
+            return self.run_tool(env, "aws", "iam", "create-role", "--role-name", name,
+                                 "--assume-role-policy-document", trust, *more, *R, check=check)
+
+        # missing: refused, whatever the account
+        r = create("Deployer", trusts_agent, check=255)
+        self.assertEqual(r.stderr.strip(), refused % ("CreateRole", agent))
+        t0 = time.monotonic()
+        create("ArgoCD", service)
+        # just made: still refused, by CreateRole and UpdateAssumeRolePolicy alike
+        r = create("Deployer", trusts_agent, check=255)
+        self.assertEqual(r.stderr.strip(), refused % ("CreateRole", agent))
+        create("Deployer", service)
+        r = self.run_tool(env, "aws", "iam", "update-assume-role-policy", "--role-name", "Deployer",
+                          "--policy-document", trusts_agent, *R, check=255)
+        self.assertEqual(r.stderr.strip(), refused % ("UpdateAssumeRolePolicy", agent))
+        self.assertLess(time.monotonic() - t0, delay, "the calls above took longer than the delay")
+        # an existing name is EntityAlreadyExists first; the account and "*" always pass
+        r = create("ArgoCD", trusts_agent, check=255)
+        self.assertIn("(EntityAlreadyExists)", r.stderr)
+        create("Root", doc("root.json", {"AWS": "arn:aws:iam::%s:root" % TESTING}))
+        # propagated: accepted, also across accounts (the testing account trusts the agent role)
+        time.sleep(max(0.0, delay - (time.monotonic() - t0)) + 0.2)
+        self.run_tool(env, "aws", "iam", "update-assume-role-policy", "--role-name", "Deployer",
+                      "--policy-document", trusts_agent, *R, check=0)
+        create("Deployer", trusts_agent, "--profile", "testing")
+
 
 class TestHarness(SandboxTestCase):
     def call(self, env, method, path, body=None, key=None):
