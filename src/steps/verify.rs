@@ -79,7 +79,9 @@ impl Checks<'_> {
 }
 
 /// The cluster is ACTIVE and has a nodegroup with nodes: without one (a creation cut off after
-/// the control plane) no pod of the agent or of a deployment can ever start.
+/// the control plane) no pod of the agent or of a deployment can ever start. Returns whether
+/// the control plane is ACTIVE: what lives in it (mappings, access entries, the agent's
+/// objects) can be checked even when the nodegroup check failed.
 async fn cluster_check(
     ctx: &Ctx<'_>,
     checks: &Checks<'_>,
@@ -112,14 +114,14 @@ async fn cluster_check(
             nodes.push(format!("{g}: {desired} node(s)"));
         }
     }
-    Ok(if !nodes.is_empty() {
-        checks.ok(name, format!("{cluster} is ACTIVE; nodegroup {}", nodes.join(", ")))
+    if !nodes.is_empty() {
+        checks.ok(name, format!("{cluster} is ACTIVE; nodegroup {}", nodes.join(", ")));
     } else if groups.is_empty() {
         checks.fail(
             name,
             format!("{cluster} is ACTIVE but has no nodegroup: no pod can start on it"),
             fix,
-        )
+        );
     } else {
         checks.fail(
             name,
@@ -128,8 +130,9 @@ async fn cluster_check(
                 groups.join(", ")
             ),
             fix,
-        )
-    })
+        );
+    }
+    Ok(true)
 }
 
 async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
