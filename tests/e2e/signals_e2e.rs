@@ -9,16 +9,16 @@ use super::*;
 use std::time::{Duration, Instant};
 
 /// Starts `gitops-iam ARGS` in the background of a non-interactive bash (no terminal: a CI
-/// job), sends it SIGTERM once both cluster creations run, and waits for it.
+/// job), sends it SIGTERM once both cluster creations run (EKS shows both clusters: their
+/// stacks were submitted, so CloudFormation finishes them; the emulator models that only once
+/// its cluster exists), and waits for it.
 const CANCEL: &str = r#"
-log="$GITOPS_IAM_SANDBOX/commands.log"
 gitops-iam "$@" & pid=$!
-for i in $(seq 300); do
-  grep -q 'create cluster --name management' "$log" 2>/dev/null \
-    && grep -q 'create cluster --name testing' "$log" && break
-  sleep 0.1
+for _ in $(seq 240); do
+  aws eks describe-cluster --name management --region us-east-1 >/dev/null 2>&1 \
+    && aws eks describe-cluster --name testing --region us-east-1 >/dev/null 2>&1 && break
+  sleep 0.25
 done
-sleep 1
 kill -TERM "$pid"
 wait "$pid"
 "#;
