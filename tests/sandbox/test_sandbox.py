@@ -551,7 +551,7 @@ class TestInjection(SandboxTestCase):
         rec_path = sandboxlib.cluster_record_path(d, MGMT, "us-east-1", "management")
         for _ in range(200):
             try:
-                if "node_role_arn" in sandboxlib.read_json(rec_path):
+                if sandboxlib.read_json(rec_path).get("control_plane_submitted"):
                     break
             except (OSError, ValueError):
                 pass
