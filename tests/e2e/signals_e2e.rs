@@ -28,7 +28,8 @@ fn sigterm_during_cluster_creation_exits_143_and_the_next_up_resumes() {
     let sb = Sandbox::start();
     let mut argv = vec!["-c", CANCEL, "cancel"];
     argv.extend(up_args(&[]));
-    let out = sb.run_with("bash", &argv, &[("SANDBOX_CREATE_DELAY", "8")]);
+    // long enough that SIGTERM lands during the creations even on a loaded machine
+    let out = sb.run_with("bash", &argv, &[("SANDBOX_CREATE_DELAY", "15")]);
     out.code(143);
     for want in [
         "interrupted by SIGTERM: waiting for the running commands to stop",
