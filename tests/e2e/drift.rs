@@ -2,7 +2,7 @@
 //! to exactly the state of a run from scratch.
 
 use super::sandbox::Sandbox;
-use super::support::testing_cluster_mappings;
+use super::support::{doc_file, get_role, testing_cluster_mappings};
 use super::*;
 
 #[test]
@@ -15,21 +15,7 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
     // 1. gitops-iam's own statement in the ArgoCD trust loosened to the tutorial's: any service
     //    account of the namespace, no audience (statements for other principals would be kept:
     //    e2e::realworld_iam checks that)
-    let read_trust = || {
-        sb.aws(&[
-            "iam",
-            "get-role",
-            "--role-name",
-            "ArgoCD",
-            "--region",
-            REGION,
-            "--output",
-            "json",
-        ])
-        .success()
-        .json()["Role"]["AssumeRolePolicyDocument"]
-            .clone()
-    };
+    let read_trust = || get_role(&sb, "ArgoCD")["AssumeRolePolicyDocument"].clone();
     let mut loosened = read_trust();
     let provider = loosened["Statement"][0]["Principal"]["Federated"]
         .as_str()
@@ -39,9 +25,7 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
     loosened["Statement"][0]["Condition"] = serde_json::json!({
         "StringLike": {format!("{issuer}:sub"): "system:serviceaccount:iam:*"}
     });
-    let other = sb.scratch("loosened-trust.json");
-    std::fs::write(&other, loosened.to_string()).unwrap();
-    let doc = format!("file://{}", other.display());
+    let doc = doc_file(&sb, "loosened-trust.json", &loosened);
     sb.aws(&[
         "iam",
         "update-assume-role-policy",

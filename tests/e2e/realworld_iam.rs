@@ -5,6 +5,7 @@
 //! needs stops before changing anything; and a role shared by two environments keeps both.
 
 use super::sandbox::Sandbox;
+use super::support::get_role;
 use super::*;
 
 fn attempts(sb: &Sandbox, prefix: &str) -> usize {
@@ -39,20 +40,8 @@ fn up_waits_out_iam_and_eks_propagation_then_a_rerun_changes_nothing() {
     );
     assert!(attempts(&sb, "aws eks create-access-entry ") >= 2);
     // the role the sandbox refused at first exists once, trusting ArgoCD
-    let role = sb
-        .aws(&[
-            "iam",
-            "get-role",
-            "--role-name",
-            "Deployer",
-            "--region",
-            REGION,
-            "--output",
-            "json",
-        ])
-        .success()
-        .json();
-    let trust = &role["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"];
+    let role = get_role(&sb, "Deployer");
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"];
     assert_eq!(trust, AGENT_ROLE_ARN, "{role:#}");
 
     let mark = sb.mark();
@@ -121,19 +110,7 @@ fn commands_run_before_what_they_need_stop_before_changing_anything_naming_what_
 }
 
 fn argocd_trust(sb: &Sandbox) -> Value {
-    sb.aws(&[
-        "iam",
-        "get-role",
-        "--role-name",
-        "ArgoCD",
-        "--region",
-        REGION,
-        "--output",
-        "json",
-    ])
-    .success()
-    .json()["Role"]["AssumeRolePolicyDocument"]
-        .clone()
+    get_role(sb, "ArgoCD")["AssumeRolePolicyDocument"].clone()
 }
 
 fn providers(trust: &Value) -> Vec<String> {

@@ -4,7 +4,7 @@
 //! authenticator matches the caller's ARN, from which STS drops the path).
 
 use super::sandbox::Sandbox;
-use super::support::testing_cluster_mappings;
+use super::support::{get_role, testing_cluster_mappings};
 use super::*;
 
 const AGENT_PATH_ARN: &str = "arn:aws:iam::123456789012:role/team/ArgoCD";
@@ -60,24 +60,10 @@ fn adopted_roles_with_a_path_are_named_by_the_arn_iam_gives_them() {
             "{sa}"
         );
     }
-    let deployer = sb
-        .aws(&[
-            "iam",
-            "get-role",
-            "--role-name",
-            "Deployer",
-            "--region",
-            REGION,
-            "--output",
-            "json",
-        ])
-        .success()
-        .json();
+    let deployer = get_role(&sb, "Deployer");
     // The adopted trust's own statement (the account) is kept; gitops-iam's names the agent
     // role by its ARN.
-    let statements = deployer["Role"]["AssumeRolePolicyDocument"]["Statement"]
-        .as_array()
-        .unwrap();
+    let statements = deployer["AssumeRolePolicyDocument"]["Statement"].as_array().unwrap();
     let principals: Vec<&Value> = statements.iter().map(|s| &s["Principal"]["AWS"]).collect();
     assert_eq!(
         principals,

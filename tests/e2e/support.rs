@@ -386,3 +386,20 @@ pub fn describe_cluster(sb: &Sandbox, name: &str, profile: Option<&str>) -> Valu
     }
     sb.aws(&argv).success().json()["cluster"].clone()
 }
+
+/// `aws iam get-role` of NAME in the default account, the `Role` object.
+pub fn get_role(sb: &Sandbox, name: &str) -> Value {
+    sb.aws(&[
+        "iam",
+        "get-role",
+        "--role-name",
+        name,
+        "--region",
+        REGION,
+        "--output",
+        "json",
+    ])
+    .success()
+    .json()["Role"]
+        .clone()
+}
