@@ -15,7 +15,12 @@ pub fn main() -> i32 {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");
+            return match (e.use_stderr(), detailed) {
+                (false, _) => 0,
+                (true, true) => 1,
+                (true, false) => 2,
+            };
         }
     };
     let mut cli = match Cli::from_arg_matches(&matches) {
@@ -31,11 +36,14 @@ pub fn main() -> i32 {
             Ok(fleet) => fleet,
             Err(e) => {
                 eprintln!("error: {e}");
-                return e.code();
+                return if cli.global.detailed_exitcode { 1 } else { e.code() };
             }
         },
         None => None,
     };
+    // Terraform's convention: with --detailed-exitcode, 2 means "changes pending", so every
+    // error is 1.
+    let detailed = cli.global.detailed_exitcode;
     match dispatch(cli, fleet) {
         Ok(code) => code,
         Err(e) => {
@@ -43,7 +51,7 @@ pub fn main() -> i32 {
             if e.resumable() && !quiet {
                 eprintln!("hint: fix the cause, then re-run the same command: finished steps are skipped");
             }
-            e.code()
+            if detailed { 1 } else { e.code() }
         }
     }
 }
@@ -66,6 +74,15 @@ fn print_stdout(text: &str) -> Result<()> {
 }
 
 fn dispatch(cli: Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Result<i32> {
+    let changes_nothing = matches!(
+        cli.command,
+        Command::Verify(_) | Command::Doctor | Command::Render(_) | Command::Completions { .. } | Command::Man { .. }
+    );
+    if cli.global.plan && changes_nothing {
+        return Err(Error::Usage(
+            "--plan shows what a command would change; this one changes nothing: run it without --plan".into(),
+        ));
+    }
     match &cli.command {
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -136,6 +153,7 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     let rt = runtime()?;
     if let Command::Down { yes: false, .. } = &cli.command
         && !settings.dry_run
+        && !cli.global.plan
     {
         confirm_down(&settings)?;
     }
@@ -146,35 +164,15 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
             ScriptExecutor::new()
         };
         script.propagation_timeout = cli.global.propagation_timeout;
-        script_header(&script, &settings);
+        script_header(&script, &settings, false);
         let ctx = Ctx::new(&settings, &script, &report);
         rt.block_on(execute(cli, &ctx, registration.as_ref()))?;
         print_stdout(&script.script())?;
         return Ok(0);
     }
-    for tool in required_tools(&cli.command) {
-        if which::which(tool).is_err() {
-            return Err(Error::ToolMissing {
-                tool: tool.to_string(),
-                hint: crate::exec::install_hint(tool).to_string(),
-            });
-        }
-    }
-    let manifest = match &cli.command {
-        Command::Up { agent, .. } | Command::Agent(AgentCommand::Patch(agent)) => agent.agent_manifest.as_ref(),
-        _ => None,
-    };
-    if let Some(m) = manifest
-        && !m.is_file()
-    {
-        return Err(Error::invalid(
-            "--agent-manifest",
-            m.display().to_string(),
-            "must be a readable file",
-        ));
-    }
-    for dir in [settings.kubeconfig_dir(), settings.policy_dir()] {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+    prepare(cli, &settings)?;
+    if cli.global.plan {
+        return plan(cli, &settings, registration.as_ref(), &rt);
     }
     let mut real = RealExecutor::new(&report);
     real.propagation_timeout = cli.global.propagation_timeout;
@@ -224,6 +222,68 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
         return Err(Error::Interrupted(signal));
     }
     result
+}
+
+/// What a run needs before it starts: its tools, its input files, its state directories.
+fn prepare(cli: &Cli, settings: &Settings) -> Result<()> {
+    for tool in required_tools(&cli.command) {
+        if which::which(tool).is_err() {
+            return Err(Error::ToolMissing {
+                tool: tool.to_string(),
+                hint: crate::exec::install_hint(tool).to_string(),
+            });
+        }
+    }
+    let manifest = match &cli.command {
+        Command::Up { agent, .. } | Command::Agent(AgentCommand::Patch(agent)) => agent.agent_manifest.as_ref(),
+        _ => None,
+    };
+    if let Some(m) = manifest
+        && !m.is_file()
+    {
+        return Err(Error::invalid(
+            "--agent-manifest",
+            m.display().to_string(),
+            "must be a readable file",
+        ));
+    }
+    for dir in [settings.kubeconfig_dir(), settings.policy_dir()] {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+/// `--plan`: the command's steps with real reads and printed mutations (see `plan.rs`).
+fn plan(
+    cli: &Cli,
+    settings: &Settings,
+    registration: Option<&Registration>,
+    rt: &tokio::runtime::Runtime,
+) -> Result<i32> {
+    // Its progress lines would only say "changed" of what it did not change; -v still shows them.
+    let verbosity = match settings.verbosity {
+        Verbosity::Normal => Verbosity::Quiet,
+        v => v,
+    };
+    let report = Reporter::new(verbosity, cli.global.output == crate::cli::OutputFormat::Json).for_plan();
+    let mut real = RealExecutor::new(&report);
+    real.propagation_timeout = cli.global.propagation_timeout;
+    let mut script = ScriptExecutor::new();
+    script.propagation_timeout = cli.global.propagation_timeout;
+    script_header(&script, settings, true);
+    let plan = crate::plan::PlanExecutor::new(real, script, &report);
+    let ctx = Ctx::new(settings, &plan, &report);
+    let code = rt.block_on(execute(cli, &ctx, registration))?;
+    let planned = plan.planned();
+    let code = match (code, cli.global.detailed_exitcode && !planned.is_empty()) {
+        (0, true) => 2,
+        (code, _) => code,
+    };
+    report.plan_summary(&planned, code);
+    if !planned.is_empty() && !report.is_json() {
+        print_stdout(&plan.script())?;
+    }
+    Ok(code)
 }
 
 /// The signals that stop a run: Ctrl-C, CI cancellation (SIGTERM), a closed terminal (SIGHUP).
@@ -332,7 +392,7 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             }
             if !next.is_empty() {
                 let text = format!("Everything else is done.\n{}", next.join("\n"));
-                if ctx.exec.is_dry_run() {
+                if ctx.exec.is_dry_run() || cli.global.plan {
                     ctx.exec.comment(&text);
                 } else {
                     ctx.report.warn(&text);
@@ -376,14 +436,23 @@ fn confirm_down(s: &Settings) -> Result<()> {
     }
 }
 
-fn script_header(script: &ScriptExecutor, settings: &Settings) {
+fn script_header(script: &ScriptExecutor, settings: &Settings, plan: bool) {
     let invocation: Vec<String> = std::env::args().skip(1).map(|a| crate::cmd::quote(&a)).collect();
     script.line("#!/usr/bin/env bash");
     // A comment must stay one line whatever the arguments hold.
     let invocation = invocation.join(" ").replace('\r', "\\r").replace('\n', "\\n");
     script.line(&format!("# gitops-iam {invocation}"));
-    script.line("# The commands a run from scratch issues, in order. Values only known at run time are");
-    script.line("# read into shell variables by the same read-only commands a real run uses.");
+    if plan {
+        script.line("# The commands a run issues from the state read at the time below, in order. Values that");
+        script.line("# only exist once an earlier command has run are read into shell variables when it has.");
+        let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+        script.line(&format!(
+            "# Planned at {at}: re-plan if the environment may have changed since."
+        ));
+    } else {
+        script.line("# The commands a run from scratch issues, in order. Values only known at run time are");
+        script.line("# read into shell variables by the same read-only commands a real run uses.");
+    }
     script.line(&format!("# Generated by gitops-iam {}.", env!("CARGO_PKG_VERSION")));
     script.line("set -euo pipefail");
     // What a real run gives every aws child (`Cmd::conventions`), exported once for the script.

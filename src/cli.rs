@@ -16,7 +16,7 @@ cluster through IAM roles for service accounts (IRSA).
 gitops-iam drives the tools you already have (eksctl, aws, kubectl) exactly as a careful engineer \
 would by hand: each step first reads the current state and then runs only the commands needed to \
 reach the desired one, so every command can be re-run safely. `--dry-run` prints the commands a \
-run from scratch would issue, as a bash script, without running anything.
+run from scratch would issue, as a bash script, without running anything; `--plan` reads the current state and prints the commands a run would issue from it now.
 
 Exit codes: 0 ok, 1 a step failed (re-run the same command to resume), 2 invalid input, \
 128+n stopped by signal n: 130 SIGINT (Ctrl-C), 143 SIGTERM (CI cancellation), 129 SIGHUP.";
@@ -49,6 +49,16 @@ pub struct GlobalArgs {
     /// Print the commands as a bash script instead of running them; needs no credentials or tools
     #[arg(long, global = true)]
     pub dry_run: bool,
+
+    /// Read the current state for real, then print as a bash script the commands a run would
+    /// issue from it, and the drift on stderr; changes nothing (see docs/plan.md)
+    #[arg(long, global = true, conflicts_with = "dry_run")]
+    pub plan: bool,
+
+    /// With --plan: exit 0 when there is nothing to change, 2 when there are changes, 1 on any
+    /// error (Terraform's `plan -detailed-exitcode`)
+    #[arg(long, global = true, requires = "plan")]
+    pub detailed_exitcode: bool,
 
     /// Show every command as it runs
     #[arg(short, long, global = true, conflicts_with = "quiet")]
@@ -361,6 +371,8 @@ pub enum RenderCommand {
         /// The OIDC issuer of the management cluster, with or without https://
         #[arg(long, value_name = "HOST/PATH")]
         oidc_provider: String,
+        #[command(flatten)]
+        merge_current: MergeCurrent,
     },
     /// Inline policy of the agent role: sts:AssumeRole on the Deployer role(s)
     Policy {
@@ -388,5 +400,22 @@ pub enum RenderCommand {
         /// ARN of the agent role [default: --agent-role in --account-id]
         #[arg(long, value_name = "ARN")]
         agent_role_arn: Option<String>,
+        #[command(flatten)]
+        merge_current: MergeCurrent,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct MergeCurrent {
+    /// Merge into this current trust policy (JSON; `-` reads stdin, e.g. from `aws iam get-role
+    /// --query Role.AssumeRolePolicyDocument`): statements for other principals are kept, as a
+    /// run keeps them
+    #[arg(long = "merge-current", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
+impl MergeCurrent {
+    pub fn as_deref(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
+    }
 }

@@ -142,6 +142,16 @@ pub fn quote(word: &str) -> String {
         .unwrap_or_else(|_| format!("'{}'", word.replace('\0', "").replace('\'', r"'\''")))
 }
 
+/// Whether resource key `key` names `prefix` or something inside it: `eks/c` covers
+/// `eks/c/nodegroups` but not `eks/cd`; a prefix ending in `/` or `:` (a namespace, a whole
+/// cluster) covers all it starts; the empty prefix covers everything.
+pub fn is_under(key: &str, prefix: &str) -> bool {
+    match key.strip_prefix(prefix) {
+        None => false,
+        Some(rest) => prefix.is_empty() || rest.is_empty() || prefix.ends_with(['/', ':']) || rest.starts_with('/'),
+    }
+}
+
 /// Whether a command changes anything. The converge contract ("a second run issues no mutating
 /// command") is checked against this, so every builder must say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +177,10 @@ pub struct Cmd {
     /// What the command reads or changes (`aws:prod:iam-role/ArgoCD`). Running a command
     /// invalidates prefetched observations whose resource starts with its resource.
     pub resource: Option<String>,
+    /// Other resources the command reads or changes besides `resource`: a cluster creation
+    /// writes the cluster's kubeconfig, `get-role` reads the role's trust policy (which
+    /// `update-assume-role-policy` changes without touching the role's inline policies).
+    pub also: Vec<String>,
     /// Long and independent (a cluster creation): a dry-run script runs it in the background
     /// and waits for it before the next command.
     pub background: bool,
@@ -185,6 +199,7 @@ impl Cmd {
             conventions: &[],
             timeout: None,
             resource: None,
+            also: Vec::new(),
             background: false,
             retry: None,
         }
@@ -207,6 +222,28 @@ impl Cmd {
     pub fn resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = Some(resource.into());
         self
+    }
+
+    /// Also reads or changes `resource` (see [`Cmd::also`]).
+    #[must_use]
+    pub fn and_resource(mut self, resource: impl Into<String>) -> Self {
+        self.also.push(resource.into());
+        self
+    }
+
+    /// Every resource the command reads or changes.
+    pub fn resources(&self) -> impl Iterator<Item = &str> {
+        self.resource.iter().chain(&self.also).map(String::as_str)
+    }
+
+    /// Whether the command concerns something under `key` (see [`is_under`]).
+    pub fn is_about(&self, key: &str) -> bool {
+        self.resources().any(|r| is_under(r, key))
+    }
+
+    /// Whether every argument is known (false for one that names a dry-run or plan variable).
+    pub fn is_known(&self) -> bool {
+        self.args.iter().all(Arg::is_known)
     }
 
     #[must_use]
@@ -332,6 +369,17 @@ mod tests {
     }
 
     #[test]
+    fn resource_keys_cover_what_is_inside_them() {
+        assert!(is_under("aws:p:eks/c", "aws:p:eks/c"));
+        assert!(is_under("aws:p:eks/c/nodegroups", "aws:p:eks/c"));
+        assert!(!is_under("aws:p:eks/cd", "aws:p:eks/c"));
+        assert!(is_under("k8s:f:iam/secret/s", "k8s:f:"));
+        assert!(is_under("k8s:f:iam/secret/s", "k8s:f:iam/"));
+        assert!(!is_under("k8s:g:iam/secret/s", "k8s:f:"));
+        assert!(is_under("anything", ""));
+    }
+
+    #[test]
     #[should_panic(expected = "only known in a dry-run")]
     fn variables_have_no_real_value() {
         Val::var("X").value();
@@ -345,11 +393,20 @@ const CLOSE: char = '\u{27EB}';
 impl Arg {
     /// The argument as text where variables are markers; see [`Arg::from_template`].
     pub fn template(&self) -> String {
+        self.text_with(|name| format!("{OPEN}{name}{CLOSE}"))
+    }
+
+    /// The text with each variable as `${NAME}`, for showing (not quoting) it.
+    pub fn shell_text(&self) -> String {
+        self.text_with(|name| format!("${{{name}}}"))
+    }
+
+    fn text_with(&self, var: impl Fn(&str) -> String) -> String {
         self.0
             .iter()
             .map(|v| match v {
                 Val::Known(s) => s.clone(),
-                Val::Var(name) => format!("{OPEN}{name}{CLOSE}"),
+                Val::Var(name) => var(name),
             })
             .collect()
     }

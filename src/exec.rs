@@ -8,6 +8,7 @@
 use crate::cmd::{Cmd, Val};
 use crate::error::{CommandError, Error, Result, Signal};
 use crate::http::{HttpPolicy, HttpRequest, HttpResponse};
+use crate::render::Render;
 use crate::report::Reporter;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -67,7 +68,7 @@ pub trait Executor: Send + Sync {
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>>;
 
     /// Writes a file that a later command reads; the script writes it by running `render`.
-    fn write_file(&self, path: &Path, contents: &str, render: &Cmd) -> Result<()>;
+    fn write_file(&self, path: &Path, contents: &str, render: &Render) -> Result<()>;
 
     /// A remark: a `#` comment in the script, a progress line in a real run.
     fn comment(&self, text: &str);
@@ -124,8 +125,8 @@ pub struct RealExecutor<'r> {
     children: Mutex<HashSet<u32>>,
     /// Whether the process had a controlling terminal when the run started (see `interrupt`).
     had_terminal: bool,
-    /// Prefetched observations by shell form, with their resource key.
-    prefetched: Mutex<HashMap<String, (String, Output)>>,
+    /// Prefetched observations by shell form, with the command (for its resource keys).
+    prefetched: Mutex<HashMap<String, (Cmd, Output)>>,
     pub http_policy: HttpPolicy,
     /// How long a documented propagation error is waited out (`--propagation-timeout`).
     pub propagation_timeout: Duration,
@@ -382,7 +383,7 @@ impl Executor for RealExecutor<'_> {
         })
     }
 
-    fn write_file(&self, path: &Path, contents: &str, _render: &Cmd) -> Result<()> {
+    fn write_file(&self, path: &Path, contents: &str, _render: &Render) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
@@ -412,9 +413,9 @@ impl Executor for RealExecutor<'_> {
                 .collect();
             let outs = futures_util::future::join_all(keyed.iter().map(|c| self.spawn(c))).await;
             let mut cache = self.prefetched.lock().unwrap();
-            for (cmd, out) in keyed.iter().zip(outs) {
-                if let (Ok(out), Some(key)) = (out, &cmd.resource) {
-                    cache.insert(cmd.to_string(), (key.clone(), out));
+            for (cmd, out) in keyed.into_iter().zip(outs) {
+                if let Ok(out) = out {
+                    cache.insert(cmd.to_string(), (cmd, out));
                 }
             }
         })
@@ -428,14 +429,14 @@ impl Executor for RealExecutor<'_> {
         self.prefetched
             .lock()
             .unwrap()
-            .retain(|_, (k, _)| !k.starts_with(resource));
+            .retain(|_, (c, _)| !c.is_about(resource));
     }
 
     fn forget_failures(&self, resource: &str) {
         self.prefetched
             .lock()
             .unwrap()
-            .retain(|_, (k, out)| out.success() || !k.starts_with(resource));
+            .retain(|_, (c, out)| out.success() || !c.is_about(resource));
     }
 }
 
@@ -443,10 +444,11 @@ impl RealExecutor<'_> {
     /// Drops prefetched observations about what `cmd` is about to change.
     fn invalidate(&self, cmd: &Cmd) {
         let mut cache = self.prefetched.lock().unwrap();
-        match &cmd.resource {
-            Some(key) => cache.retain(|_, (k, _)| !k.starts_with(key.as_str())),
-            None if cmd.is_mutating() => cache.clear(),
-            None => {}
+        if cmd.resource.is_none() && cmd.is_mutating() {
+            cache.clear();
+        }
+        for key in cmd.resources() {
+            cache.retain(|_, (c, _)| !c.is_about(key));
         }
     }
 }
@@ -643,7 +645,7 @@ impl Executor for ScriptExecutor {
         })
     }
 
-    fn write_file(&self, path: &Path, _contents: &str, render: &Cmd) -> Result<()> {
+    fn write_file(&self, path: &Path, _contents: &str, render: &Render) -> Result<()> {
         let path = crate::cmd::quote(&path.to_string_lossy());
         self.line(&format!("{render} > {path}"));
         Ok(())

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod harness;
 pub mod http;
 pub mod names;
+pub mod plan;
 pub mod policy;
 pub mod propagation;
 pub mod render;

@@ -85,6 +85,8 @@ pub struct Reporter {
     sink: Mutex<Box<dyn Write + Send>>,
     progress: Option<MultiProgress>,
     bars: Mutex<HashMap<String, ProgressBar>>,
+    /// A plan (`--plan`): its drift is its result, shown even with `-q`.
+    plan: bool,
 }
 
 impl Reporter {
@@ -107,7 +109,15 @@ impl Reporter {
             sink: Mutex::new(sink),
             progress: None,
             bars: Mutex::new(HashMap::new()),
+            plan: false,
         }
+    }
+
+    /// For `--plan`: drift is shown at every verbosity.
+    #[must_use]
+    pub fn for_plan(mut self) -> Self {
+        self.plan = true;
+        self
     }
 
     /// A reporter that prints nothing (unit tests, `doctor`).
@@ -122,7 +132,12 @@ impl Reporter {
         let elapsed = self.start.elapsed().as_secs_f64();
         let mut out = String::new();
         for line in text.lines() {
-            let _ = writeln!(out, "[{elapsed:>6.1}s] {line}");
+            // A plan's result (its drift, its summary) is read as a document, a PR comment.
+            if self.plan && min == Verbosity::Quiet {
+                let _ = writeln!(out, "{line}");
+            } else {
+                let _ = writeln!(out, "[{elapsed:>6.1}s] {line}");
+            }
         }
         match &self.progress {
             // Printing above the live lines keeps them intact.
@@ -193,7 +208,24 @@ impl Reporter {
             .context_radius(3)
             .header(&format!("{what} (current)"), &format!("{what} (desired)"))
             .to_string();
-        self.info(&format!("drift in {what}:\n{body}"));
+        // A value the plan's script reads when it runs shows as the shell variable it is there.
+        let body = crate::cmd::Arg::from_template(&body).shell_text();
+        self.event(json!({"event": "drift", "object": what, "diff": body}));
+        let level = if self.plan { Verbosity::Quiet } else { Verbosity::Normal };
+        self.print(level, &format!("drift in {what}:\n{body}"));
+    }
+
+    /// The step the calling task works for.
+    pub fn current_step(&self) -> Option<String> {
+        CURRENT_STEP.try_with(Clone::clone).ok()
+    }
+
+    /// A command that `--plan` prints instead of running: a JSON event.
+    pub fn planned(&self, command: &str, purpose: &str, resource: Option<&str>) {
+        let step = self.current_step();
+        self.event(json!({
+            "event": "planned", "step": step, "command": command, "purpose": purpose, "resource": resource,
+        }));
     }
 
     fn start_bar(&self, name: &str) {
@@ -265,6 +297,29 @@ impl Reporter {
 
     pub fn records(&self) -> Vec<StepRecord> {
         self.records.lock().unwrap().clone()
+    }
+
+    /// The end of a plan: what it would change (stderr), and with `--output json` the `plan`
+    /// event.
+    pub fn plan_summary(&self, planned: &[crate::plan::Planned], exit_code: i32) {
+        let mut text = match planned.len() {
+            0 => "No changes: the environment matches the settings; a run would change nothing.".to_string(),
+            1 => "Plan: 1 change:".to_string(),
+            n => format!("Plan: {n} changes:"),
+        };
+        for p in planned {
+            let _ = write!(text, "\n  {}: {}", p.step.as_deref().unwrap_or("-"), p.purpose);
+        }
+        if !planned.is_empty() && !self.json {
+            text.push_str("\nstdout has them as a bash script; the same command without --plan runs them.");
+        }
+        self.warn(&text);
+        self.event(json!({
+            "event": "plan",
+            "changes": planned.len(),
+            "exit_code": exit_code,
+            "duration_ms": self.start.elapsed().as_millis() as u64,
+        }));
     }
 
     /// The final table (stderr) and, with `--output json`, the summary event.

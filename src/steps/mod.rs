@@ -268,13 +268,14 @@ impl<'a> Ctx<'a> {
     /// Writes a document's file and returns its path and, in a real run, its JSON.
     pub fn write_doc(&self, name: &str, doc: &Doc) -> Result<(PathBuf, Option<serde_json::Value>)> {
         let path = self.settings.policy_file(name);
-        let contents = if self.exec.is_dry_run() {
+        // A dry-run, or a plan whose document names what a planned command creates, cannot know it.
+        let contents = if self.exec.is_dry_run() || !doc.is_known() {
             String::new()
         } else {
             doc.contents(self.settings.partition())
         };
         self.exec
-            .write_file(&path, &contents, &doc.render_cmd(&self.settings.region))?;
+            .write_file(&path, &contents, &doc.render(&self.settings.region))?;
         let value = (!contents.is_empty()).then(|| serde_json::from_str(&contents).expect("documents are JSON"));
         Ok((path, value))
     }
@@ -405,6 +406,14 @@ impl<'a> Ctx<'a> {
                 }
             }
         };
+        if !trust.is_known() {
+            // Only a plan gets here: the trust names what a planned command creates (a new
+            // cluster's OIDC provider), so it changes; the script merges it when it runs.
+            self.report.info(&format!(
+                "trust policy of role {role}: will name what the commands before it create"
+            ));
+            return self.update_trust(aws, role, trust).await;
+        }
         let ours = crate::policy::document(&trust.contents(self.settings.partition()));
         let owner = crate::policy::Owner::of(&ours).expect("trust documents name their principal");
         let (desired, kept) = if self.settings.replace_trust {
@@ -422,11 +431,29 @@ impl<'a> Ctx<'a> {
             self.report.diff(&what, &pretty(&current.trust), &pretty(&desired));
             let path = self.settings.policy_file(&file);
             self.exec
-                .write_file(&path, &pretty(&desired), &trust.render_cmd(&self.settings.region))?;
+                .write_file(&path, &pretty(&desired), &self.trust_render(aws, role, trust))?;
             self.exec.run(&aws.update_trust(role, &path)).await?;
             changes.push(format!("updated trust policy of role {role}"));
         }
         Ok(changes)
+    }
+
+    /// How a script writes the trust it updates a role with: merged into what the role has when
+    /// the script runs, unless `--replace-trust`.
+    fn trust_render(&self, aws: &Aws, role: &str, trust: &Doc) -> crate::render::Render {
+        match self.settings.replace_trust {
+            true => trust.render(&self.settings.region),
+            false => trust.render_merged(&self.settings.region, aws.get_trust_document(role)),
+        }
+    }
+
+    /// Replaces gitops-iam's statement in a role's trust with `trust`, whose values only the
+    /// script knows: it merges into what the role has when it runs.
+    async fn update_trust(&self, aws: &Aws, role: &str, trust: &Doc) -> Result<Changes> {
+        let path = self.settings.policy_file(&format!("trust-{role}"));
+        self.exec.write_file(&path, "", &self.trust_render(aws, role, trust))?;
+        self.exec.run(&aws.update_trust(role, &path)).await?;
+        Ok(Changes(vec![format!("updated trust policy of role {role}")]))
     }
 
     /// Makes the agent role's inline policy allow assuming `wanted` (and whatever it already

@@ -112,6 +112,19 @@ impl Aws {
             args(["iam", "get-role", "--role-name", role]),
         )
         .resource(self.key(&format!("iam-role/{role}")))
+        .and_resource(self.key(&format!("iam-role/{role}/trust")))
+    }
+
+    /// The role's trust policy alone, as JSON: what a plan's script merges gitops-iam's
+    /// statement into (`gitops-iam render trust --merge-current -`).
+    pub fn get_trust_document(&self, role: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("read the trust policy of IAM role {role}"),
+            ["iam", "get-role", "--role-name", role],
+        )
+        .args(["--query", "Role.AssumeRolePolicyDocument", "--output", "json"])
+        .resource(self.key(&format!("iam-role/{role}/trust")))
     }
 
     pub fn create_role(&self, role: &str, trust: &Path, description: &str) -> Cmd {
@@ -146,7 +159,8 @@ impl Aws {
                 &file_url(trust),
             ],
         )
-        .resource(self.key(&format!("iam-role/{role}")))
+        // The trust alone: the role's inline and attached policies stay as they are.
+        .resource(self.key(&format!("iam-role/{role}/trust")))
         .retry_on(Propagation::IamPrincipal)
     }
 

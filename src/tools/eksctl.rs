@@ -43,6 +43,8 @@ impl Eksctl {
             .arg(kubeconfig.arg())
             .timeout(Duration::from_secs(45 * 60))
             .resource(self.key(&format!("eks/{name}")))
+            // It writes the kubeconfig, which then points at the new cluster.
+            .and_resource(crate::tools::kubectl::cluster_key(kubeconfig))
             .in_background()
     }
 

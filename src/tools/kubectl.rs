@@ -68,6 +68,7 @@ pub fn context_of(kubeconfig: &Kubeconfig, entry: &Arg) -> Cmd {
         .arg(kubeconfig.arg())
         .args(["config", "view", "-o"])
         .arg(Arg::concat(filter))
+        .resource(cluster_key(kubeconfig))
 }
 
 #[derive(Clone, Debug)]

@@ -177,6 +177,35 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
         .count();
     assert_eq!(deployer_mappings, 2, "{mappings:#}");
 
+    // the plan: reads only, and it lists the repair (checked against it below)
+    let mark = sb.mark();
+    let plan = sb.gitops_iam(&up_args(&["--plan", "--detailed-exitcode", "--output", "json"]));
+    plan.code(2);
+    assert_eq!(
+        mutating_lines(&sb.commands_since(mark)),
+        Vec::<String>::new(),
+        "--plan ran mutating commands:\n{}",
+        plan.describe()
+    );
+    let events: Vec<Value> = plan.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut planned: Vec<Vec<String>> = events
+        .iter()
+        .filter(|e| e["event"] == "planned")
+        .map(|e| shlex::split(e["command"].as_str().unwrap()).unwrap())
+        .collect();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (&last["event"], last["changes"].as_u64()),
+        (&Value::from("plan"), Some(planned.len() as u64))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "drift" && e["object"] == "trust policy of role ArgoCD"),
+        "{}",
+        plan.describe()
+    );
+
     // repair
     let mark = sb.mark();
     let out = sb.gitops_iam(&up_args(&[]));
@@ -241,6 +270,22 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
         "no restart of the Deployment:\n{}",
         repaired.join("\n")
     );
+
+    // the plan listed exactly the repair's commands (as argv: the log quotes its own way)
+    let mut retried = BTreeSet::new();
+    let mut repair: Vec<Vec<String>> = sb
+        .mutating_since(mark)
+        .into_iter()
+        .filter(|c| !waited_out(&c.line) || retried.insert(c.line.clone()))
+        .map(|c| c.argv)
+        .collect();
+    planned.sort();
+    repair.sort();
+    assert_eq!(planned, repair, "the plan is not the repair\n{}", plan.describe());
+    // and a converged environment plans nothing
+    let converged = sb.gitops_iam(&up_args(&["--plan", "--detailed-exitcode"]));
+    converged.code(0);
+    assert_eq!(converged.stdout, "", "{}", converged.describe());
 
     let after = sb.snapshot();
     after.assert_matches_reference("up", false);

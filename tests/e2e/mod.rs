@@ -27,6 +27,7 @@ mod cross_account;
 mod drift;
 mod dry_run;
 mod faults;
+mod plan;
 mod tutorial;
 mod up;
 

@@ -13,7 +13,10 @@ unnoticed with stock moto, so this launcher patches `moto.eks.models.Cluster`:
 3. status CREATING while the cluster's tag `sandbox.gitops-iam/ready-at`
    (epoch seconds, set by bin/eksctl) lies in the future, so
    `aws eks describe-cluster` shows CREATING during SANDBOX_CREATE_DELAY; the tag
-   `sandbox.gitops-iam/status` = FAILED, DELETING or UPDATING shows that status instead.
+   `sandbox.gitops-iam/status` = FAILED, DELETING or UPDATING shows that status instead;
+4. ListNodegroups of a missing cluster answers EKS's ResourceNotFoundException
+   (botocore `eks/2017-11-01/service-2.json` lists it among the operation's errors)
+   where stock moto's KeyError is an HTTP 500, which the aws CLI retries for seconds.
 
 It then installs the EKS access-entry API (moto_eks_access.py: create/describe/
 list/update/delete-access-entry, associate/disassociate/list-associated-access-
@@ -100,6 +103,14 @@ def patch_moto():
 
     models.Cluster.__init__ = init
     models.Cluster.status = property(get_status, set_status)
+
+    original_list_nodegroups = models.EKSBackend.list_nodegroups
+
+    def list_nodegroups(self, cluster_name, *args, **kwargs):
+        self.describe_cluster(cluster_name)  # ResourceNotFoundException, as for DescribeCluster
+        return original_list_nodegroups(self, cluster_name, *args, **kwargs)
+
+    models.EKSBackend.list_nodegroups = list_nodegroups
 
 
 def main():

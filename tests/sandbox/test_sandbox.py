@@ -359,6 +359,13 @@ class TestAwsAndEksctl(SandboxTestCase):
         for name in ("c", "b", "a"):
             self.run_tool(env, "eksctl", "delete", "cluster", "--name", name, "--wait", *R, check=0)
         self.assertEqual(self.stacks(env), [])
+        # the nodegroups of a missing cluster: EKS's ResourceNotFoundException at once (stock moto
+        # fails with HTTP 500, which the aws CLI retries for seconds)
+        started = time.monotonic()
+        r = self.run_tool(env, "aws", "eks", "list-nodegroups", "--cluster-name", "a", *R, check=255)
+        self.assertIn("An error occurred (ResourceNotFoundException) when calling the ListNodegroups operation: "
+                      "No cluster found for name: a.", r.stderr)
+        self.assertLess(time.monotonic() - started, 5, "the aws CLI retried: not a 4xx answer")
 
     def test_status_tag_shows_failed_and_eksctl_refuses(self):
         d, env = self.start_sandbox()
