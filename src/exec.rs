@@ -61,6 +61,11 @@ pub trait Executor: Send + Sync {
     /// `None` in a dry-run, where the plan is that of a run from scratch.
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>>;
 
+    /// Whether observing `cmd` tells the current state. Not in a dry-run, nor in a plan for what
+    /// a planned command changes: there `None` means "not known yet", which a step reads as
+    /// "absent" before the command that makes it and as "there" after it.
+    fn knows(&self, cmd: &Cmd) -> bool;
+
     /// Runs a read-only command whose trimmed stdout later commands need, as `var`.
     fn capture<'a>(&'a self, var: &'a str, cmd: &'a Cmd, transform: Transform) -> BoxFuture<'a, Result<Val>>;
 
@@ -307,6 +312,10 @@ pub fn command_error(cmd: &Cmd, out: &Output) -> Error {
 impl Executor for RealExecutor<'_> {
     fn is_dry_run(&self) -> bool {
         false
+    }
+
+    fn knows(&self, _cmd: &Cmd) -> bool {
+        true
     }
 
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
@@ -582,6 +591,10 @@ impl ScriptExecutor {
 impl Executor for ScriptExecutor {
     fn is_dry_run(&self) -> bool {
         true
+    }
+
+    fn knows(&self, _cmd: &Cmd) -> bool {
+        false
     }
 
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {

@@ -144,6 +144,10 @@ impl Executor for PlanExecutor<'_> {
         false
     }
 
+    fn knows(&self, cmd: &Cmd) -> bool {
+        !self.unseen(cmd)
+    }
+
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
         Box::pin(async move {
             if self.unseen(cmd) {
@@ -232,7 +236,8 @@ impl Executor for PlanExecutor<'_> {
     }
 
     fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
-        self.real.prefetch(cmds)
+        let seen = cmds.into_iter().filter(|c| !self.unseen(c)).collect();
+        self.real.prefetch(seen)
     }
 
     fn forget(&self, resource: &str) {

@@ -20,5 +20,6 @@ mod e2e;
 mod failures;
 mod install;
 mod interrupt;
+mod plan;
 mod races;
 mod register;

@@ -48,22 +48,28 @@ async fn kubectl(ctx: &Ctx<'_>) -> Result<Kubectl> {
     ctx.mgmt_kubectl().await
 }
 
-async fn get(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<Option<Value>> {
+/// One of the agent's objects, and whether the answer tells (see [`Executor::knows`]).
+///
+/// [`Executor::knows`]: crate::exec::Executor::knows
+async fn observe(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<(Option<Value>, bool)> {
     let ns = ctx.settings.namespace.as_str();
     let cmd = kubectl(ctx).await?.get(Some(ns), kind, name);
-    ctx.observe(&cmd, |o| kubectl::is_not_found(&o.stderr), crate::tools::parse_json)
-        .await
+    let found = ctx
+        .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), crate::tools::parse_json)
+        .await?;
+    Ok((found, ctx.exec.knows(&cmd)))
 }
 
-/// The agent's objects that do not exist.
-async fn missing_objects(ctx: &Ctx<'_>) -> Result<Vec<String>> {
+/// The agent's objects that do not exist; with `known_only`, only those known not to (after an
+/// apply that a plan only printed, the rest will be there).
+async fn missing_objects(ctx: &Ctx<'_>, known_only: bool) -> Result<Vec<String>> {
     let mut missing = Vec::new();
     for (sa, kind, name) in WORKLOADS {
-        if get(ctx, "serviceaccount", sa).await?.is_none() {
-            missing.push(format!("serviceaccount/{sa}"));
-        }
-        if get(ctx, kind, name).await?.is_none() {
-            missing.push(format!("{kind}/{name}"));
+        for (kind, name) in [("serviceaccount", sa), (kind, name)] {
+            let (found, known) = observe(ctx, kind, name).await?;
+            if found.is_none() && (known || !known_only) {
+                missing.push(format!("{kind}/{name}"));
+            }
         }
     }
     Ok(missing)
@@ -123,7 +129,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
     ctx.report
         .step("agent: installed", async {
             let mut changes = Changes::none();
-            let mut missing = missing_objects(ctx).await?;
+            let mut missing = missing_objects(ctx, false).await?;
             if ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none() {
                 missing.clear();
             }
@@ -153,11 +159,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
                     }
                 }
                 changes.push(format!("applied {}", manifest.display()));
-                missing = if ctx.exec.is_dry_run() {
-                    Vec::new()
-                } else {
-                    missing_objects(ctx).await?
-                };
+                missing = missing_objects(ctx, true).await?;
                 if !missing.is_empty() {
                     return Err(Error::State(format!(
                         "{} does not define {} in namespace {}",
@@ -179,9 +181,8 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
     ctx.report
         .step(&format!("agent: {kind} {name}"), async {
             let mut changes = Changes::none();
-            let dry = ctx.exec.is_dry_run();
-            let current_sa = get(ctx, "serviceaccount", sa).await?;
-            if !dry && current_sa.is_none() {
+            let (current_sa, known) = observe(ctx, "serviceaccount", sa).await?;
+            if known && current_sa.is_none() {
                 return Err(agent_missing(ctx, &[format!("serviceaccount/{sa}")]));
             }
             let annotated = current_sa
@@ -194,8 +195,8 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
                     .await?;
                 changes.push(format!("annotated serviceaccount {sa}"));
             }
-            let workload = get(ctx, kind, name).await?;
-            if !dry && workload.is_none() {
+            let (workload, known) = observe(ctx, kind, name).await?;
+            if known && workload.is_none() {
                 return Err(agent_missing(ctx, &[format!("{kind}/{name}")]));
             }
             let patched = workload.as_ref().and_then(kubectl::fs_group) == Some(FS_GROUP);
