@@ -96,6 +96,7 @@ impl Aws {
                 arn,
             ],
         )
+        .resource(self.key("iam-oidc-providers"))
     }
 
     pub fn list_oidc_providers(&self) -> Cmd {
@@ -342,13 +343,13 @@ impl Aws {
         self.cmd(
             Effect::Mutate,
             "delete the IAM OIDC provider left behind".into(),
-            [
-                "iam",
-                "delete-open-id-connect-provider",
-                "--open-id-connect-provider-arn",
+            vec![
+                "iam".into(),
+                "delete-open-id-connect-provider".into(),
+                "--open-id-connect-provider-arn".into(),
+                arn,
             ],
         )
-        .arg(arn)
         .resource(self.key("iam-oidc-providers"))
     }
 
@@ -753,6 +754,19 @@ mod tests {
         Aws {
             region: Val::known("eu-west-1"),
             profile: Some(crate::names::Profile::parse("--profile", "prod").unwrap()),
+        }
+    }
+
+    #[test]
+    fn every_flag_is_followed_by_its_value_not_by_region_or_profile() {
+        let arn = "arn:aws:iam::1:oidc-provider/x";
+        for cmd in [
+            aws().delete_oidc_provider(arn.into()),
+            aws().get_oidc_provider(arn.into()),
+        ] {
+            let argv = cmd.argv();
+            let at = argv.iter().position(|a| a == "--open-id-connect-provider-arn").unwrap();
+            assert_eq!(argv[at + 1], arn, "{cmd}");
         }
     }
 

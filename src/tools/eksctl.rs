@@ -98,6 +98,8 @@ impl Eksctl {
         )
         .timeout(Duration::from_secs(45 * 60))
         .resource(self.key(&format!("eks/{name}")))
+        // With the cluster's stack goes the OIDC provider eksctl associated with it.
+        .and_resource(self.key("iam-oidc-providers"))
     }
 
     pub fn get_mappings(&self, cluster: &str) -> Cmd {

@@ -1,5 +1,5 @@
 //! `--plan` against a live sandbox: the observations run for real, nothing mutating does, and the
-//! script it prints is what is left to do. (`e2e::drift` checks that a plan of drift lists
+//! script it prints is what is left to do, for `up` and its parts and for `down`. (`e2e::drift` checks that a plan of drift lists
 //! exactly the commands of the repair and that a converged environment plans nothing.)
 
 use super::sandbox::Sandbox;
@@ -18,11 +18,13 @@ fn script_commands(script: &str) -> Vec<&str> {
         .collect()
 }
 
+const PLAN: [&str; 2] = ["--plan", "--detailed-exitcode"];
+
 #[test]
-fn plan_after_a_fault_half_way_lists_what_is_left_and_its_script_finishes_up() {
+fn plan_after_a_fault_half_way_lists_what_is_left_and_its_script_finishes_up_then_down_plans_everything() {
     let sb = Sandbox::start();
     let up = up_args(&["--to", "argocd"]);
-    let plan: Vec<&str> = up.iter().copied().chain(["--plan", "--detailed-exitcode"]).collect();
+    let plan: Vec<&str> = up.iter().copied().chain(PLAN).collect();
 
     // the testing cluster's creation fails: the management side is done, the testing side not
     let failed = sb.gitops_iam_with(&up, &[("SANDBOX_FAIL_MATCH", "create cluster --name testing")]);
@@ -107,4 +109,54 @@ fn plan_after_a_fault_half_way_lists_what_is_left_and_its_script_finishes_up() {
         "testing-cluster",
     ])
     .success();
+
+    // every command plans: nothing left for the parts of `up`, everything for `down`
+    let mark = sb.mark();
+    for command in [
+        &["mgmt"][..],
+        &["testing"],
+        &["agent", "patch", "--agent-manifest", AGENT_MANIFEST],
+        &["register", "--to", "argocd"],
+    ] {
+        let args: Vec<&str> = command
+            .iter()
+            .copied()
+            .chain(["--region", REGION])
+            .chain(PLAN)
+            .collect();
+        let out = sb.gitops_iam(&args);
+        out.code(0);
+        assert_eq!(out.stdout, "", "{}", out.describe());
+    }
+    let down: Vec<&str> = ["down", "--to", "argocd", "--region", REGION]
+        .into_iter()
+        .chain(PLAN)
+        .collect();
+    let planned = sb.gitops_iam(&down);
+    planned.code(2);
+    assert_eq!(
+        mutating_lines(&sb.commands_since(mark)),
+        Vec::<String>::new(),
+        "--plan ran mutating commands:\n{}",
+        planned.describe()
+    );
+    for gone in [
+        "  down: registration of testing: delete secret testing-cluster",
+        "  down: cluster testing: delete EKS cluster testing",
+        "  down: cluster management: delete EKS cluster management",
+        "  down: role ArgoCD: delete IAM role ArgoCD",
+        "  down: role Deployer: delete IAM role Deployer",
+    ] {
+        assert!(
+            stderr_lines(&planned.stderr).contains(&gone),
+            "no {gone:?}:\n{}",
+            planned.describe()
+        );
+    }
+    std::fs::write(sb.work().join("down.sh"), &planned.stdout).unwrap();
+    let run = sb.run("bash", &["down.sh"]);
+    assert_eq!(run.code, Some(0), "the down plan's script failed:\n{}", run.describe());
+    sb.gitops_iam(&down).code(0);
+    let left = sb.aws(&["eks", "list-clusters", "--region", REGION]).success().json();
+    assert_eq!(left["clusters"], serde_json::json!([]), "{left}");
 }
