@@ -1,5 +1,6 @@
-//! Drift made with the real clients after `up` is reported and repaired by the next `up`, back
-//! to exactly the state of a run from scratch.
+//! Drift made with the real clients after `up` is planned (`--plan` lists exactly the repair),
+//! reported and repaired by the next `up`, back to exactly the state of a run from scratch; the
+//! same drift again is repaired by running the plan's script.
 
 use super::sandbox::Sandbox;
 use super::support::{doc_file, get_role, testing_cluster_mappings};
@@ -12,110 +13,8 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
     let kc = sb.kubeconfig_for("management", None);
     let kc = kc.to_str().unwrap();
 
-    // 1. gitops-iam's own statement in the ArgoCD trust loosened to the tutorial's: any service
-    //    account of the namespace, no audience (statements for other principals would be kept:
-    //    e2e::realworld_iam checks that)
     let read_trust = || get_role(&sb, "ArgoCD")["AssumeRolePolicyDocument"].clone();
-    let mut loosened = read_trust();
-    let provider = loosened["Statement"][0]["Principal"]["Federated"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let issuer = provider.split_once(":oidc-provider/").unwrap().1.to_owned();
-    loosened["Statement"][0]["Condition"] = serde_json::json!({
-        "StringLike": {format!("{issuer}:sub"): "system:serviceaccount:iam:*"}
-    });
-    let doc = doc_file(&sb, "loosened-trust.json", &loosened);
-    sb.aws(&[
-        "iam",
-        "update-assume-role-policy",
-        "--role-name",
-        "ArgoCD",
-        "--policy-document",
-        &doc,
-        "--region",
-        REGION,
-    ])
-    .success();
-
-    // 2. the agent's annotation removed, and its pods recreated meanwhile (so they lack the
-    //    IRSA environment: only a restart after re-annotating brings it back)
-    let annotation_removal = format!("{ROLE_ARN_ANNOTATION}-");
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "annotate",
-        "sa",
-        "gitops-agent",
-        &annotation_removal,
-    ])
-    .success();
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "rollout",
-        "restart",
-        "deployment/gitops-agent",
-    ])
-    .success();
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "rollout",
-        "status",
-        "deployment/gitops-agent",
-        "--timeout=120s",
-    ])
-    .success();
-
-    // 3. fsGroup removed from the StatefulSet
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "patch",
-        "statefulset",
-        "argocd-application-controller",
-        "--type=json",
-        "-p",
-        r#"[{"op":"remove","path":"/spec/template/spec/securityContext/fsGroup"}]"#,
-    ])
-    .success();
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "rollout",
-        "status",
-        "statefulset/argocd-application-controller",
-        "--timeout=120s",
-    ])
-    .success();
-
-    // 4. the Deployer mapped a second time (eksctl appends without --no-duplicate-arns)
-    sb.eksctl(&[
-        "create",
-        "iamidentitymapping",
-        "--cluster",
-        "testing",
-        "--region",
-        REGION,
-        "--arn",
-        DEPLOYER_ROLE_ARN,
-        "--username",
-        "deployer",
-        "--group",
-        "system:masters",
-    ])
-    .success();
+    let issuer = make_drift(&sb, kc);
 
     // the drift is real (read directly: cheaper than a snapshot)
     let argocd_trust = read_trust();
@@ -282,12 +181,138 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
     planned.sort();
     repair.sort();
     assert_eq!(planned, repair, "the plan is not the repair\n{}", plan.describe());
-    // and a converged environment plans nothing
-    let converged = sb.gitops_iam(&up_args(&["--plan", "--detailed-exitcode"]));
-    converged.code(0);
-    assert_eq!(converged.stdout, "", "{}", converged.describe());
 
     let after = sb.snapshot();
     after.assert_matches_reference("up", false);
     super::up::assert_agent_uses_role(&after, MGMT_ACCOUNT, AGENT_ROLE_ARN);
+
+    // the same drift again, repaired this time by the plan's script; then nothing is left
+    make_drift(&sb, kc);
+    let plan = sb.gitops_iam(&up_args(&["--plan", "--detailed-exitcode"]));
+    plan.code(2);
+    std::fs::write(sb.work().join("plan.sh"), &plan.stdout).unwrap();
+    let run = sb.run("bash", &["plan.sh"]);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "the plan's script failed:\n{}\n--- script\n{}",
+        run.describe(),
+        plan.stdout
+    );
+    let converged = sb.gitops_iam(&up_args(&["--plan", "--detailed-exitcode"]));
+    converged.code(0);
+    assert_eq!(converged.stdout, "", "{}", converged.describe());
+    let after = sb.snapshot();
+    after.assert_matches_reference("up", false);
+    super::up::assert_agent_uses_role(&after, MGMT_ACCOUNT, AGENT_ROLE_ARN);
+}
+
+/// Four drifts made with the real clients (each step says which); returns the management
+/// cluster's OIDC issuer.
+fn make_drift(sb: &Sandbox, kc: &str) -> String {
+    let read_trust = || get_role(sb, "ArgoCD")["AssumeRolePolicyDocument"].clone();
+    // 1. gitops-iam's own statement in the ArgoCD trust loosened to the tutorial's: any service
+    //    account of the namespace, no audience (statements for other principals would be kept:
+    //    e2e::realworld_iam checks that)
+    let mut loosened = read_trust();
+    let provider = loosened["Statement"][0]["Principal"]["Federated"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issuer = provider.split_once(":oidc-provider/").unwrap().1.to_owned();
+    loosened["Statement"][0]["Condition"] = serde_json::json!({
+        "StringLike": {format!("{issuer}:sub"): "system:serviceaccount:iam:*"}
+    });
+    let doc = doc_file(sb, "loosened-trust.json", &loosened);
+    sb.aws(&[
+        "iam",
+        "update-assume-role-policy",
+        "--role-name",
+        "ArgoCD",
+        "--policy-document",
+        &doc,
+        "--region",
+        REGION,
+    ])
+    .success();
+
+    // 2. the agent's annotation removed, and its pods recreated meanwhile (so they lack the
+    //    IRSA environment: only a restart after re-annotating brings it back)
+    let annotation_removal = format!("{ROLE_ARN_ANNOTATION}-");
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "annotate",
+        "sa",
+        "gitops-agent",
+        &annotation_removal,
+    ])
+    .success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "rollout",
+        "restart",
+        "deployment/gitops-agent",
+    ])
+    .success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "rollout",
+        "status",
+        "deployment/gitops-agent",
+        "--timeout=120s",
+    ])
+    .success();
+
+    // 3. fsGroup removed from the StatefulSet
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "patch",
+        "statefulset",
+        "argocd-application-controller",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/spec/template/spec/securityContext/fsGroup"}]"#,
+    ])
+    .success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        kc,
+        "-n",
+        "iam",
+        "rollout",
+        "status",
+        "statefulset/argocd-application-controller",
+        "--timeout=120s",
+    ])
+    .success();
+
+    // 4. the Deployer mapped a second time (eksctl appends without --no-duplicate-arns)
+    sb.eksctl(&[
+        "create",
+        "iamidentitymapping",
+        "--cluster",
+        "testing",
+        "--region",
+        REGION,
+        "--arn",
+        DEPLOYER_ROLE_ARN,
+        "--username",
+        "deployer",
+        "--group",
+        "system:masters",
+    ])
+    .success();
+    issuer
 }
