@@ -132,6 +132,9 @@ pub struct RealExecutor<'r> {
     had_terminal: bool,
     /// Prefetched observations by shell form, with the command (for its resource keys).
     prefetched: Mutex<HashMap<String, (Cmd, Output)>>,
+    /// Every invalidation so far (resource keys; "" is everything), in order: a read ahead that
+    /// was in flight when one of its resources was invalidated is not kept.
+    invalidations: Mutex<Vec<String>>,
     pub http_policy: HttpPolicy,
     /// How long a documented propagation error is waited out (`--propagation-timeout`).
     pub propagation_timeout: Duration,
@@ -149,6 +152,7 @@ impl<'r> RealExecutor<'r> {
             children: Mutex::new(HashSet::new()),
             had_terminal: terminal::foreground().is_some(),
             prefetched: Mutex::new(HashMap::new()),
+            invalidations: Mutex::new(Vec::new()),
             http_policy: HttpPolicy::default(),
             propagation_timeout: crate::propagation::DEFAULT_TIMEOUT,
         }
@@ -352,43 +356,10 @@ impl Executor for RealExecutor<'_> {
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>> {
         Box::pin(async move {
             self.invalidate(cmd);
-            let started = std::time::Instant::now();
-            let mut attempt = 0;
-            loop {
-                let out = self.spawn(cmd).await?;
-                if out.success() {
-                    return Ok(out);
-                }
-                // Only the documented "not yet" error of this command is waited out.
-                let Some(p) = cmd.retry.filter(|p| p.matches(&out.stderr)) else {
-                    return Err(command_error(cmd, &out));
-                };
-                attempt += 1;
-                let pause = crate::propagation::backoff(attempt);
-                let waited = started.elapsed();
-                if waited + pause > self.propagation_timeout {
-                    let mut err = command_error(cmd, &out);
-                    if let Error::Command(c) = &mut err {
-                        c.detail = Some(format!(
-                            "exit status {}; still refused after waiting {} for {} (--propagation-timeout {}): check that the principal exists, then re-run",
-                            out.status.map_or("none".to_string(), |c| c.to_string()),
-                            humantime::format_duration(Duration::from_secs(waited.as_secs())),
-                            p.awaited(),
-                            humantime::format_duration(self.propagation_timeout),
-                        ));
-                    }
-                    return Err(err);
-                }
-                let note = format!(
-                    "waiting for {} ({}: retry {attempt} in {}s)",
-                    p.awaited(),
-                    cmd.purpose,
-                    pause.as_secs()
-                );
-                self.report.info(&note);
-                self.report.output_line(&note);
-                tokio::time::sleep(pause).await;
-            }
+            let result = self.run_waiting_out(cmd).await;
+            // What was read while it ran (a read ahead meanwhile) may predate its effect.
+            self.invalidate(cmd);
+            result
         })
     }
 
@@ -420,10 +391,13 @@ impl Executor for RealExecutor<'_> {
                 .into_iter()
                 .filter(|c| c.resource.is_some() && !c.is_mutating())
                 .collect();
+            let since = self.invalidations.lock().unwrap().len();
             let outs = futures_util::future::join_all(keyed.iter().map(|c| self.spawn(c))).await;
             let mut cache = self.prefetched.lock().unwrap();
+            let invalidated = self.invalidations.lock().unwrap()[since..].to_vec();
             for (cmd, out) in keyed.into_iter().zip(outs) {
-                if let Ok(out) = out {
+                let stale = invalidated.iter().any(|k| cmd.is_about(k));
+                if let (Ok(out), false) = (out, stale) {
                     cache.insert(cmd.to_string(), (cmd, out));
                 }
             }
@@ -435,6 +409,7 @@ impl Executor for RealExecutor<'_> {
     }
 
     fn forget(&self, resource: &str) {
+        self.invalidations.lock().unwrap().push(resource.to_string());
         self.prefetched
             .lock()
             .unwrap()
@@ -450,14 +425,59 @@ impl Executor for RealExecutor<'_> {
 }
 
 impl RealExecutor<'_> {
+    /// Runs a command that must succeed, waiting out the documented "not yet" error it may meet
+    /// (bounded by `--propagation-timeout`, each wait a progress line).
+    async fn run_waiting_out(&self, cmd: &Cmd) -> Result<Output> {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            let out = self.spawn(cmd).await?;
+            if out.success() {
+                return Ok(out);
+            }
+            // Only the documented "not yet" error of this command is waited out.
+            let Some(p) = cmd.retry.filter(|p| p.matches(&out.stderr)) else {
+                return Err(command_error(cmd, &out));
+            };
+            attempt += 1;
+            let pause = crate::propagation::backoff(attempt);
+            let waited = started.elapsed();
+            if waited + pause > self.propagation_timeout {
+                let mut err = command_error(cmd, &out);
+                if let Error::Command(c) = &mut err {
+                    c.detail = Some(format!(
+                        "exit status {}; still refused after waiting {} for {} (--propagation-timeout {}): check that the principal exists, then re-run",
+                        out.status.map_or("none".to_string(), |c| c.to_string()),
+                        humantime::format_duration(Duration::from_secs(waited.as_secs())),
+                        p.awaited(),
+                        humantime::format_duration(self.propagation_timeout),
+                    ));
+                }
+                return Err(err);
+            }
+            let note = format!(
+                "waiting for {} ({}: retry {attempt} in {}s)",
+                p.awaited(),
+                cmd.purpose,
+                pause.as_secs()
+            );
+            self.report.info(&note);
+            self.report.output_line(&note);
+            tokio::time::sleep(pause).await;
+        }
+    }
+
     /// Drops prefetched observations about what `cmd` is about to change.
     fn invalidate(&self, cmd: &Cmd) {
         let mut cache = self.prefetched.lock().unwrap();
+        let mut log = self.invalidations.lock().unwrap();
         if cmd.resource.is_none() && cmd.is_mutating() {
             cache.clear();
+            log.push(String::new());
         }
         for key in cmd.resources() {
             cache.retain(|_, (c, _)| !c.is_about(key));
+            log.push(key.to_string());
         }
     }
 }

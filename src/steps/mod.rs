@@ -28,6 +28,13 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// The commands without repeats (two targets may share a role or a profile).
+fn unique(mut cmds: Vec<Cmd>) -> Vec<Cmd> {
+    let mut seen = HashSet::new();
+    cmds.retain(|c| seen.insert(c.to_string()));
+    cmds
+}
+
 /// What every step needs: the settings, the executor and the reporter.
 pub struct Ctx<'a> {
     pub settings: &'a Settings,
@@ -126,33 +133,44 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The read-only AWS observations of `up`, `mgmt` and `testing`, to prefetch at once.
-    pub fn aws_observations(&self) -> Vec<Cmd> {
+    /// What the cluster steps read first (each cluster's state and nodegroups, and the OIDC
+    /// providers the management cluster's step checks): a cluster creation waits only for these.
+    pub fn cluster_observations(&self) -> Vec<Cmd> {
         let s = self.settings;
         let aws = self.mgmt_aws();
         let mut cmds = vec![
             aws.describe_cluster(s.mgmt_cluster.as_str()),
             aws.list_nodegroups(s.mgmt_cluster.as_str()),
-            aws.get_role(s.agent_role.as_str()),
-            aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
             aws.list_oidc_providers(),
         ];
         for t in &s.testing {
             let taws = self.testing_aws(t);
             cmds.push(taws.describe_cluster(t.cluster.as_str()));
             cmds.push(taws.list_nodegroups(t.cluster.as_str()));
-            cmds.push(taws.get_role(t.deployer_role.as_str()));
+        }
+        unique(cmds)
+    }
+
+    /// The other read-only AWS observations of `up`, `mgmt` and `testing` (roles, policies,
+    /// mappings): the steps after the clusters read them.
+    pub fn role_observations(&self) -> Vec<Cmd> {
+        let s = self.settings;
+        let aws = self.mgmt_aws();
+        let mut cmds = vec![
+            aws.get_role(s.agent_role.as_str()),
+            aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
+        ];
+        for t in &s.testing {
+            cmds.push(self.testing_aws(t).get_role(t.deployer_role.as_str()));
             if t.access == crate::cli::ClusterAccess::AwsAuth {
                 cmds.push(self.testing_eksctl(t).get_mappings(t.cluster.as_str()));
             }
         }
-        let mut seen = HashSet::new();
-        cmds.retain(|c| seen.insert(c.to_string()));
-        cmds
+        unique(cmds)
     }
 
-    /// The account ids and the AWS observations, all at once.
-    pub async fn read_ahead(&self) -> Result<()> {
+    /// The account ids and what the cluster steps read, at once.
+    pub async fn read_ahead_clusters(&self) -> Result<()> {
         let accounts = async {
             self.mgmt_account().await?;
             for t in &self.settings.testing {
@@ -160,8 +178,14 @@ impl<'a> Ctx<'a> {
             }
             Ok(())
         };
-        let (accounts, ()) = tokio::join!(accounts, self.exec.prefetch(self.aws_observations()));
+        let (accounts, ()) = tokio::join!(accounts, self.exec.prefetch(self.cluster_observations()));
         accounts
+    }
+
+    /// Every AWS observation at once: a converged run then costs one round of reads.
+    pub async fn read_ahead(&self) -> Result<()> {
+        let (clusters, ()) = tokio::join!(self.read_ahead_clusters(), self.exec.prefetch(self.role_observations()));
+        clusters
     }
 
     /// A shell variable name for a testing target: `BASE` for the first, `BASE_2`... for more.

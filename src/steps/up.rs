@@ -23,9 +23,19 @@ pub fn all<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
 
 pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> Result<Outcome> {
     let targets = &ctx.settings.testing;
-    // Account ids first (a dry-run script then reads each once, at the top), and every
-    // observation at once: a converged run then costs one round of reads.
-    ctx.read_ahead().await?;
+    // Account ids first (a dry-run script then reads each once, at the top), with what the
+    // cluster steps read: a creation starts as soon as those have answered. The other reads
+    // (roles, policies, mappings) go on meanwhile, and the steps after the clusters wait for
+    // them: a converged run still costs one round of reads.
+    ctx.read_ahead_clusters().await?;
+    let (read_tx, read_rx) = tokio::sync::watch::channel(false);
+    let read_rest = async {
+        ctx.exec.prefetch(ctx.role_observations()).await;
+        let _ = read_tx.send(true);
+    };
+    let rest_read = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|done| *done).await;
+    };
 
     // Whether the Deployer roles exist: access waits for it (None until known).
     let (roles_tx, roles_rx) = tokio::sync::watch::channel(None::<bool>);
@@ -38,6 +48,7 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
         };
         let result = async {
             mgmt::cluster(ctx).await?;
+            rest_read(read_rx.clone()).await;
             let (outcome, iam) = tokio::join!(agent::patch(ctx, agent_args, DryRunAgent::Missing), iam);
             iam?;
             outcome
@@ -49,8 +60,10 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
     };
     let testing_side = join_all(targets.iter().map(|t| {
         let mut roles = roles_rx.clone();
+        let rest = rest_read(read_rx.clone());
         async move {
             testing::cluster(ctx, t).await?;
+            rest.await;
             let ready = *roles
                 .wait_for(Option::is_some)
                 .await
@@ -61,7 +74,7 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
             Ok(())
         }
     }));
-    let (outcome, clusters) = tokio::join!(mgmt_side, testing_side);
+    let ((), outcome, clusters) = tokio::join!(read_rest, mgmt_side, testing_side);
     all(clusters)?;
     outcome
 }

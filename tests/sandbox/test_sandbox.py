@@ -566,10 +566,16 @@ class TestInjection(SandboxTestCase):
         r = self.run_tool(env, "aws", "eks", "describe-cluster", "--name", "management", *R, "--output", "json",
                           check=0)
         self.assertEqual(json.loads(r.stdout)["cluster"]["status"], "CREATING")
+        # and its stack is still being created: CloudFormation completes it with the control plane
+        stack_status = ["cloudformation", "describe-stacks", "--stack-name", "eksctl-management-cluster", *R,
+                        "--query", "Stacks[0].StackStatus", "--output", "text"]
+        r = self.run_tool(env, "aws", *stack_status, check=0)
+        self.assertEqual(r.stdout.strip(), "CREATE_IN_PROGRESS")
         r = self.run_tool(env, "eksctl", "create", "cluster", "--name", "management", *R, check=1)
         self.assertIn("AlreadyExistsException", r.stderr)
         for t in threads:
             t.join()
+        self.assertEqual(self.run_tool(env, "aws", *stack_status, check=0).stdout.strip(), "CREATE_COMPLETE")
         ready = {}
         for name in ("management", "testing"):
             self.assertEqual(results[name].returncode, 0, results[name].stderr)
