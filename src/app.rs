@@ -10,7 +10,7 @@ use crate::steps::{Ctx, agent, down, mgmt, needs, register, testing, up, verify}
 use clap::{CommandFactory, FromArgMatches};
 use std::io::Write;
 
-pub fn main() -> i32 {
+pub(crate) fn main() -> i32 {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
@@ -193,7 +193,7 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
                 tokio::select! {
                     _ = &mut run => {},
                     _ = signals.recv() => {},
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {},
+                    () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {},
                 }
                 Err(Error::Interrupted(signal))
             }
@@ -321,7 +321,7 @@ impl Signals {
         let waits = self
             .streams
             .iter_mut()
-            .map(|(sig, stream)| Box::pin(async move { stream.recv().await.map(|_| *sig) }));
+            .map(|(sig, stream)| Box::pin(async move { stream.recv().await.map(|()| *sig) }));
         match futures_util::future::select_all(waits).await {
             (Some(sig), _, _) => sig,
             (None, _, _) => std::future::pending().await,
@@ -383,7 +383,7 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             match (registration, &outcome) {
                 (Some(reg), Outcome::Patched) => register::run(ctx, reg).await?,
                 (Some(_), Outcome::AgentMissing(_)) => {
-                    next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")))
+                    next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")));
                 }
                 (None, _) => next.push(format!(
                     "to register the testing cluster in Harness, run:\n  {} --harness-account ID --agent-id ID [--harness-org ID --harness-project ID]\n(or `--to argocd` for an Argo CD cluster Secret)",

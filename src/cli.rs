@@ -23,7 +23,7 @@ Exit codes: 0 ok, 1 a step failed (re-run the same command to resume), 2 invalid
 
 #[derive(Debug, Parser)]
 #[command(name = "gitops-iam", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
@@ -36,7 +36,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// AWS region for every aws and eksctl call [default: $AWS_REGION, else $AWS_DEFAULT_REGION,
     /// else the profile's region in $AWS_CONFIG_FILE or ~/.aws/config]
     #[arg(long, global = true, value_name = "REGION", env = "GITOPS_IAM_REGION")]
@@ -115,7 +115,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Environment options")]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     /// Name of the management EKS cluster (hosts the agent)
     #[arg(
         long,
@@ -215,7 +215,7 @@ pub struct EnvArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ClusterAccess {
+pub(crate) enum ClusterAccess {
     /// eksctl create iamidentitymapping (the tutorial's way)
     AwsAuth,
     /// aws eks create-access-entry + associate-access-policy (AmazonEKSClusterAdminPolicy)
@@ -223,7 +223,7 @@ pub enum ClusterAccess {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct PolicyArgs {
+pub(crate) struct PolicyArgs {
     /// Let the agent role assume any role ("Resource": "*", as the tutorial does) instead of
     /// only the Deployer role(s)
     #[arg(long, env = "GITOPS_IAM_ASSUME_ANY_ROLE")]
@@ -231,7 +231,7 @@ pub struct PolicyArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct AgentArgs {
+pub(crate) struct AgentArgs {
     /// Apply this manifest (the agent's install YAML) into the namespace when the agent's
     /// objects are missing (server-side apply, so CRDs of any size install)
     #[arg(long, value_name = "FILE", env = "GITOPS_IAM_AGENT_MANIFEST")]
@@ -243,14 +243,14 @@ pub struct AgentArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 /// Where `register` puts the testing cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RegisterTarget {
+pub(crate) enum RegisterTarget {
     /// A cluster of the Harness GitOps agent, through the Harness API
     Harness,
     /// An Argo CD cluster Secret in the agent's namespace (plain Argo CD)
@@ -259,7 +259,7 @@ pub enum RegisterTarget {
 
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Registration options")]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// Where to register the testing cluster [default: harness when --harness-account is given]
     #[arg(long, value_enum, value_name = "TARGET")]
     pub to: Option<RegisterTarget>,
@@ -296,7 +296,7 @@ pub struct RegisterArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Management cluster with an OIDC provider, the agent role trusted by it, and its inline
     /// policy to assume the Deployer role
     Mgmt(PolicyArgs),
@@ -358,14 +358,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AgentCommand {
+pub(crate) enum AgentCommand {
     /// Namespace, IRSA annotation on the agent's service accounts, fsGroup 999 on its workloads,
     /// restart, and wait until they are rolled out
     Patch(AgentArgs),
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RenderCommand {
+pub(crate) enum RenderCommand {
     /// Trust policy of the agent role (needs --account-id and --oidc-provider)
     Trust {
         /// The OIDC issuer of the management cluster, with or without https://
@@ -406,7 +406,7 @@ pub enum RenderCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct MergeCurrent {
+pub(crate) struct MergeCurrent {
     /// Merge into this current trust policy (JSON; `-` reads stdin, e.g. from `aws iam get-role
     /// --query Role.AssumeRolePolicyDocument`): statements for other principals are kept, as a
     /// run keeps them
@@ -415,7 +415,7 @@ pub struct MergeCurrent {
 }
 
 impl MergeCurrent {
-    pub fn as_deref(&self) -> Option<&std::path::Path> {
+    pub(crate) fn as_deref(&self) -> Option<&std::path::Path> {
         self.path.as_deref()
     }
 }

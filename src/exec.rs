@@ -21,25 +21,25 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a finished command printed.
 #[derive(Clone, Debug, Default)]
-pub struct Output {
+pub(crate) struct Output {
     pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Output {
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.status == Some(0)
     }
 }
 
 /// How a captured value is derived from the command's trimmed stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transform {
+pub(crate) enum Transform {
     None,
     /// Drop a prefix, e.g. `https://` from the OIDC issuer (the tutorial's `sed`).
     StripPrefix(&'static str),
@@ -54,7 +54,7 @@ impl Transform {
     }
 }
 
-pub trait Executor: Send + Sync {
+pub(crate) trait Executor: Send + Sync {
     fn is_dry_run(&self) -> bool;
 
     /// Runs a read-only command to learn the current state, whatever its exit status.
@@ -90,7 +90,7 @@ pub trait Executor: Send + Sync {
     /// Runs read-only commands at once, ahead of the steps that will observe them: a converged
     /// run then costs one round of reads instead of a chain. Only commands with a resource key
     /// are kept; running a command on a resource drops what was read about it.
-    fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()>;
+    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()>;
 
     /// Drops what was read ahead about a resource and everything under it (keys as in
     /// [`Cmd::resource`]): for a thing whose state changed without a command of ours, e.g. a
@@ -107,7 +107,7 @@ pub trait Executor: Send + Sync {
 }
 
 /// Install hints shown when a tool is missing.
-pub fn install_hint(program: &str) -> &'static str {
+pub(crate) fn install_hint(program: &str) -> &'static str {
     match program {
         "aws" => {
             "install the AWS CLI: `pip install awscli` (v1) or https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html (v2)"
@@ -119,7 +119,7 @@ pub fn install_hint(program: &str) -> &'static str {
 }
 
 /// Runs commands for real: argv only, stdin closed, output captured, bounded in time.
-pub struct RealExecutor<'r> {
+pub(crate) struct RealExecutor<'r> {
     report: &'r Reporter,
     default_timeout: Duration,
     captured: Mutex<HashMap<String, String>>,
@@ -141,7 +141,7 @@ pub struct RealExecutor<'r> {
 }
 
 impl<'r> RealExecutor<'r> {
-    pub fn new(report: &'r Reporter) -> Self {
+    pub(crate) fn new(report: &'r Reporter) -> Self {
         RealExecutor {
             report,
             default_timeout: Duration::from_secs(15 * 60),
@@ -159,7 +159,7 @@ impl<'r> RealExecutor<'r> {
     }
 
     /// Number of (mutating, all) commands run so far.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         (
             self.mutations.load(Ordering::Relaxed),
             self.commands.load(Ordering::Relaxed),
@@ -175,7 +175,7 @@ impl<'r> RealExecutor<'r> {
     /// uv's rule (`crates/uv/src/child.rs`), made exact with the terminal's foreground group
     /// instead of "stdin is a terminal". Keeping the children in our group (rather than a group
     /// of their own) means a runner that kills the whole group still stops them.
-    pub fn interrupt(&self, signal: Signal) {
+    pub(crate) fn interrupt(&self, signal: Signal) {
         self.interrupted.lock().unwrap().get_or_insert(signal);
         if terminal::delivered_to_group(signal, self.had_terminal) {
             return;
@@ -189,7 +189,7 @@ impl<'r> RealExecutor<'r> {
     }
 
     /// The signal that stopped the run, if one did.
-    pub fn interrupted_by(&self) -> Option<Signal> {
+    pub(crate) fn interrupted_by(&self) -> Option<Signal> {
         *self.interrupted.lock().unwrap()
     }
 
@@ -280,17 +280,14 @@ impl<'r> RealExecutor<'r> {
         if let Some(pid) = pid {
             self.children.lock().unwrap().remove(&pid);
         }
-        let (out, err, status) = match finished {
-            Ok(parts) => parts,
-            Err(_) => {
-                return Err(Error::Command(Box::new(CommandError {
-                    purpose: cmd.purpose.clone(),
-                    command: cmd.to_string(),
-                    status: None,
-                    stderr: String::new(),
-                    detail: Some(format!("timed out after {}", humantime::format_duration(limit))),
-                })));
-            }
+        let Ok((out, err, status)) = finished else {
+            return Err(Error::Command(Box::new(CommandError {
+                purpose: cmd.purpose.clone(),
+                command: cmd.to_string(),
+                status: None,
+                stderr: String::new(),
+                detail: Some(format!("timed out after {}", humantime::format_duration(limit))),
+            })));
         };
         let status = status.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?;
         self.check_interrupted()?;
@@ -303,7 +300,7 @@ impl<'r> RealExecutor<'r> {
 }
 
 /// The error for a command that exited non-zero.
-pub fn command_error(cmd: &Cmd, out: &Output) -> Error {
+pub(crate) fn command_error(cmd: &Cmd, out: &Output) -> Error {
     Error::Command(Box::new(CommandError {
         purpose: cmd.purpose.clone(),
         command: cmd.to_string(),
@@ -385,7 +382,7 @@ impl Executor for RealExecutor<'_> {
 
     fn script_only(&self, _line: &str) {}
 
-    fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
+    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let keyed: Vec<Cmd> = cmds
                 .into_iter()
@@ -487,7 +484,7 @@ mod terminal {
     use crate::error::Signal;
 
     /// The terminal's foreground process group, when we have a controlling terminal.
-    pub fn foreground() -> Option<libc::pid_t> {
+    pub(super) fn foreground() -> Option<libc::pid_t> {
         // SAFETY: open/tcgetpgrp/close on a path literal and the fd we opened.
         unsafe {
             let fd = libc::open(c"/dev/tty".as_ptr(), libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC);
@@ -506,7 +503,7 @@ mod terminal {
     /// shell), which passes it on to its jobs' whole process groups (or the kernel does, to the
     /// foreground group, when the leader exits); so it did when we had a terminal, it is gone
     /// and we are not the leader. SIGTERM never comes from a terminal.
-    pub fn delivered_to_group(signal: Signal, had_terminal: bool) -> bool {
+    pub(super) fn delivered_to_group(signal: Signal, had_terminal: bool) -> bool {
         // SAFETY: getpgrp, getsid(0) and getpid cannot fail.
         let (pgrp, leader) = unsafe { (libc::getpgrp(), libc::getsid(0) == libc::getpid()) };
         match signal {
@@ -518,7 +515,7 @@ mod terminal {
 }
 
 /// Prints commands as a bash script instead of running them (`--dry-run`).
-pub struct ScriptExecutor {
+pub(crate) struct ScriptExecutor {
     script: Mutex<String>,
     /// Numbers of the background jobs not waited for yet.
     background: Mutex<Vec<usize>>,
@@ -559,7 +556,7 @@ impl Default for ScriptExecutor {
 }
 
 impl ScriptExecutor {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         ScriptExecutor {
             script: Mutex::new(String::new()),
             background: Mutex::new(Vec::new()),
@@ -572,7 +569,7 @@ impl ScriptExecutor {
     }
 
     /// A script of the read-only commands (for read-only commands such as `verify`).
-    pub fn listing_reads() -> Self {
+    pub(crate) fn listing_reads() -> Self {
         ScriptExecutor {
             list_reads: true,
             ..Self::new()
@@ -594,7 +591,7 @@ impl ScriptExecutor {
         script.push('\n');
     }
 
-    pub fn line(&self, line: &str) {
+    pub(crate) fn line(&self, line: &str) {
         self.join_background();
         let mut script = self.script.lock().unwrap();
         script.push_str(line);
@@ -602,7 +599,7 @@ impl ScriptExecutor {
     }
 
     /// The script so far, waiting at the end for what still runs in the background.
-    pub fn script(&self) -> String {
+    pub(crate) fn script(&self) -> String {
         self.join_background();
         self.script.lock().unwrap().clone()
     }
@@ -716,7 +713,7 @@ impl Executor for ScriptExecutor {
         }
     }
 
-    fn prefetch<'a>(&'a self, _cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
+    fn prefetch(&self, _cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 

@@ -24,13 +24,10 @@ use std::sync::Mutex;
 
 /// One command the plan prints.
 #[derive(Clone, Debug)]
-pub struct Planned {
+pub(crate) struct Planned {
     /// The step that needs it.
     pub step: Option<String>,
-    /// The shell form (as the script runs it).
-    pub command: String,
     pub purpose: String,
-    pub resource: Option<String>,
 }
 
 /// Script lines that printed commands may need, printed just before the first that does.
@@ -40,7 +37,7 @@ struct Pending {
     lines: Vec<String>,
 }
 
-pub struct PlanExecutor<'r> {
+pub(crate) struct PlanExecutor<'r> {
     real: RealExecutor<'r>,
     script: ScriptExecutor,
     report: &'r Reporter,
@@ -51,7 +48,7 @@ pub struct PlanExecutor<'r> {
 }
 
 impl<'r> PlanExecutor<'r> {
-    pub fn new(real: RealExecutor<'r>, script: ScriptExecutor, report: &'r Reporter) -> Self {
+    pub(crate) fn new(real: RealExecutor<'r>, script: ScriptExecutor, report: &'r Reporter) -> Self {
         PlanExecutor {
             real,
             script,
@@ -62,18 +59,19 @@ impl<'r> PlanExecutor<'r> {
         }
     }
 
-    /// The real executor behind the reads (its counters, its interruption).
-    pub fn real(&self) -> &RealExecutor<'r> {
+    /// The real executor behind the reads (its counters).
+    #[cfg(test)]
+    fn real(&self) -> &RealExecutor<'r> {
         &self.real
     }
 
     /// The commands planned so far, in order.
-    pub fn planned(&self) -> Vec<Planned> {
+    pub(crate) fn planned(&self) -> Vec<Planned> {
         self.planned.lock().unwrap().clone()
     }
 
     /// The script: the header given to [`ScriptExecutor`], then what was planned.
-    pub fn script(&self) -> String {
+    pub(crate) fn script(&self) -> String {
         self.script.script()
     }
 
@@ -125,9 +123,7 @@ impl<'r> PlanExecutor<'r> {
         self.report.planned(&command, purpose, resource);
         self.planned.lock().unwrap().push(Planned {
             step: self.report.current_step(),
-            command,
             purpose: purpose.to_string(),
-            resource: resource.map(str::to_string),
         });
     }
 
@@ -235,7 +231,7 @@ impl Executor for PlanExecutor<'_> {
         self.hold(needed_by, vec![line.to_string()]);
     }
 
-    fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
+    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
         let seen = cmds.into_iter().filter(|c| !self.unseen(c)).collect();
         self.real.prefetch(seen)
     }

@@ -12,7 +12,7 @@ use crate::policy;
 
 /// A policy document, described by the values it is made of.
 #[derive(Clone, Debug)]
-pub enum Doc {
+pub(crate) enum Doc {
     AgentTrust {
         account: Val,
         oidc_provider: Val,
@@ -38,7 +38,7 @@ pub enum Doc {
 /// How a script writes a document's file: `gitops-iam render ...`, fed on stdin the document it
 /// merges into when the file must keep what is there (a shared role's trust policy).
 #[derive(Clone, Debug)]
-pub struct Render {
+pub(crate) struct Render {
     pub cmd: Cmd,
     /// Prints the current document (`aws iam get-role --query ...`), piped into `cmd`.
     pub current: Option<Cmd>,
@@ -55,7 +55,7 @@ impl std::fmt::Display for Render {
 
 impl Doc {
     /// How a script writes this document.
-    pub fn render(&self, region: &Val) -> Render {
+    pub(crate) fn render(&self, region: &Val) -> Render {
         Render {
             cmd: self.render_cmd(region),
             current: None,
@@ -64,7 +64,7 @@ impl Doc {
 
     /// How a script writes this trust policy merged into the current one, which `current`
     /// prints: other principals' statements kept, as a run keeps them.
-    pub fn render_merged(&self, region: &Val, current: Cmd) -> Render {
+    pub(crate) fn render_merged(&self, region: &Val, current: Cmd) -> Render {
         Render {
             cmd: self.render_cmd(region).args(["--merge-current", "-"]),
             current: Some(current),
@@ -72,7 +72,7 @@ impl Doc {
     }
 
     /// Whether every value is known (not a variable of a dry-run or a plan's script).
-    pub fn is_known(&self) -> bool {
+    pub(crate) fn is_known(&self) -> bool {
         match self {
             Doc::AgentTrust {
                 account, oidc_provider, ..
@@ -89,7 +89,7 @@ impl Doc {
     }
 
     /// The `gitops-iam render` command that prints this document.
-    pub fn render_cmd(&self, region: &Val) -> Cmd {
+    pub(crate) fn render_cmd(&self, region: &Val) -> Cmd {
         let cmd = Cmd::new("gitops-iam", Effect::Read, "render a document").arg("render");
         match self {
             Doc::AgentTrust {
@@ -135,7 +135,7 @@ impl Doc {
     }
 
     /// The file's contents, in a real run (every value known).
-    pub fn contents(&self, partition: &str) -> String {
+    pub(crate) fn contents(&self, partition: &str) -> String {
         let policy = match self {
             Doc::AgentTrust {
                 account,
@@ -184,7 +184,7 @@ fn required_account(flag: &str, value: &Option<String>, what: &str) -> Result<Ac
 }
 
 /// The `render` command: prints the document on stdout.
-pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<String> {
+pub(crate) fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<String> {
     let region = global
         .region
         .clone()

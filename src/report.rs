@@ -23,7 +23,7 @@ tokio::task_local! {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     Quiet,
     Normal,
     Verbose,
@@ -31,7 +31,7 @@ pub enum Verbosity {
 
 /// The result of one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Changed,
     Unchanged,
     Failed,
@@ -40,7 +40,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::Changed => "changed",
             Status::Unchanged => "unchanged",
@@ -52,7 +52,7 @@ impl Status {
 
 /// What one step did, for the final summary.
 #[derive(Clone, Debug)]
-pub struct StepRecord {
+pub(crate) struct StepRecord {
     pub step: String,
     pub status: Status,
     pub duration: Duration,
@@ -61,23 +61,23 @@ pub struct StepRecord {
 
 /// The changes a step made, in words ("created role ArgoCD").
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes(pub Vec<String>);
+pub(crate) struct Changes(pub Vec<String>);
 
 impl Changes {
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Changes(Vec::new())
     }
 
-    pub fn push(&mut self, what: impl Into<String>) {
+    pub(crate) fn push(&mut self, what: impl Into<String>) {
         self.0.push(what.into());
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
 
-pub struct Reporter {
+pub(crate) struct Reporter {
     verbosity: Verbosity,
     json: bool,
     start: Instant,
@@ -91,7 +91,7 @@ pub struct Reporter {
 
 impl Reporter {
     /// `json`: events on stdout. Live progress only on a terminal at normal verbosity.
-    pub fn new(verbosity: Verbosity, json: bool) -> Self {
+    pub(crate) fn new(verbosity: Verbosity, json: bool) -> Self {
         use std::io::IsTerminal;
         let live = verbosity == Verbosity::Normal && std::io::stderr().is_terminal();
         let mut r = Self::with_sink(verbosity, Box::new(std::io::stderr()));
@@ -100,7 +100,7 @@ impl Reporter {
         r
     }
 
-    pub fn with_sink(verbosity: Verbosity, sink: Box<dyn Write + Send>) -> Self {
+    pub(crate) fn with_sink(verbosity: Verbosity, sink: Box<dyn Write + Send>) -> Self {
         Reporter {
             verbosity,
             json: false,
@@ -115,13 +115,13 @@ impl Reporter {
 
     /// For `--plan`: drift is shown at every verbosity.
     #[must_use]
-    pub fn for_plan(mut self) -> Self {
+    pub(crate) fn for_plan(mut self) -> Self {
         self.plan = true;
         self
     }
 
     /// A reporter that prints nothing (unit tests, `doctor`).
-    pub fn silent() -> Self {
+    pub(crate) fn silent() -> Self {
         Self::with_sink(Verbosity::Quiet, Box::new(std::io::sink()))
     }
 
@@ -151,7 +151,7 @@ impl Reporter {
     }
 
     /// One JSON object on a line of stdout (only with `--output json`).
-    pub fn event(&self, value: serde_json::Value) {
+    pub(crate) fn event(&self, value: serde_json::Value) {
         if self.json {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{value}");
@@ -159,30 +159,25 @@ impl Reporter {
         }
     }
 
-    pub fn is_json(&self) -> bool {
+    pub(crate) fn is_json(&self) -> bool {
         self.json
     }
 
-    pub fn info(&self, text: &str) {
+    pub(crate) fn info(&self, text: &str) {
         self.print(Verbosity::Normal, text);
     }
 
     /// A line that must be seen even with `-q`.
-    pub fn warn(&self, text: &str) {
+    pub(crate) fn warn(&self, text: &str) {
         self.print(Verbosity::Quiet, text);
     }
 
-    /// A line shown only with `-v`.
-    pub fn info_verbose(&self, text: &str) {
-        self.print(Verbosity::Verbose, text);
-    }
-
-    pub fn command(&self, cmd: &Cmd) {
+    pub(crate) fn command(&self, cmd: &Cmd) {
         self.command_text(&cmd.to_string(), cmd.is_mutating());
     }
 
     /// A command (or HTTP request) as it starts: shown with `-v`, and as a JSON event then.
-    pub fn command_text(&self, shell: &str, mutating: bool) {
+    pub(crate) fn command_text(&self, shell: &str, mutating: bool) {
         self.print(Verbosity::Verbose, &format!("$ {shell}"));
         if self.verbosity == Verbosity::Verbose {
             let step = CURRENT_STEP.try_with(Clone::clone).ok();
@@ -191,7 +186,7 @@ impl Reporter {
     }
 
     /// A line a running command printed: the live line of its step shows the latest one.
-    pub fn output_line(&self, line: &str) {
+    pub(crate) fn output_line(&self, line: &str) {
         let Ok(step) = CURRENT_STEP.try_with(Clone::clone) else {
             return;
         };
@@ -201,7 +196,7 @@ impl Reporter {
     }
 
     /// Shows how a document drifted from what it should be.
-    pub fn diff(&self, what: &str, current: &str, desired: &str) {
+    pub(crate) fn diff(&self, what: &str, current: &str, desired: &str) {
         let diff = similar::TextDiff::from_lines(current, desired);
         let body = diff
             .unified_diff()
@@ -216,12 +211,12 @@ impl Reporter {
     }
 
     /// The step the calling task works for.
-    pub fn current_step(&self) -> Option<String> {
+    pub(crate) fn current_step(&self) -> Option<String> {
         CURRENT_STEP.try_with(Clone::clone).ok()
     }
 
     /// A command that `--plan` prints instead of running: a JSON event.
-    pub fn planned(&self, command: &str, purpose: &str, resource: Option<&str>) {
+    pub(crate) fn planned(&self, command: &str, purpose: &str, resource: Option<&str>) {
         let step = self.current_step();
         self.event(json!({
             "event": "planned", "step": step, "command": command, "purpose": purpose, "resource": resource,
@@ -249,7 +244,7 @@ impl Reporter {
 
     /// Runs one named step: shows it while it runs, records the outcome, names it in errors.
     /// The body returns the changes it made and any value later steps need.
-    pub async fn step<T, F>(&self, name: &str, body: F) -> crate::error::Result<T>
+    pub(crate) async fn step<T, F>(&self, name: &str, body: F) -> crate::error::Result<T>
     where
         F: Future<Output = crate::error::Result<(Changes, T)>>,
     {
@@ -276,7 +271,7 @@ impl Reporter {
             )),
             _ => self.info(&format!("{name}: {} in {secs:.1}s", status.label())),
         }
-        let error = result.as_ref().err().map(|e| e.to_string());
+        let error = result.as_ref().err().map(std::string::ToString::to_string);
         self.event(json!({
             "event": "step_finish", "step": name, "status": status.label(),
             "changed": status == Status::Changed, "changes": changes,
@@ -291,17 +286,17 @@ impl Reporter {
         result.map(|(_, value)| value).map_err(|e| e.in_step(name))
     }
 
-    pub fn record(&self, record: StepRecord) {
+    pub(crate) fn record(&self, record: StepRecord) {
         self.records.lock().unwrap().push(record);
     }
 
-    pub fn records(&self) -> Vec<StepRecord> {
+    pub(crate) fn records(&self) -> Vec<StepRecord> {
         self.records.lock().unwrap().clone()
     }
 
     /// The end of a plan: what it would change (stderr), and with `--output json` the `plan`
     /// event.
-    pub fn plan_summary(&self, planned: &[crate::plan::Planned], exit_code: i32) {
+    pub(crate) fn plan_summary(&self, planned: &[crate::plan::Planned], exit_code: i32) {
         let mut text = match planned.len() {
             0 => "No changes: the environment matches the settings; a run would change nothing.".to_string(),
             1 => "Plan: 1 change:".to_string(),
@@ -323,7 +318,7 @@ impl Reporter {
     }
 
     /// The final table (stderr) and, with `--output json`, the summary event.
-    pub fn summary(&self, outcome: &crate::error::Result<i32>, commands: usize, mutating: usize) {
+    pub(crate) fn summary(&self, outcome: &crate::error::Result<i32>, commands: usize, mutating: usize) {
         let records = self.records();
         let total = self.start.elapsed();
         if !records.is_empty() {
@@ -356,7 +351,7 @@ impl Reporter {
             "event": "summary",
             "status": status,
             "exit_code": match outcome { Ok(c) => *c, Err(e) => e.code() },
-            "error": outcome.as_ref().err().map(|e| e.to_string()),
+            "error": outcome.as_ref().err().map(std::string::ToString::to_string),
             "duration_ms": total.as_millis() as u64,
             "commands": commands,
             "mutating_commands": mutating,

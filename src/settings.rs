@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// One testing cluster and the Deployer role that deploys into it.
 #[derive(Clone, Debug)]
-pub struct TestingTarget {
+pub(crate) struct TestingTarget {
     pub cluster: ClusterName,
     pub account_id: Option<AccountId>,
     pub profile: Option<Profile>,
@@ -27,7 +27,7 @@ pub struct TestingTarget {
 impl TestingTarget {
     /// Whether the target lives in another account than the management cluster, as far as the
     /// settings tell (an explicit different account id, or its own profile).
-    pub fn cross_account(&self, mgmt_account: Option<&AccountId>, mgmt_profile: Option<&Profile>) -> bool {
+    pub(crate) fn cross_account(&self, mgmt_account: Option<&AccountId>, mgmt_profile: Option<&Profile>) -> bool {
         match (&self.account_id, mgmt_account) {
             (Some(t), Some(m)) => t != m,
             (Some(_), None) => true,
@@ -37,7 +37,7 @@ impl TestingTarget {
 }
 
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// A known region, or `$AWS_REGION` in a dry-run script when none was given.
     pub region: Val,
     pub profile: Option<Profile>,
@@ -58,9 +58,9 @@ pub struct Settings {
 }
 
 /// The shell variable a dry-run script uses for the region when none was given.
-pub const REGION_VAR: &str = "AWS_REGION";
+pub(crate) const REGION_VAR: &str = "AWS_REGION";
 /// The shell variable a dry-run script derives the partition into from the region.
-pub const PARTITION_VAR: &str = "AWS_PARTITION";
+pub(crate) const PARTITION_VAR: &str = "AWS_PARTITION";
 
 /// The testing clusters of a fleet: each entry overrides the top-level target's settings.
 fn fleet_targets(entries: &[TestingEntry], base: &TestingTarget, env: &EnvArgs) -> Result<Vec<TestingTarget>> {
@@ -148,7 +148,7 @@ fn profile_region(file: &Path, profile: Option<&Profile>) -> Option<String> {
 
 /// The region of a profile (`--profile`/`AWS_PROFILE` value, `None` for the default) in the
 /// shared config file, for `doctor`, which resolves the region the way `resolve` does.
-pub fn region_of_profile(profile: Option<&str>) -> Option<String> {
+pub(crate) fn region_of_profile(profile: Option<&str>) -> Option<String> {
     let profile = profile
         .filter(|p| !p.is_empty())
         .map(|p| Profile::parse("--profile", p));
@@ -156,7 +156,7 @@ pub fn region_of_profile(profile: Option<&str>) -> Option<String> {
 }
 
 impl Settings {
-    pub fn resolve(global: &GlobalArgs, env: &EnvArgs, fleet: Option<&[TestingEntry]>) -> Result<Settings> {
+    pub(crate) fn resolve(global: &GlobalArgs, env: &EnvArgs, fleet: Option<&[TestingEntry]>) -> Result<Settings> {
         let profile = global
             .profile
             .clone()
@@ -278,7 +278,7 @@ impl Settings {
     }
 
     /// The region as a string, for places that need the value itself (the partition).
-    pub fn region_str(&self) -> &str {
+    pub(crate) fn region_str(&self) -> &str {
         match &self.region {
             Val::Known(r) => r,
             Val::Var(_) => "",
@@ -286,39 +286,39 @@ impl Settings {
     }
 
     /// The AWS partition of the region (real runs; `aws` when the region is only a variable).
-    pub fn partition(&self) -> &'static str {
+    pub(crate) fn partition(&self) -> &'static str {
         crate::policy::partition(self.region_str())
     }
 
     /// The partition inside ARNs: known, or `$AWS_PARTITION`, which a dry-run script derives
     /// from `$AWS_REGION` when no region was given.
-    pub fn partition_val(&self) -> Val {
+    pub(crate) fn partition_val(&self) -> Val {
         match &self.region {
             Val::Known(r) => Val::known(crate::policy::partition(r)),
             Val::Var(_) => Val::var(PARTITION_VAR),
         }
     }
 
-    pub fn kubeconfig_dir(&self) -> PathBuf {
+    pub(crate) fn kubeconfig_dir(&self) -> PathBuf {
         self.state_dir.join("kubeconfig")
     }
 
-    pub fn policy_dir(&self) -> PathBuf {
+    pub(crate) fn policy_dir(&self) -> PathBuf {
         self.state_dir.join("policies")
     }
 
     /// The tool's own kubeconfig for a cluster: named by account, region and cluster, so that
     /// one state directory used for several accounts or regions never mixes two clusters up.
-    pub fn kubeconfig(&self, account: &Val, cluster: &ClusterName) -> crate::tools::kubectl::Kubeconfig {
+    pub(crate) fn kubeconfig(&self, account: &Val, cluster: &ClusterName) -> crate::tools::kubectl::Kubeconfig {
         crate::tools::kubectl::Kubeconfig::new(&self.kubeconfig_dir(), account, &self.region, cluster.as_str())
     }
 
-    pub fn policy_file(&self, name: &str) -> PathBuf {
+    pub(crate) fn policy_file(&self, name: &str) -> PathBuf {
         self.policy_dir().join(format!("{name}.json"))
     }
 
     /// A follow-up command (`agent patch`, `register`...) with the environment of this run.
-    pub fn suggest(&self, command: &str) -> String {
+    pub(crate) fn suggest(&self, command: &str) -> String {
         use crate::cmd::quote;
         let mut out = format!("gitops-iam {command}");
         if let Some(c) = &self.config {
@@ -370,7 +370,7 @@ impl Settings {
 
 /// Where and how `register` registers the testing cluster(s).
 #[derive(Clone, Debug)]
-pub enum Registration {
+pub(crate) enum Registration {
     Harness {
         harness: crate::harness::Harness,
         /// The cluster identifier for a single testing cluster (fleets derive one per cluster).
@@ -396,7 +396,7 @@ fn harness_id(flag: &str, value: &str) -> Result<String> {
 impl Registration {
     /// The Harness identifier of a testing cluster: `--cluster-id` for a single cluster,
     /// otherwise its name turned into a valid identifier (each cluster of a fleet needs its own).
-    pub fn harness_cluster_id(explicit: &Option<String>, cluster: &str, fleet_size: usize) -> String {
+    pub(crate) fn harness_cluster_id(explicit: &Option<String>, cluster: &str, fleet_size: usize) -> String {
         match explicit {
             Some(id) if fleet_size == 1 => id.clone(),
             _ => crate::names::harness_identifier(cluster),
@@ -404,7 +404,7 @@ impl Registration {
     }
 
     /// `None` when nothing says where to register (then `up` prints the command to run next).
-    pub fn resolve(args: &crate::cli::RegisterArgs, dry_run: bool) -> Result<Option<Registration>> {
+    pub(crate) fn resolve(args: &crate::cli::RegisterArgs, dry_run: bool) -> Result<Option<Registration>> {
         use crate::cli::RegisterTarget;
         let target = match (args.to, &args.harness_account) {
             (Some(t), _) => t,

@@ -16,10 +16,10 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// The group id of the argocd user in the agent's images.
-pub const FS_GROUP: i64 = 999;
+pub(crate) const FS_GROUP: i64 = 999;
 
 /// Each service account and the workload that runs under it, as the agent's installer names them.
-pub const WORKLOADS: [(&str, &str, &str); 2] = [
+pub(crate) const WORKLOADS: [(&str, &str, &str); 2] = [
     (AGENT_SERVICE_ACCOUNTS[0], "deployment", "gitops-agent"),
     (
         AGENT_SERVICE_ACCOUNTS[1],
@@ -30,7 +30,7 @@ pub const WORKLOADS: [(&str, &str, &str); 2] = [
 
 /// How `agent patch` ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Patched,
     /// The agent is not installed (and no manifest was given): nothing to patch yet.
     AgentMissing(Vec<String>),
@@ -39,7 +39,7 @@ pub enum Outcome {
 /// In a dry-run the script cannot know whether the agent is installed: `agent patch` assumes it
 /// is (it is the command to run once it is); `up` assumes a run from scratch, where it is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DryRunAgent {
+pub(crate) enum DryRunAgent {
     Installed,
     Missing,
 }
@@ -253,7 +253,7 @@ fn agent_missing(ctx: &Ctx<'_>, missing: &[String]) -> Error {
 }
 
 /// The whole `agent patch` command.
-pub async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Outcome> {
+pub(crate) async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Outcome> {
     // A dry-run of `agent patch` describes an installed agent, so its namespace exists too.
     let assume_ns = ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none();
     namespace(ctx, assume_ns).await?;
@@ -279,6 +279,6 @@ pub async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<
 }
 
 /// The error `agent patch` gives when run on its own and the agent is missing.
-pub fn missing_error(ctx: &Ctx<'_>, missing: &[String]) -> Error {
+pub(crate) fn missing_error(ctx: &Ctx<'_>, missing: &[String]) -> Error {
     agent_missing(ctx, missing)
 }

@@ -150,7 +150,10 @@ async fn delete_role(ctx: &Ctx<'_>, aws: &Aws, role: &str, known_inline: &[&str]
         return Ok(changes);
     }
     let (inline, attached): (Vec<String>, Vec<String>) = if ctx.exec.is_dry_run() {
-        (known_inline.iter().map(|s| s.to_string()).collect(), Vec::new())
+        (
+            known_inline.iter().map(std::string::ToString::to_string).collect(),
+            Vec::new(),
+        )
     } else {
         let names = ctx
             .observe(&aws.list_role_policies(role), aws::is_not_found, parse_json::<Value>)
@@ -352,7 +355,7 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Vec<Error> {
 }
 
 /// The whole `down` command.
-pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool) -> Result<()> {
     let targets = &ctx.settings.testing;
     // Account ids first, so a dry-run script reads them once at the top.
     ctx.mgmt_account().await?;

@@ -115,7 +115,7 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 }
 
 /// The whole `register` command, for every testing cluster.
-pub async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
     if let Registration::Harness {
         api_key_file: Some(file),
         ..

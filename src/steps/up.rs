@@ -17,11 +17,11 @@ use crate::error::Result;
 use futures_util::future::join_all;
 
 /// Every result, or the first error.
-pub fn all<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+pub(crate) fn all<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
     results.into_iter().collect()
 }
 
-pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> Result<Outcome> {
+pub(crate) async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> Result<Outcome> {
     let targets = &ctx.settings.testing;
     // Account ids first (a dry-run script then reads each once, at the top), with what the
     // cluster steps read: a creation starts as soon as those have answered. The other reads
