@@ -155,7 +155,7 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
         && !settings.dry_run
         && !cli.global.plan
     {
-        confirm_down(&settings)?;
+        down::confirm(&settings)?;
     }
     if settings.dry_run {
         let mut script = if matches!(cli.command, Command::Verify(_)) {
@@ -164,7 +164,7 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
             ScriptExecutor::new()
         };
         script.propagation_timeout = cli.global.propagation_timeout;
-        script_header(&script, &settings, false);
+        script.header(&settings, false);
         let ctx = Ctx::new(&settings, &script, &report);
         rt.block_on(execute(cli, &ctx, registration.as_ref()))?;
         print_stdout(&script.script())?;
@@ -178,7 +178,7 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     real.propagation_timeout = cli.global.propagation_timeout;
     let ctx = Ctx::new(&settings, &real, &report);
     let result = rt.block_on(async {
-        let mut signals = Signals::new()?;
+        let mut signals = crate::signals::Signals::new()?;
         let run = execute(cli, &ctx, registration.as_ref());
         tokio::pin!(run);
         tokio::select! {
@@ -270,7 +270,7 @@ fn plan(
     real.propagation_timeout = cli.global.propagation_timeout;
     let mut script = ScriptExecutor::new();
     script.propagation_timeout = cli.global.propagation_timeout;
-    script_header(&script, settings, true);
+    script.header(settings, true);
     let plan = crate::plan::PlanExecutor::new(real, script, &report);
     let ctx = Ctx::new(settings, &plan, &report);
     let code = rt.block_on(execute(cli, &ctx, registration))?;
@@ -284,58 +284,6 @@ fn plan(
         print_stdout(&plan.script())?;
     }
     Ok(code)
-}
-
-/// The signals that stop a run: Ctrl-C, CI cancellation (SIGTERM), a closed terminal (SIGHUP).
-/// One that was ignored when we started (`nohup`, a background job's SIGINT) stays ignored, as
-/// it does for the children, which inherit that.
-struct Signals {
-    streams: Vec<(crate::error::Signal, tokio::signal::unix::Signal)>,
-}
-
-impl Signals {
-    fn new() -> Result<Self> {
-        use crate::error::Signal;
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut streams = Vec::new();
-        for (sig, kind) in [
-            (Signal::Interrupt, SignalKind::interrupt()),
-            (Signal::Terminate, SignalKind::terminate()),
-            (Signal::Hangup, SignalKind::hangup()),
-        ] {
-            if ignored(sig.number()) {
-                continue;
-            }
-            let stream =
-                signal(kind).map_err(|e| Error::Other(anyhow::anyhow!("listening for {}: {e}", sig.name())))?;
-            streams.push((sig, stream));
-        }
-        Ok(Signals { streams })
-    }
-
-    /// The next signal; never, when every one is ignored.
-    async fn recv(&mut self) -> crate::error::Signal {
-        if self.streams.is_empty() {
-            return std::future::pending().await;
-        }
-        let waits = self
-            .streams
-            .iter_mut()
-            .map(|(sig, stream)| Box::pin(async move { stream.recv().await.map(|()| *sig) }));
-        match futures_util::future::select_all(waits).await {
-            (Some(sig), _, _) => sig,
-            (None, _, _) => std::future::pending().await,
-        }
-    }
-}
-
-/// Whether the signal's disposition is "ignore".
-fn ignored(signal: i32) -> bool {
-    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
-    }
 }
 
 async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) -> Result<i32> {
@@ -369,111 +317,8 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             needs::register(ctx).await?;
             register::run(ctx, reg).await?;
         }
-        Command::Up { policy, agent, .. } => {
-            let outcome = up::run(ctx, policy, agent).await?;
-            let mut next = Vec::new();
-            if let Outcome::AgentMissing(missing) = &outcome {
-                next.push(format!(
-                    "the Harness GitOps agent is not installed yet (missing in namespace {}: {}).\nInstall the agent, then run:\n  {}",
-                    ctx.settings.namespace,
-                    missing.join(", "),
-                    ctx.settings.suggest("agent patch")
-                ));
-            }
-            match (registration, &outcome) {
-                (Some(reg), Outcome::Patched) => register::run(ctx, reg).await?,
-                (Some(_), Outcome::AgentMissing(_)) => {
-                    next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")));
-                }
-                (None, _) => next.push(format!(
-                    "to register the testing cluster in Harness, run:\n  {} --harness-account ID --agent-id ID [--harness-org ID --harness-project ID]\n(or `--to argocd` for an Argo CD cluster Secret)",
-                    ctx.settings.suggest("register")
-                )),
-            }
-            if !next.is_empty() {
-                let text = format!("Everything else is done.\n{}", next.join("\n"));
-                if ctx.exec.is_dry_run() || cli.global.plan {
-                    ctx.exec.comment(&text);
-                } else {
-                    ctx.report.warn(&text);
-                }
-            }
-        }
+        Command::Up { policy, agent, .. } => up::command(ctx, policy, agent, registration).await?,
         _ => unreachable!("handled in dispatch"),
     }
     Ok(0)
-}
-
-/// `down` deletes clusters and roles: ask on a terminal, insist on --yes elsewhere.
-fn confirm_down(s: &Settings) -> Result<()> {
-    use std::io::IsTerminal;
-    let clusters: Vec<String> = std::iter::once(s.mgmt_cluster.to_string())
-        .chain(s.testing.iter().map(|t| t.cluster.to_string()))
-        .collect();
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(
-            "down deletes clusters, roles and registrations: pass --yes to confirm (stdin is not a terminal)".into(),
-        ));
-    }
-    eprint!(
-        "This removes the registration, the IAM roles {} and {}, and (unless --keep-clusters) the clusters {}.\nType 'yes' to continue: ",
-        s.agent_role,
-        s.testing
-            .iter()
-            .map(|t| t.deployer_role.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        clusters.join(", ")
-    );
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::Other(anyhow::anyhow!("reading the answer: {e}")))?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Error::Usage("not confirmed: nothing was removed".into()))
-    }
-}
-
-fn script_header(script: &ScriptExecutor, settings: &Settings, plan: bool) {
-    let invocation: Vec<String> = std::env::args().skip(1).map(|a| crate::cmd::quote(&a)).collect();
-    script.line("#!/usr/bin/env bash");
-    // A comment must stay one line whatever the arguments hold.
-    let invocation = invocation.join(" ").replace('\r', "\\r").replace('\n', "\\n");
-    script.line(&format!("# gitops-iam {invocation}"));
-    if plan {
-        script.line("# The commands a run issues from the state read at the time below, in order. Values that");
-        script.line("# only exist once an earlier command has run are read into shell variables when it has.");
-        let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-        script.line(&format!(
-            "# Planned at {at}: re-plan if the environment may have changed since."
-        ));
-    } else {
-        script.line("# The commands a run from scratch issues, in order. Values only known at run time are");
-        script.line("# read into shell variables by the same read-only commands a real run uses.");
-    }
-    script.line(&format!("# Generated by gitops-iam {}.", env!("CARGO_PKG_VERSION")));
-    script.line("set -euo pipefail");
-    // What a real run gives every aws child (`Cmd::conventions`), exported once for the script.
-    let pinned: Vec<String> = crate::tools::aws::CONVENTIONS
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    script.line(&format!("export {}", pinned.join(" ")));
-    if !matches!(settings.region, crate::cmd::Val::Known(_)) {
-        script.line(&format!(
-            "{0}=\"${{{0}:-${{AWS_DEFAULT_REGION:?pass --region to gitops-iam or set AWS_REGION}}}}\"",
-            crate::settings::REGION_VAR
-        ));
-        script.line(&format!(
-            "{1}=$(case \"${{{0}}}\" in (cn-*) echo aws-cn ;; (us-gov-*) echo aws-us-gov ;; (*) echo aws ;; esac)",
-            crate::settings::REGION_VAR,
-            crate::settings::PARTITION_VAR
-        ));
-    }
-    let dirs = [settings.kubeconfig_dir(), settings.policy_dir()]
-        .map(|d| crate::cmd::quote(&d.to_string_lossy()))
-        .join(" ");
-    script.line(&format!("mkdir -p {dirs}"));
 }

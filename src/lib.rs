@@ -20,6 +20,7 @@ mod propagation;
 mod render;
 mod report;
 mod settings;
+mod signals;
 mod steps;
 mod tools;
 

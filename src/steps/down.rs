@@ -400,3 +400,35 @@ fn all_failures(mut errors: Vec<Error>) -> Result<()> {
         }
     }
 }
+
+/// `down` deletes clusters and roles: ask on a terminal, insist on --yes elsewhere.
+pub(crate) fn confirm(s: &crate::settings::Settings) -> Result<()> {
+    use std::io::IsTerminal;
+    let clusters: Vec<String> = std::iter::once(s.mgmt_cluster.to_string())
+        .chain(s.testing.iter().map(|t| t.cluster.to_string()))
+        .collect();
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "down deletes clusters, roles and registrations: pass --yes to confirm (stdin is not a terminal)".into(),
+        ));
+    }
+    eprint!(
+        "This removes the registration, the IAM roles {} and {}, and (unless --keep-clusters) the clusters {}.\nType 'yes' to continue: ",
+        s.agent_role,
+        s.testing
+            .iter()
+            .map(|t| t.deployer_role.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        clusters.join(", ")
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Other(anyhow::anyhow!("reading the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Error::Usage("not confirmed: nothing was removed".into()))
+    }
+}

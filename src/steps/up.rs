@@ -78,3 +78,38 @@ pub(crate) async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentAr
     all(clusters)?;
     outcome
 }
+
+/// The `up` command: every step, then the registration when it was asked for and the agent is
+/// there, and what is left to do.
+pub(crate) async fn command(
+    ctx: &Ctx<'_>,
+    policy: &PolicyArgs,
+    agent_args: &AgentArgs,
+    registration: Option<&crate::settings::Registration>,
+) -> Result<()> {
+    let outcome = run(ctx, policy, agent_args).await?;
+    let mut next = Vec::new();
+    if let Outcome::AgentMissing(missing) = &outcome {
+        next.push(format!(
+            "the Harness GitOps agent is not installed yet (missing in namespace {}: {}).\nInstall the agent, then run:\n  {}",
+            ctx.settings.namespace,
+            missing.join(", "),
+            ctx.settings.suggest("agent patch")
+        ));
+    }
+    match (registration, &outcome) {
+        (Some(reg), Outcome::Patched) => super::register::run(ctx, reg).await?,
+        (Some(_), Outcome::AgentMissing(_)) => {
+            next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")));
+        }
+        (None, _) => next.push(format!(
+            "to register the testing cluster in Harness, run:\n  {} --harness-account ID --agent-id ID [--harness-org ID --harness-project ID]\n(or `--to argocd` for an Argo CD cluster Secret)",
+            ctx.settings.suggest("register")
+        )),
+    }
+    if !next.is_empty() {
+        ctx.exec
+            .closing_note(&format!("Everything else is done.\n{}", next.join("\n")));
+    }
+    Ok(())
+}
