@@ -300,9 +300,12 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             let checks = verify::run(ctx, registration).await?;
             if ctx.report.is_json() {
                 for c in &checks {
-                    ctx.report.event(serde_json::json!({
-                        "event": "check", "check": c.name, "status": c.verdict.label(), "detail": c.detail, "fix": c.fix,
-                    }));
+                    ctx.report.event(&crate::event::Event::Check {
+                        check: &c.name,
+                        status: c.verdict.label(),
+                        detail: &c.detail,
+                        fix: c.fix.as_deref(),
+                    });
                 }
             } else if !ctx.exec.is_dry_run() {
                 print_stdout(&verify::render(&checks))?;

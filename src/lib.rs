@@ -10,6 +10,7 @@ mod cmd;
 mod config;
 mod doctor;
 mod error;
+mod event;
 mod exec;
 mod harness;
 mod http;

@@ -8,8 +8,8 @@
 //! stdout carries one JSON object per line (see docs/output.md).
 
 use crate::cmd::Cmd;
+use crate::event::{Event, StepSummary};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::future::Future;
@@ -151,10 +151,10 @@ impl Reporter {
     }
 
     /// One JSON object on a line of stdout (only with `--output json`).
-    pub(crate) fn event(&self, value: serde_json::Value) {
+    pub(crate) fn event(&self, event: &Event<'_>) {
         if self.json {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{value}");
+            let _ = writeln!(out, "{}", serde_json::to_string(event).expect("events serialize"));
             let _ = out.flush();
         }
     }
@@ -180,8 +180,11 @@ impl Reporter {
     pub(crate) fn command_text(&self, shell: &str, mutating: bool) {
         self.print(Verbosity::Verbose, &format!("$ {shell}"));
         if self.verbosity == Verbosity::Verbose {
-            let step = CURRENT_STEP.try_with(Clone::clone).ok();
-            self.event(json!({"event": "command", "step": step, "command": shell, "mutating": mutating}));
+            self.event(&Event::Command {
+                step: self.current_step(),
+                command: shell,
+                mutating,
+            });
         }
     }
 
@@ -205,7 +208,10 @@ impl Reporter {
             .to_string();
         // A value the plan's script reads when it runs shows as the shell variable it is there.
         let body = crate::cmd::Arg::from_template(&body).shell_text();
-        self.event(json!({"event": "drift", "object": what, "diff": body}));
+        self.event(&Event::Drift {
+            object: what,
+            diff: &body,
+        });
         let level = if self.plan { Verbosity::Quiet } else { Verbosity::Normal };
         self.print(level, &format!("drift in {what}:\n{body}"));
     }
@@ -217,10 +223,12 @@ impl Reporter {
 
     /// A command that `--plan` prints instead of running: a JSON event.
     pub(crate) fn planned(&self, command: &str, purpose: &str, resource: Option<&str>) {
-        let step = self.current_step();
-        self.event(json!({
-            "event": "planned", "step": step, "command": command, "purpose": purpose, "resource": resource,
-        }));
+        self.event(&Event::Planned {
+            step: self.current_step(),
+            command,
+            purpose,
+            resource,
+        });
     }
 
     fn start_bar(&self, name: &str) {
@@ -248,7 +256,7 @@ impl Reporter {
     where
         F: Future<Output = crate::error::Result<(Changes, T)>>,
     {
-        self.event(json!({"event": "step_start", "step": name}));
+        self.event(&Event::StepStart { step: name });
         if self.progress.is_none() {
             self.info(&format!("{name}: started"));
         }
@@ -272,11 +280,14 @@ impl Reporter {
             _ => self.info(&format!("{name}: {} in {secs:.1}s", status.label())),
         }
         let error = result.as_ref().err().map(std::string::ToString::to_string);
-        self.event(json!({
-            "event": "step_finish", "step": name, "status": status.label(),
-            "changed": status == Status::Changed, "changes": changes,
-            "duration_ms": duration.as_millis() as u64, "error": error,
-        }));
+        self.event(&Event::StepFinish {
+            step: name,
+            status: status.label(),
+            changed: status == Status::Changed,
+            changes: &changes,
+            duration_ms: millis(duration),
+            error,
+        });
         self.record(StepRecord {
             step: name.to_string(),
             status,
@@ -309,12 +320,11 @@ impl Reporter {
             text.push_str("\nstdout has them as a bash script; the same command without --plan runs them.");
         }
         self.warn(&text);
-        self.event(json!({
-            "event": "plan",
-            "changes": planned.len(),
-            "exit_code": exit_code,
-            "duration_ms": self.start.elapsed().as_millis() as u64,
-        }));
+        self.event(&Event::Plan {
+            changes: planned.len(),
+            exit_code,
+            duration_ms: millis(self.start.elapsed()),
+        });
     }
 
     /// The final table (stderr) and, with `--output json`, the summary event.
@@ -347,18 +357,31 @@ impl Reporter {
             Err(e) if e.is_interrupted() => "interrupted",
             Err(_) => "failed",
         };
-        self.event(json!({
-            "event": "summary",
-            "status": status,
-            "exit_code": match outcome { Ok(c) => *c, Err(e) => e.code() },
-            "error": outcome.as_ref().err().map(std::string::ToString::to_string),
-            "duration_ms": total.as_millis() as u64,
-            "commands": commands,
-            "mutating_commands": mutating,
-            "steps": records.iter().map(|r| json!({
-                "step": r.step, "status": r.status.label(), "changed": r.status == Status::Changed,
-                "changes": r.changes, "duration_ms": r.duration.as_millis() as u64,
-            })).collect::<Vec<_>>(),
-        }));
+        self.event(&Event::Summary {
+            status,
+            exit_code: match outcome {
+                Ok(c) => *c,
+                Err(e) => e.code(),
+            },
+            error: outcome.as_ref().err().map(std::string::ToString::to_string),
+            duration_ms: millis(total),
+            commands,
+            mutating_commands: mutating,
+            steps: records
+                .iter()
+                .map(|r| StepSummary {
+                    step: &r.step,
+                    status: r.status.label(),
+                    changed: r.status == Status::Changed,
+                    changes: &r.changes,
+                    duration_ms: millis(r.duration),
+                })
+                .collect(),
+        });
     }
+}
+
+/// Milliseconds, as the events give durations.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
