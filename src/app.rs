@@ -3,8 +3,9 @@
 use crate::cli::{AgentCommand, Cli, Command};
 use crate::error::{Error, Result};
 use crate::exec::{RealExecutor, ScriptExecutor};
+use crate::registration::Registration;
 use crate::report::{Reporter, Verbosity};
-use crate::settings::{Registration, Settings};
+use crate::settings::Settings;
 use crate::steps::agent::{DryRunAgent, Outcome};
 use crate::steps::{Ctx, agent, down, mgmt, needs, register, testing, up, verify};
 use clap::{CommandFactory, FromArgMatches};

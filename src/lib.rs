@@ -18,6 +18,7 @@ mod names;
 mod plan;
 mod policy;
 mod propagation;
+mod registration;
 mod render;
 mod report;
 mod settings;

@@ -85,7 +85,7 @@ pub(crate) async fn command(
     ctx: &Ctx<'_>,
     policy: &PolicyArgs,
     agent_args: &AgentArgs,
-    registration: Option<&crate::settings::Registration>,
+    registration: Option<&crate::registration::Registration>,
 ) -> Result<()> {
     let outcome = run(ctx, policy, agent_args).await?;
     let mut next = Vec::new();
