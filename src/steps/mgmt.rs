@@ -92,9 +92,16 @@ pub(crate) async fn role(ctx: &Ctx<'_>) -> Result<()> {
 
 /// The agent role's inline policy: assume every Deployer role of this environment (or `*`).
 pub(crate) async fn policy(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
+    let step = format!("mgmt: policy {}", crate::policy::AGENT_POLICY_NAME);
+    agent_policy(ctx, &step, assume_any_role).await
+}
+
+/// The agent role's inline policy: `sts:AssumeRole` on every Deployer role (or on `*`), keeping
+/// the roles it already allows. `mgmt` and `testing` run it, each under its own step name.
+pub(crate) async fn agent_policy(ctx: &Ctx<'_>, step: &str, assume_any_role: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
-        .step(&format!("mgmt: policy {}", crate::policy::AGENT_POLICY_NAME), async {
+        .step(step, async {
             let wanted = if assume_any_role {
                 vec![Arg::from("*")]
             } else {

@@ -28,6 +28,11 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// Every result, or the first error (of branches that ran to the end).
+pub(crate) fn all<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    results.into_iter().collect()
+}
+
 /// The commands without repeats (two targets may share a role or a profile).
 fn unique(mut cmds: Vec<Cmd>) -> Vec<Cmd> {
     let mut seen = HashSet::new();

@@ -3,7 +3,6 @@
 
 use super::Ctx;
 use crate::cli::ClusterAccess;
-use crate::cmd::Arg;
 use crate::error::{Error, Result};
 use crate::render::Doc;
 use crate::report::Changes;
@@ -361,22 +360,12 @@ pub(crate) async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 
 /// The agent role's inline policy must name this Deployer role (when `testing` runs alone).
 pub(crate) async fn agent_policy(ctx: &Ctx<'_>) -> Result<()> {
-    ctx.report
-        .step(
-            &format!(
-                "testing: policy {} of {}",
-                crate::policy::AGENT_POLICY_NAME,
-                ctx.settings.agent_role
-            ),
-            async {
-                let mut wanted: Vec<Arg> = Vec::new();
-                for t in &ctx.settings.testing {
-                    wanted.push(ctx.deployer_role_arn(t).await?);
-                }
-                Ok((ctx.ensure_agent_policy(wanted).await?, ()))
-            },
-        )
-        .await
+    let step = format!(
+        "testing: policy {} of {}",
+        crate::policy::AGENT_POLICY_NAME,
+        ctx.settings.agent_role
+    );
+    super::mgmt::agent_policy(ctx, &step, false).await
 }
 
 /// Every distinct Deployer role of the fleet, once: clusters in one account share a role name.
@@ -390,7 +379,7 @@ pub(crate) async fn roles(ctx: &Ctx<'_>) -> Result<()> {
             unique.push(t);
         }
     }
-    super::up::all(futures_util::future::join_all(unique.into_iter().map(|t| role(ctx, t))).await).map(|_| ())
+    super::all(futures_util::future::join_all(unique.into_iter().map(|t| role(ctx, t))).await).map(|_| ())
 }
 
 /// The whole `testing` command, for every testing cluster at once. Access comes last: an access
@@ -401,8 +390,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<()> {
     super::needs::testing(ctx).await?;
     let clusters = futures_util::future::join_all(targets.iter().map(|t| cluster(ctx, t)));
     let (clusters, roles) = tokio::join!(clusters, roles(ctx));
-    super::up::all(clusters)?;
+    super::all(clusters)?;
     roles?;
-    super::up::all(futures_util::future::join_all(targets.iter().map(|t| access(ctx, t))).await)?;
+    super::all(futures_util::future::join_all(targets.iter().map(|t| access(ctx, t))).await)?;
     agent_policy(ctx).await
 }

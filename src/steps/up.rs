@@ -16,11 +16,6 @@ use crate::cli::{AgentArgs, PolicyArgs};
 use crate::error::Result;
 use futures_util::future::join_all;
 
-/// Every result, or the first error.
-pub(crate) fn all<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
-    results.into_iter().collect()
-}
-
 pub(crate) async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> Result<Outcome> {
     let targets = &ctx.settings.testing;
     // Account ids first (a dry-run script then reads each once, at the top), with what the
@@ -75,7 +70,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentAr
         }
     }));
     let ((), outcome, clusters) = tokio::join!(read_rest, mgmt_side, testing_side);
-    all(clusters)?;
+    super::all(clusters)?;
     outcome
 }
 
