@@ -200,19 +200,13 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
         ctx.observe(
             &aws.list_access_policies(cluster, arn.clone()),
             crate::tools::aws::is_not_found,
-            crate::tools::parse_json::<serde_json::Value>,
+            crate::tools::aws::parse_has_cluster_admin,
         )
         .await?
     } else {
         None
     };
-    let admin = policies.as_ref().is_some_and(|p| {
-        p["associatedAccessPolicies"].as_array().is_some_and(|list| {
-            list.iter().any(|a| {
-                a["policyArn"] == crate::tools::aws::CLUSTER_ADMIN_POLICY && a["accessScope"]["type"] == "cluster"
-            })
-        })
-    });
+    let admin = policies == Some(true);
     if !admin {
         ctx.exec.run(&aws.associate_admin_policy(cluster, arn.clone())).await?;
         changes.push(format!("granted cluster admin to {} in {}", t.deployer_role, t.cluster));

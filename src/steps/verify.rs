@@ -465,15 +465,10 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
                 .observe(
                     &aws.list_access_policies(t.cluster.as_str(), deployer_arn.clone()),
                     aws::is_not_found,
-                    parse_json::<Value>,
+                    aws::parse_has_cluster_admin,
                 )
                 .await?;
-            let admin = entry.as_ref().is_some_and(|p| {
-                p["associatedAccessPolicies"].as_array().is_some_and(|l| {
-                    l.iter()
-                        .any(|a| a["policyArn"] == aws::CLUSTER_ADMIN_POLICY && a["accessScope"]["type"] == "cluster")
-                })
-            });
+            let admin = entry == Some(true);
             if !ctx.exec.is_dry_run() {
                 if admin {
                     checks.ok(

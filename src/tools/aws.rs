@@ -412,6 +412,33 @@ pub(crate) const API: &str = "API";
 
 pub(crate) const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
+/// Whether `list-associated-access-policies` shows `AmazonEKSClusterAdminPolicy` at cluster
+/// scope: the link `testing` makes and `verify` checks.
+pub(crate) fn parse_has_cluster_admin(command: &str, stdout: &str) -> crate::error::Result<bool> {
+    #[derive(Deserialize)]
+    struct Scope {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Associated {
+        policy_arn: String,
+        access_scope: Scope,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct List {
+        #[serde(default)]
+        associated_access_policies: Vec<Associated>,
+    }
+    let list = super::parse_json::<List>(command, stdout)?;
+    Ok(list
+        .associated_access_policies
+        .iter()
+        .any(|a| a.policy_arn == CLUSTER_ADMIN_POLICY && a.access_scope.kind == "cluster"))
+}
+
 /// Appends `--region R [--profile P]`, which every aws and eksctl call carries.
 pub(crate) fn with_region_profile(cmd: Cmd, region: &Val, profile: &Option<Profile>) -> Cmd {
     let cmd = cmd.arg("--region").arg(region);
@@ -772,6 +799,21 @@ mod tests {
             region: Val::known("eu-west-1"),
             profile: Some(crate::names::Profile::parse("--profile", "prod").unwrap()),
         }
+    }
+
+    #[test]
+    fn cluster_admin_only_at_cluster_scope() {
+        let list = |arn: &str, scope: &str| {
+            json!({"clusterName": "t", "principalArn": "p", "associatedAccessPolicies": [
+                {"policyArn": arn, "accessScope": {"type": scope, "namespaces": []}, "associatedAt": "x", "modifiedAt": "x"}
+            ]})
+            .to_string()
+        };
+        assert!(parse_has_cluster_admin("c", &list(CLUSTER_ADMIN_POLICY, "cluster")).unwrap());
+        assert!(!parse_has_cluster_admin("c", &list(CLUSTER_ADMIN_POLICY, "namespace")).unwrap());
+        let view = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+        assert!(!parse_has_cluster_admin("c", &list(view, "cluster")).unwrap());
+        assert!(!parse_has_cluster_admin("c", r#"{"associatedAccessPolicies": []}"#).unwrap());
     }
 
     #[test]
