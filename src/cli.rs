@@ -19,7 +19,8 @@ reach the desired one, so every command can be re-run safely. `--dry-run` prints
 run from scratch would issue, as a bash script, without running anything; `--plan` reads the current state and prints the commands a run would issue from it now.
 
 Exit codes: 0 ok, 1 a step failed (re-run the same command to resume), 2 invalid input, \
-128+n stopped by signal n: 130 SIGINT (Ctrl-C), 143 SIGTERM (CI cancellation), 129 SIGHUP.";
+128+n stopped by signal n: 130 SIGINT (Ctrl-C), 143 SIGTERM (CI cancellation), 129 SIGHUP. \
+With --plan --detailed-exitcode: 0 nothing to change, 2 changes pending, 1 any error.";
 
 #[derive(Debug, Parser)]
 #[command(name = "gitops-iam", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]

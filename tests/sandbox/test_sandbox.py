@@ -543,7 +543,8 @@ class TestInjection(SandboxTestCase):
 
     def test_create_delay_and_concurrent_creates(self):
         d, env = self.start_sandbox()
-        delay = 3.0
+        # long enough that the reads below fall inside it on a loaded machine
+        delay = 6.0
         extra = {"SANDBOX_CREATE_DELAY": str(delay)}
         results = {}
 
