@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod cluster;
 pub mod down;
+pub mod live;
 pub mod mgmt;
 pub mod needs;
 pub mod register;
