@@ -29,8 +29,9 @@ use super::Ctx;
 use super::verify::{Check, Verdict};
 use crate::cmd::{Arg, Cmd, Effect, Val, quote};
 use crate::error::{Error, Result};
-use crate::exec::Transform;
+use crate::exec::{Output, Transform};
 use crate::policy::AGENT_SERVICE_ACCOUNTS;
+use crate::propagation::Propagation;
 use crate::settings::TestingTarget;
 use crate::tools::aws::{self, Aws};
 use crate::tools::kubectl::{self, Kubeconfig};
@@ -191,11 +192,35 @@ fn static_cause(checks: &[Check], names: &[String]) -> Option<(String, String)> 
         })
 }
 
-/// `detail`, the static check naming the same cause (or `fallback`), and the fix.
+/// The detail (the service's error, what it means here, the static check naming the same cause)
+/// and the fix (that check's, else `fix`).
 fn explain(checks: &[Check], names: &[String], error: &str, fallback: &str, fix: String) -> (String, String) {
     match static_cause(checks, names) {
-        Some((cause, f)) => (format!("{error} ({cause})"), if f.is_empty() { fix } else { f }),
-        None => (format!("{error} ({fallback})"), fix),
+        Some((cause, f)) => (
+            format!("{error}: {fallback} ({cause})"),
+            if f.is_empty() { fix } else { f },
+        ),
+        None => (format!("{error}: {fallback}"), fix),
+    }
+}
+
+/// Runs a role assumption. When no static check of its link failed (the documents look right),
+/// an `AccessDenied` is STS not having propagated a change yet: waited out as every documented
+/// propagation error is (bounded by `--propagation-timeout`, shown as progress). When one failed,
+/// it is the cause: the hop fails at once.
+async fn assume(ctx: &Ctx<'_>, cmd: Cmd, checks: &[Check], link: &[String]) -> Result<Output> {
+    let cmd = match static_cause(checks, link) {
+        None => cmd.retry_on(Propagation::AssumeRole),
+        Some(_) => cmd,
+    };
+    match ctx.exec.run(&cmd).await {
+        Ok(out) => Ok(out),
+        Err(Error::Command(c)) if c.status.is_some() => Ok(Output {
+            status: c.status,
+            stdout: String::new(),
+            stderr: c.stderr,
+        }),
+        Err(e) => Err(e),
     }
 }
 
@@ -314,33 +339,28 @@ struct Target<'t> {
 
 async fn target<'t>(ctx: &Ctx<'_>, t: &'t TestingTarget) -> Result<Target<'t>> {
     let s = ctx.settings;
-    let own = ctx.testing_kubeconfig(t).await?;
-    ctx.ensure_kubeconfig(&ctx.testing_eksctl(t), &t.cluster, &own, None)
+    let account = ctx.testing_account(t).await?;
+    // A kubeconfig of its own, written fresh: the tool's own one may hold several contexts of
+    // the cluster (an assumed-role profile's identity differs per session), and it keeps the
+    // creator's credentials. `.live` cannot be part of a cluster name.
+    let kubeconfig = Kubeconfig::new(&s.kubeconfig_dir(), &account, &s.region, &format!("{}.live", t.cluster));
+    if ctx.exec.is_dry_run() {
+        ctx.exec.script_only(&format!("rm -f {}", kubeconfig.arg().shell()));
+    } else {
+        let _ = std::fs::remove_file(kubeconfig.path());
+    }
+    ctx.exec
+        .run(&ctx.testing_eksctl(t).write_kubeconfig(t.cluster.as_str(), &kubeconfig))
         .await?;
     let entry = kubectl::eksctl_cluster_entry(t.cluster.as_str(), &s.region);
     let context = ctx
         .exec
         .capture(
-            &ctx.target_var("TESTING_CONTEXT", t),
-            &kubectl::context_of(&own, &entry),
+            &ctx.target_var("LIVE_CONTEXT", t),
+            &kubectl::context_of(&kubeconfig, &entry),
             Transform::None,
         )
         .await?;
-    let account = ctx.testing_account(t).await?;
-    // `.live` cannot be part of a cluster name: this file is no cluster's own kubeconfig.
-    let kubeconfig = Kubeconfig::new(&s.kubeconfig_dir(), &account, &s.region, &format!("{}.live", t.cluster));
-    if ctx.exec.is_dry_run() {
-        ctx.exec
-            .script_only(&format!("cp {} {}", own.arg().shell(), kubeconfig.arg().shell()));
-    } else {
-        std::fs::copy(own.path(), kubeconfig.path()).map_err(|e| {
-            Error::Other(anyhow::anyhow!(
-                "copying {} to {}: {e}",
-                own.path().display(),
-                kubeconfig.path().display()
-            ))
-        })?;
-    }
     ctx.exec
         .run(&set_live_user(&kubeconfig, t.cluster.as_str(), &s.region))
         .await?;
@@ -419,8 +439,10 @@ pub async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
                     &format!("TokenRequest for {subject}, audience {AUDIENCE}, 10m"),
                 );
                 let file = TokenFile::write(token_path.clone(), &token)?;
-                let out = ctx.exec.observe(&web_cmd).await?.unwrap_or_default();
+                let link = [format!("{agent_role} trust"), "OIDC provider".to_string()];
+                let out = assume(ctx, web_cmd.clone(), checks, &link).await;
                 drop(file);
+                let out = out?;
                 match Creds::parse(&out.stdout).filter(|_| out.success()) {
                     Some(c) => {
                         hops.secrets.extend(c.secrets());
@@ -465,15 +487,19 @@ pub async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
             };
             // Hop 3: the Deployer's credentials.
             let base = format!("{}{suffix}", ctx.target_var("DEPLOYER", t));
-            let assume = agent.pass(assume_role(&s.region, &target.deployer));
+            let assume_cmd = agent.pass(assume_role(&s.region, &target.deployer));
             let deployer = if hops.dry_run {
-                ctx.exec.script_only(&format!("{base}_CREDS=$({assume})"));
+                ctx.exec.script_only(&format!("{base}_CREDS=$({assume_cmd})"));
                 ctx.exec.script_only(&format!(
                     "read -r {base}_KEY {base}_SECRET {base}_SESSION <<<\"${{{base}_CREDS}}\""
                 ));
                 Some(Creds::vars(&base))
             } else {
-                let out = ctx.exec.observe(&assume).await?.unwrap_or_default();
+                let link = [
+                    format!("{agent_role} policy {}", crate::policy::AGENT_POLICY_NAME),
+                    format!("{} trust", t.deployer_role),
+                ];
+                let out = assume(ctx, assume_cmd.clone(), checks, &link).await?;
                 match Creds::parse(&out.stdout).filter(|_| out.success()) {
                     Some(c) => {
                         hops.secrets.extend(c.secrets());
@@ -485,10 +511,7 @@ pub async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
                     }
                     None => {
                         let error = service_error(&out.stderr);
-                        let names = [
-                            format!("{agent_role} policy {}", crate::policy::AGENT_POLICY_NAME),
-                            format!("{} trust", t.deployer_role),
-                        ];
+                        let names = link;
                         let why = format!(
                             "{agent_role}'s policy {} must allow sts:AssumeRole on it and {}'s trust must name {agent_role}",
                             crate::policy::AGENT_POLICY_NAME,
