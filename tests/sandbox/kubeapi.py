@@ -2,10 +2,12 @@
 """Kubernetes API server emulator for the gitops-iam test sandbox (Python 3.11 stdlib only).
 
 It is driven by the real kubectl 1.32 (and by plain JSON HTTP clients) over plain HTTP,
-without TLS or authentication.  See README-kubeapi.md next to this file.
+without TLS or authentication; with `--auth-config FILE` (the eksctl emulator's clusters) also
+over TLS, authenticating and authorizing as EKS does (kubeauth.py, which needs `cryptography`).
+See README-kubeapi.md next to this file.
 
     python3 kubeapi.py --port-file FILE [--host 127.0.0.1] [--rollout-delay 0.5]
-                       [--seed FILE] [--log FILE]
+                       [--seed FILE] [--log FILE] [--auth-config FILE]
 """
 from __future__ import annotations
 
