@@ -329,15 +329,28 @@ fn whoami(stdout: &str) -> Option<(String, Vec<String>)> {
     Some((info["username"].as_str()?.to_string(), groups))
 }
 
+/// A command's failure as the reason to skip hops (a cluster that is not there or not ACTIVE:
+/// its static check already failed); any other error (an interruption) stops the run.
+fn reachable<T>(r: Result<T>) -> Result<std::result::Result<T, String>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(e @ (Error::Command(_) | Error::State(_) | Error::Parse { .. })) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            Ok(Err(format!("{first} (the static checks above say why)")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// One testing cluster, reached as the agent reaches it.
-struct Target<'t> {
-    t: &'t TestingTarget,
+struct Target {
     deployer: Arg,
     kubeconfig: Kubeconfig,
     context: Val,
 }
 
-async fn target<'t>(ctx: &Ctx<'_>, t: &'t TestingTarget) -> Result<Target<'t>> {
+async fn target(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Target> {
     let s = ctx.settings;
     let account = ctx.testing_account(t).await?;
     // A kubeconfig of its own, written fresh: the tool's own one may hold several contexts of
@@ -365,7 +378,6 @@ async fn target<'t>(ctx: &Ctx<'_>, t: &'t TestingTarget) -> Result<Target<'t>> {
         .run(&set_live_user(&kubeconfig, t.cluster.as_str(), &s.region))
         .await?;
     Ok(Target {
-        t,
         deployer: ctx.deployer_role_arn(t).await?,
         kubeconfig,
         context,
@@ -385,11 +397,24 @@ pub async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
     ctx.exec.comment(
         "verify --live: the agent's own calls, hop by hop (the token and the credentials stay in files and variables)",
     );
-    let mgmt = ctx.mgmt_kubectl().await?;
+    // A cluster that cannot be reached (the static checks say why) skips its hops.
+    let mgmt = match reachable(ctx.mgmt_kubectl().await)? {
+        Ok(k) => k,
+        Err(why) => {
+            for sa in AGENT_SERVICE_ACCOUNTS {
+                hops.skip(
+                    &format!("live {sa}: token"),
+                    &format!("no kubeconfig for the management cluster: {why}"),
+                );
+            }
+            return Ok(hops.list);
+        }
+    };
     let agent_arn = ctx.agent_role_arn().await?;
     let mut targets = Vec::new();
     for t in &s.testing {
-        targets.push(target(ctx, t).await?);
+        let reached = reachable(target(ctx, t).await)?;
+        targets.push((t, reached));
     }
     let fix_mgmt = s.suggest("mgmt");
     let fix_agent = s.suggest("agent patch");
@@ -475,11 +500,18 @@ pub async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
             }
         };
 
-        for target in &targets {
-            let t = target.t;
+        for (t, target) in &targets {
             let cluster = t.cluster.as_str();
             let deployer_name = format!("live {sa}: AssumeRole {} ({cluster})", t.deployer_role);
             let api_name = format!("live {sa}: API of {cluster}");
+            let target = match target {
+                Ok(target) => target,
+                Err(why) => {
+                    hops.skip(&deployer_name, &format!("no kubeconfig for {cluster}: {why}"));
+                    hops.skip(&api_name, &format!("no kubeconfig for {cluster}: {why}"));
+                    continue;
+                }
+            };
             let Some(agent) = &agent else {
                 hops.skip(&deployer_name, &format!("no credentials of {agent_role}"));
                 hops.skip(&api_name, &format!("no credentials of {}", t.deployer_role));

@@ -31,6 +31,8 @@ emulator writes, per issuer id, the base URL of the cluster's Kubernetes API emu
 
 import base64
 import fnmatch
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -296,6 +298,51 @@ def _verify_assume_role(session, target_arn):
         raise denied
 
 
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+SANDBOX_KEYS = {"testing": "testing"}  # env.sh's long-term credentials
+
+
+def _secret_of(access_key):
+    if access_key in SANDBOX_KEYS:
+        return SANDBOX_KEYS[access_key]
+    session = _caller_session(access_key)
+    return session.secret_access_key if session is not None else None
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def presigned_signature_ok(method, raw_query, headers, secret):
+    """SigV4 query signing (botocore `SigV4QueryAuth`): the signature over the method, `/`, the
+    query without X-Amz-Signature, the signed headers (`host;x-k8s-aws-id` for a token), and the
+    payload hash (the empty body's, or UNSIGNED-PAYLOAD). So a token presigned for another
+    cluster (`x-k8s-aws-id`) does not verify when the authenticator sends this cluster's name."""
+
+    pairs = [p.partition("=") for p in raw_query.split("&") if p]
+    given = next((v for k, _, v in pairs if k == "X-Amz-Signature"), "")
+    params = {urllib.parse.unquote(k): urllib.parse.unquote(v) for k, _, v in pairs if k != "X-Amz-Signature"}
+    signed = params.get("X-Amz-SignedHeaders", "")
+    scope = params.get("X-Amz-Credential", "").split("/", 1)[-1]
+    date, region, service = (scope.split("/") + ["", "", ""])[:3]
+    lower = {k.lower(): v for k, v in headers.items()}
+    canonical_headers = "".join("%s:%s\n" % (h, " ".join(str(lower.get(h, "")).split())) for h in signed.split(";"))
+    queries = {
+        "&".join(sorted("%s=%s" % (k, v) for k, _, v in pairs if k != "X-Amz-Signature")),
+        "&".join("%s=%s" % kv for kv in sorted((urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~"))
+                                               for k, v in params.items())),
+    }
+    key = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret).encode(), date), region), service), "aws4_request")
+    for query in queries:
+        for payload in (EMPTY_SHA256, "UNSIGNED-PAYLOAD"):
+            request = "\n".join([method, "/", query, canonical_headers, signed, payload])
+            to_sign = "\n".join(["AWS4-HMAC-SHA256", params.get("X-Amz-Date", ""), scope,
+                                  hashlib.sha256(request.encode()).hexdigest()])
+            if hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), given):
+                return True
+    return False
+
+
 def _presigned_access_key(self):
     cred = self.querystring.get("X-Amz-Credential") or self.querystring.get("x-amz-credential")
     if cred:
@@ -348,5 +395,19 @@ def install():
             _verify_assume_role(session, self._get_param("RoleArn") or "")
         return original_assume(self)
 
+    original_identity = responses.TokenResponse.get_caller_identity
+
+    def get_caller_identity(self):
+        # A presigned GetCallerIdentity (an EKS token) is only as good as its signature.
+        if "Authorization" not in self.headers and "X-Amz-Signature" in self.querystring:
+            secret = _secret_of(self.get_access_key())
+            raw = urllib.parse.urlsplit(self.uri).query
+            if secret is not None and not presigned_signature_ok(self.method, raw, dict(self.headers), secret):
+                raise _error("SignatureDoesNotMatch", "The request signature we calculated does not match the "
+                                                      "signature you provided. Check your AWS Secret Access Key and "
+                                                      "signing method. Consult the service documentation for details.")
+        return original_identity(self)
+
+    responses.TokenResponse.get_caller_identity = get_caller_identity
     responses.TokenResponse.assume_role_with_web_identity = assume_role_with_web_identity
     responses.TokenResponse.assume_role = assume_role

@@ -219,6 +219,15 @@ class TestAuthentication(SandboxTestCase):
         self.assertEqual((who["username"], who["groups"]), ("deployer", ["system:masters", "system:authenticated"]))
         self.assertEqual(who["extra"]["canonicalArn"], [roles["Deployer"]])
         self.assertEqual(kubectl(*user, "auth", "can-i", "*", "*", "-A", extra=deployer).stdout.strip(), "yes")
+        # a token presigned for another cluster: x-k8s-aws-id is signed, STS refuses the signature
+        other = self.run_tool(env, "aws", "eks", "get-token", "--cluster-name", "other", *R, "--query",
+                              "status.token", "--output", "text", extra=deployer, check=0).stdout.strip()
+        with open(env["KUBECONFIG"]) as f:
+            server = [line.split("server: ")[1].strip() for line in f if "server: " in line][0]
+        r = kubectl("--server", server, "--insecure-skip-tls-verify", "--token", other, "auth", "whoami", check=1)
+        self.assertIn("You must be logged in to the server (Unauthorized)", r.stderr)
+        self.assertIn("SignatureDoesNotMatch", open(os.path.join(self.d, "clusters", "%s-us-east-1-mgmt.kubeapi.log"
+                                                                 % MGMT)).read())
         # mapped into another group: no RBAC here, so it may do nothing
         viewer = as_role("Viewer")
         self.run_tool(env, "eksctl", "create", "iamidentitymapping", "--cluster", "mgmt", *R, "--arn",
@@ -243,8 +252,6 @@ class TestAuthentication(SandboxTestCase):
         kubectl(*user, "auth", "whoami", check=1, extra=deployer)
         self.assertEqual(kubectl(*user, "auth", "can-i", "*", "*", "-A", extra=entry).stdout.strip(), "yes")
         # no token at all, or a token of no one: 401; the creator's static token: admin
-        with open(env["KUBECONFIG"]) as f:
-            server = [l.split("server: ")[1].strip() for l in f if "server: " in l][0]
         r = kubectl("--server", server, "--insecure-skip-tls-verify", "--token", "nobody", "get", "ns", check=1)
         self.assertIn("You must be logged in to the server", r.stderr)
         kubectl("get", "ns")
