@@ -52,7 +52,7 @@ pub fn assert_live_green(sb: &Sandbox, args: &[&str], when: &str) -> Output {
 /// containing DETAIL); for both service accounts the hops before HOP are `ok`, HOP fails with
 /// the service's ERROR and names FAILED, the hops after it are skipped; the hop's fix is the
 /// static check's, starting with FIX_PREFIX. HOP `None`: the link is weak, not broken (every
-/// hop passes). Returns the fix.
+/// hop passes). No secret in its streams. Returns the fix.
 #[track_caller]
 pub fn assert_live_fails(
     sb: &Sandbox,
@@ -127,6 +127,8 @@ pub fn assert_live_fails(
         mutating_lines(&sb.commands_since(mark)).is_empty(),
         "{what}: verify --live changed something"
     );
+    // a failing hop's error names no secret either (the hops before it had some)
+    assert_no_secrets(sb, &[&out]);
     fix
 }
 
