@@ -3,19 +3,25 @@
 use crate::cli::{AgentCommand, Cli, Command};
 use crate::error::{Error, Result};
 use crate::exec::{RealExecutor, ScriptExecutor};
+use crate::registration::Registration;
 use crate::report::{Reporter, Verbosity};
-use crate::settings::{Registration, Settings};
+use crate::settings::Settings;
 use crate::steps::agent::{DryRunAgent, Outcome};
 use crate::steps::{Ctx, agent, down, mgmt, needs, register, testing, up, verify};
 use clap::{CommandFactory, FromArgMatches};
 use std::io::Write;
 
-pub fn main() -> i32 {
+pub(crate) fn main() -> i32 {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            let detailed = std::env::args_os().any(|a| a == "--detailed-exitcode");
+            return match (e.use_stderr(), detailed) {
+                (false, _) => 0,
+                (true, true) => 1,
+                (true, false) => 2,
+            };
         }
     };
     let mut cli = match Cli::from_arg_matches(&matches) {
@@ -31,11 +37,14 @@ pub fn main() -> i32 {
             Ok(fleet) => fleet,
             Err(e) => {
                 eprintln!("error: {e}");
-                return e.code();
+                return if cli.global.detailed_exitcode { 1 } else { e.code() };
             }
         },
         None => None,
     };
+    // Terraform's convention: with --detailed-exitcode, 2 means "changes pending", so every
+    // error is 1.
+    let detailed = cli.global.detailed_exitcode;
     match dispatch(cli, fleet) {
         Ok(code) => code,
         Err(e) => {
@@ -43,7 +52,7 @@ pub fn main() -> i32 {
             if e.resumable() && !quiet {
                 eprintln!("hint: fix the cause, then re-run the same command: finished steps are skipped");
             }
-            e.code()
+            if detailed { 1 } else { e.code() }
         }
     }
 }
@@ -66,6 +75,15 @@ fn print_stdout(text: &str) -> Result<()> {
 }
 
 fn dispatch(cli: Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Result<i32> {
+    let changes_nothing = matches!(
+        cli.command,
+        Command::Verify(_) | Command::Doctor | Command::Render(_) | Command::Completions { .. } | Command::Man { .. }
+    );
+    if cli.global.plan && changes_nothing {
+        return Err(Error::Usage(
+            "--plan shows what a command would change; this one changes nothing: run it without --plan".into(),
+        ));
+    }
     match &cli.command {
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -136,8 +154,9 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     let rt = runtime()?;
     if let Command::Down { yes: false, .. } = &cli.command
         && !settings.dry_run
+        && !cli.global.plan
     {
-        confirm_down(&settings)?;
+        down::confirm(&settings)?;
     }
     if settings.dry_run {
         let mut script = if matches!(cli.command, Command::Verify(_)) {
@@ -146,41 +165,21 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
             ScriptExecutor::new()
         };
         script.propagation_timeout = cli.global.propagation_timeout;
-        script_header(&script, &settings);
+        script.header(&settings, false);
         let ctx = Ctx::new(&settings, &script, &report);
         rt.block_on(execute(cli, &ctx, registration.as_ref()))?;
         print_stdout(&script.script())?;
         return Ok(0);
     }
-    for tool in required_tools(&cli.command) {
-        if which::which(tool).is_err() {
-            return Err(Error::ToolMissing {
-                tool: tool.to_string(),
-                hint: crate::exec::install_hint(tool).to_string(),
-            });
-        }
-    }
-    let manifest = match &cli.command {
-        Command::Up { agent, .. } | Command::Agent(AgentCommand::Patch(agent)) => agent.agent_manifest.as_ref(),
-        _ => None,
-    };
-    if let Some(m) = manifest
-        && !m.is_file()
-    {
-        return Err(Error::invalid(
-            "--agent-manifest",
-            m.display().to_string(),
-            "must be a readable file",
-        ));
-    }
-    for dir in [settings.kubeconfig_dir(), settings.policy_dir()] {
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+    prepare(cli, &settings)?;
+    if cli.global.plan {
+        return plan(cli, &settings, registration.as_ref(), &rt);
     }
     let mut real = RealExecutor::new(&report);
     real.propagation_timeout = cli.global.propagation_timeout;
     let ctx = Ctx::new(&settings, &real, &report);
     let result = rt.block_on(async {
-        let mut signals = Signals::new()?;
+        let mut signals = crate::signals::Signals::new()?;
         let run = execute(cli, &ctx, registration.as_ref());
         tokio::pin!(run);
         tokio::select! {
@@ -195,7 +194,7 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
                 tokio::select! {
                     _ = &mut run => {},
                     _ = signals.recv() => {},
-                    _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {},
+                    () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {},
                 }
                 Err(Error::Interrupted(signal))
             }
@@ -226,56 +225,66 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     result
 }
 
-/// The signals that stop a run: Ctrl-C, CI cancellation (SIGTERM), a closed terminal (SIGHUP).
-/// One that was ignored when we started (`nohup`, a background job's SIGINT) stays ignored, as
-/// it does for the children, which inherit that.
-struct Signals {
-    streams: Vec<(crate::error::Signal, tokio::signal::unix::Signal)>,
+/// What a run needs before it starts: its tools, its input files, its state directories.
+fn prepare(cli: &Cli, settings: &Settings) -> Result<()> {
+    for tool in required_tools(&cli.command) {
+        if which::which(tool).is_err() {
+            return Err(Error::ToolMissing {
+                tool: tool.to_string(),
+                hint: crate::exec::install_hint(tool).to_string(),
+            });
+        }
+    }
+    let manifest = match &cli.command {
+        Command::Up { agent, .. } | Command::Agent(AgentCommand::Patch(agent)) => agent.agent_manifest.as_ref(),
+        _ => None,
+    };
+    if let Some(m) = manifest
+        && !m.is_file()
+    {
+        return Err(Error::invalid(
+            "--agent-manifest",
+            m.display().to_string(),
+            "must be a readable file",
+        ));
+    }
+    for dir in [settings.kubeconfig_dir(), settings.policy_dir()] {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+    }
+    Ok(())
 }
 
-impl Signals {
-    fn new() -> Result<Self> {
-        use crate::error::Signal;
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut streams = Vec::new();
-        for (sig, kind) in [
-            (Signal::Interrupt, SignalKind::interrupt()),
-            (Signal::Terminate, SignalKind::terminate()),
-            (Signal::Hangup, SignalKind::hangup()),
-        ] {
-            if ignored(sig.number()) {
-                continue;
-            }
-            let stream =
-                signal(kind).map_err(|e| Error::Other(anyhow::anyhow!("listening for {}: {e}", sig.name())))?;
-            streams.push((sig, stream));
-        }
-        Ok(Signals { streams })
+/// `--plan`: the command's steps with real reads and printed mutations (see `plan.rs`).
+fn plan(
+    cli: &Cli,
+    settings: &Settings,
+    registration: Option<&Registration>,
+    rt: &tokio::runtime::Runtime,
+) -> Result<i32> {
+    // Its progress lines would only say "changed" of what it did not change; -v still shows them.
+    let verbosity = match settings.verbosity {
+        Verbosity::Normal => Verbosity::Quiet,
+        v => v,
+    };
+    let report = Reporter::new(verbosity, cli.global.output == crate::cli::OutputFormat::Json).for_plan();
+    let mut real = RealExecutor::new(&report);
+    real.propagation_timeout = cli.global.propagation_timeout;
+    let mut script = ScriptExecutor::new();
+    script.propagation_timeout = cli.global.propagation_timeout;
+    script.header(settings, true);
+    let plan = crate::plan::PlanExecutor::new(real, script, &report);
+    let ctx = Ctx::new(settings, &plan, &report);
+    let code = rt.block_on(execute(cli, &ctx, registration))?;
+    let planned = plan.planned();
+    let code = match (code, cli.global.detailed_exitcode && !planned.is_empty()) {
+        (0, true) => 2,
+        (code, _) => code,
+    };
+    report.plan_summary(&planned, code);
+    if !planned.is_empty() && !report.is_json() {
+        print_stdout(&plan.script())?;
     }
-
-    /// The next signal; never, when every one is ignored.
-    async fn recv(&mut self) -> crate::error::Signal {
-        if self.streams.is_empty() {
-            return std::future::pending().await;
-        }
-        let waits = self
-            .streams
-            .iter_mut()
-            .map(|(sig, stream)| Box::pin(async move { stream.recv().await.map(|_| *sig) }));
-        match futures_util::future::select_all(waits).await {
-            (Some(sig), _, _) => sig,
-            (None, _, _) => std::future::pending().await,
-        }
-    }
-}
-
-/// Whether the signal's disposition is "ignore".
-fn ignored(signal: i32) -> bool {
-    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
-    }
+    Ok(code)
 }
 
 async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) -> Result<i32> {
@@ -296,9 +305,12 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             }
             if ctx.report.is_json() {
                 for c in &checks {
-                    ctx.report.event(serde_json::json!({
-                        "event": "check", "check": c.name, "status": c.verdict.label(), "detail": c.detail, "fix": c.fix,
-                    }));
+                    ctx.report.event(&crate::event::Event::Check {
+                        check: &c.name,
+                        status: c.verdict.label(),
+                        detail: &c.detail,
+                        fix: c.fix.as_deref(),
+                    });
                 }
             } else if !ctx.exec.is_dry_run() {
                 print_stdout(&verify::render(&checks))?;
@@ -313,102 +325,8 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             needs::register(ctx).await?;
             register::run(ctx, reg).await?;
         }
-        Command::Up { policy, agent, .. } => {
-            let outcome = up::run(ctx, policy, agent).await?;
-            let mut next = Vec::new();
-            if let Outcome::AgentMissing(missing) = &outcome {
-                next.push(format!(
-                    "the Harness GitOps agent is not installed yet (missing in namespace {}: {}).\nInstall the agent, then run:\n  {}",
-                    ctx.settings.namespace,
-                    missing.join(", "),
-                    ctx.settings.suggest("agent patch")
-                ));
-            }
-            match (registration, &outcome) {
-                (Some(reg), Outcome::Patched) => register::run(ctx, reg).await?,
-                (Some(_), Outcome::AgentMissing(_)) => {
-                    next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")))
-                }
-                (None, _) => next.push(format!(
-                    "to register the testing cluster in Harness, run:\n  {} --harness-account ID --agent-id ID [--harness-org ID --harness-project ID]\n(or `--to argocd` for an Argo CD cluster Secret)",
-                    ctx.settings.suggest("register")
-                )),
-            }
-            if !next.is_empty() {
-                let text = format!("Everything else is done.\n{}", next.join("\n"));
-                if ctx.exec.is_dry_run() {
-                    ctx.exec.comment(&text);
-                } else {
-                    ctx.report.warn(&text);
-                }
-            }
-        }
+        Command::Up { policy, agent, .. } => up::command(ctx, policy, agent, registration).await?,
         _ => unreachable!("handled in dispatch"),
     }
     Ok(0)
-}
-
-/// `down` deletes clusters and roles: ask on a terminal, insist on --yes elsewhere.
-fn confirm_down(s: &Settings) -> Result<()> {
-    use std::io::IsTerminal;
-    let clusters: Vec<String> = std::iter::once(s.mgmt_cluster.to_string())
-        .chain(s.testing.iter().map(|t| t.cluster.to_string()))
-        .collect();
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(
-            "down deletes clusters, roles and registrations: pass --yes to confirm (stdin is not a terminal)".into(),
-        ));
-    }
-    eprint!(
-        "This removes the registration, the IAM roles {} and {}, and (unless --keep-clusters) the clusters {}.\nType 'yes' to continue: ",
-        s.agent_role,
-        s.testing
-            .iter()
-            .map(|t| t.deployer_role.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        clusters.join(", ")
-    );
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::Other(anyhow::anyhow!("reading the answer: {e}")))?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Error::Usage("not confirmed: nothing was removed".into()))
-    }
-}
-
-fn script_header(script: &ScriptExecutor, settings: &Settings) {
-    let invocation: Vec<String> = std::env::args().skip(1).map(|a| crate::cmd::quote(&a)).collect();
-    script.line("#!/usr/bin/env bash");
-    // A comment must stay one line whatever the arguments hold.
-    let invocation = invocation.join(" ").replace('\r', "\\r").replace('\n', "\\n");
-    script.line(&format!("# gitops-iam {invocation}"));
-    script.line("# The commands a run from scratch issues, in order. Values only known at run time are");
-    script.line("# read into shell variables by the same read-only commands a real run uses.");
-    script.line(&format!("# Generated by gitops-iam {}.", env!("CARGO_PKG_VERSION")));
-    script.line("set -euo pipefail");
-    // What a real run gives every aws child (`Cmd::conventions`), exported once for the script.
-    let pinned: Vec<String> = crate::tools::aws::CONVENTIONS
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    script.line(&format!("export {}", pinned.join(" ")));
-    if !matches!(settings.region, crate::cmd::Val::Known(_)) {
-        script.line(&format!(
-            "{0}=\"${{{0}:-${{AWS_DEFAULT_REGION:?pass --region to gitops-iam or set AWS_REGION}}}}\"",
-            crate::settings::REGION_VAR
-        ));
-        script.line(&format!(
-            "{1}=$(case \"${{{0}}}\" in (cn-*) echo aws-cn ;; (us-gov-*) echo aws-us-gov ;; (*) echo aws ;; esac)",
-            crate::settings::REGION_VAR,
-            crate::settings::PARTITION_VAR
-        ));
-    }
-    let dirs = [settings.kubeconfig_dir(), settings.policy_dir()]
-        .map(|d| crate::cmd::quote(&d.to_string_lossy()))
-        .join(" ");
-    script.line(&format!("mkdir -p {dirs}"));
 }

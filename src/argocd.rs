@@ -4,14 +4,14 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-pub const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
+pub(crate) const SECRET_TYPE_LABEL: &str = "argocd.argoproj.io/secret-type";
 
-pub fn secret_name(cluster: &str) -> String {
+pub(crate) fn secret_name(cluster: &str) -> String {
     format!("{cluster}-cluster")
 }
 
 /// The Secret, as JSON that `kubectl apply -f` takes.
-pub fn cluster_secret(namespace: &str, cluster: &str, server: &str, ca_data: &str, role_arn: &str) -> Value {
+pub(crate) fn cluster_secret(namespace: &str, cluster: &str, server: &str, ca_data: &str, role_arn: &str) -> Value {
     let config = json!({
         "awsAuthConfig": {"clusterName": cluster, "roleARN": role_arn},
         "tlsClientConfig": {"insecure": false, "caData": ca_data}
@@ -31,7 +31,7 @@ pub fn cluster_secret(namespace: &str, cluster: &str, server: &str, ca_data: &st
 
 /// Whether the Secret in the cluster (`kubectl get secret -o json`: base64 `data`) says what
 /// `desired` (`stringData`) says. `config` is compared as JSON, not as text.
-pub fn matches(current: &Value, desired: &Value) -> bool {
+pub(crate) fn matches(current: &Value, desired: &Value) -> bool {
     if current["metadata"]["labels"][SECRET_TYPE_LABEL] != "cluster" {
         return false;
     }

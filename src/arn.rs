@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Arn {
+pub(crate) struct Arn {
     pub partition: String,
     pub service: String,
     pub region: String,
@@ -15,22 +15,11 @@ pub struct Arn {
 }
 
 impl Arn {
-    pub const RULE: &'static str =
+    pub(crate) const RULE: &'static str =
         "an ARN: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. arn:aws:iam::123456789012:role/Deployer";
 
-    pub fn parse(flag: &str, value: &str) -> Result<Self> {
+    pub(crate) fn parse(flag: &str, value: &str) -> Result<Self> {
         value.parse().map_err(|()| Error::invalid(flag, value, Self::RULE))
-    }
-
-    /// The role name of an IAM role ARN (`role/path/Name` -> `Name`).
-    pub fn role_name(&self) -> Option<&str> {
-        let rest = self.resource.strip_prefix("role/")?;
-        rest.rsplit('/').next()
-    }
-
-    /// Whether the role ARN carries a path (`role/some/path/Name`); eksctl rejects those.
-    pub fn has_role_path(&self) -> bool {
-        self.resource.strip_prefix("role/").is_some_and(|r| r.contains('/'))
     }
 }
 
@@ -82,11 +71,7 @@ mod tests {
         let s = "arn:aws:iam::123456789012:role/Deployer";
         let arn: Arn = s.parse().unwrap();
         assert_eq!(arn.to_string(), s);
-        assert_eq!(arn.role_name(), Some("Deployer"));
-        assert!(!arn.has_role_path());
-        let with_path: Arn = "arn:aws:iam::123456789012:role/team/Deployer".parse().unwrap();
-        assert_eq!(with_path.role_name(), Some("Deployer"));
-        assert!(with_path.has_role_path());
+        let _with_path: Arn = "arn:aws:iam::123456789012:role/team/Deployer".parse().unwrap();
     }
 
     #[test]

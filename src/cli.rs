@@ -16,14 +16,14 @@ cluster through IAM roles for service accounts (IRSA).
 gitops-iam drives the tools you already have (eksctl, aws, kubectl) exactly as a careful engineer \
 would by hand: each step first reads the current state and then runs only the commands needed to \
 reach the desired one, so every command can be re-run safely. `--dry-run` prints the commands a \
-run from scratch would issue, as a bash script, without running anything.
+run from scratch would issue, as a bash script, without running anything; `--plan` reads the current state and prints the commands a run would issue from it now.
 
 Exit codes: 0 ok, 1 a step failed (re-run the same command to resume), 2 invalid input, \
 128+n stopped by signal n: 130 SIGINT (Ctrl-C), 143 SIGTERM (CI cancellation), 129 SIGHUP.";
 
 #[derive(Debug, Parser)]
 #[command(name = "gitops-iam", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
@@ -36,7 +36,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// AWS region for every aws and eksctl call [default: $AWS_REGION, else $AWS_DEFAULT_REGION,
     /// else the profile's region in $AWS_CONFIG_FILE or ~/.aws/config]
     #[arg(long, global = true, value_name = "REGION", env = "GITOPS_IAM_REGION")]
@@ -49,6 +49,16 @@ pub struct GlobalArgs {
     /// Print the commands as a bash script instead of running them; needs no credentials or tools
     #[arg(long, global = true)]
     pub dry_run: bool,
+
+    /// Read the current state for real, then print as a bash script the commands a run would
+    /// issue from it, and the drift on stderr; changes nothing (see docs/plan.md)
+    #[arg(long, global = true, conflicts_with = "dry_run")]
+    pub plan: bool,
+
+    /// With --plan: exit 0 when there is nothing to change, 2 when there are changes, 1 on any
+    /// error (Terraform's `plan -detailed-exitcode`)
+    #[arg(long, global = true, requires = "plan")]
+    pub detailed_exitcode: bool,
 
     /// Show every command as it runs
     #[arg(short, long, global = true, conflicts_with = "quiet")]
@@ -105,7 +115,7 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Environment options")]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     /// Name of the management EKS cluster (hosts the agent)
     #[arg(
         long,
@@ -205,7 +215,7 @@ pub struct EnvArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ClusterAccess {
+pub(crate) enum ClusterAccess {
     /// eksctl create iamidentitymapping (the tutorial's way)
     AwsAuth,
     /// aws eks create-access-entry + associate-access-policy (AmazonEKSClusterAdminPolicy)
@@ -213,7 +223,7 @@ pub enum ClusterAccess {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct PolicyArgs {
+pub(crate) struct PolicyArgs {
     /// Let the agent role assume any role ("Resource": "*", as the tutorial does) instead of
     /// only the Deployer role(s)
     #[arg(long, env = "GITOPS_IAM_ASSUME_ANY_ROLE")]
@@ -221,7 +231,7 @@ pub struct PolicyArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct AgentArgs {
+pub(crate) struct AgentArgs {
     /// Apply this manifest (the agent's install YAML) into the namespace when the agent's
     /// objects are missing (server-side apply, so CRDs of any size install)
     #[arg(long, value_name = "FILE", env = "GITOPS_IAM_AGENT_MANIFEST")]
@@ -233,14 +243,14 @@ pub struct AgentArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 /// Where `register` puts the testing cluster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RegisterTarget {
+pub(crate) enum RegisterTarget {
     /// A cluster of the Harness GitOps agent, through the Harness API
     Harness,
     /// An Argo CD cluster Secret in the agent's namespace (plain Argo CD)
@@ -249,7 +259,7 @@ pub enum RegisterTarget {
 
 /// `verify`: the registration options, and `--live`.
 #[derive(Debug, Args, Clone)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// Then walk the chain with real credentials, as the agent does, for each agent service
     /// account and testing cluster: a service-account token, AssumeRoleWithWebIdentity into the
     /// agent role, AssumeRole into the Deployer role, the testing cluster's API (read-only; the
@@ -263,7 +273,7 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Registration options")]
-pub struct RegisterArgs {
+pub(crate) struct RegisterArgs {
     /// Where to register the testing cluster [default: harness when --harness-account is given]
     #[arg(long, value_enum, value_name = "TARGET")]
     pub to: Option<RegisterTarget>,
@@ -300,7 +310,7 @@ pub struct RegisterArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Management cluster with an OIDC provider, the agent role trusted by it, and its inline
     /// policy to assume the Deployer role
     Mgmt(PolicyArgs),
@@ -362,19 +372,21 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AgentCommand {
+pub(crate) enum AgentCommand {
     /// Namespace, IRSA annotation on the agent's service accounts, fsGroup 999 on its workloads,
     /// restart, and wait until they are rolled out
     Patch(AgentArgs),
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RenderCommand {
+pub(crate) enum RenderCommand {
     /// Trust policy of the agent role (needs --account-id and --oidc-provider)
     Trust {
         /// The OIDC issuer of the management cluster, with or without https://
         #[arg(long, value_name = "HOST/PATH")]
         oidc_provider: String,
+        #[command(flatten)]
+        merge_current: MergeCurrent,
     },
     /// Inline policy of the agent role: sts:AssumeRole on the Deployer role(s)
     Policy {
@@ -402,5 +414,22 @@ pub enum RenderCommand {
         /// ARN of the agent role [default: --agent-role in --account-id]
         #[arg(long, value_name = "ARN")]
         agent_role_arn: Option<String>,
+        #[command(flatten)]
+        merge_current: MergeCurrent,
     },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MergeCurrent {
+    /// Merge into this current trust policy (JSON; `-` reads stdin, e.g. from `aws iam get-role
+    /// --query Role.AssumeRolePolicyDocument`): statements for other principals are kept, as a
+    /// run keeps them
+    #[arg(long = "merge-current", value_name = "FILE")]
+    pub path: Option<PathBuf>,
+}
+
+impl MergeCurrent {
+    pub(crate) fn as_deref(&self) -> Option<&std::path::Path> {
+        self.path.as_deref()
+    }
 }

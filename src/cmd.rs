@@ -13,20 +13,20 @@ use std::time::Duration;
 
 /// A value that is known, or that a dry-run script captures into a shell variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Val {
+pub(crate) enum Val {
     Known(String),
     /// The name of the shell variable holding it (dry-run only).
     Var(String),
 }
 
 impl Val {
-    pub fn known(s: impl Into<String>) -> Self {
+    pub(crate) fn known(s: impl Into<String>) -> Self {
         Val::Known(s.into())
     }
 
     /// The value in a real run. Panics on a variable: real runs resolve every value first, so a
     /// variable here is a programming error, not a user error.
-    pub fn value(&self) -> &str {
+    pub(crate) fn value(&self) -> &str {
         match self {
             Val::Known(s) => s,
             Val::Var(name) => panic!("${name} is only known in a dry-run script"),
@@ -35,7 +35,7 @@ impl Val {
 }
 
 impl Val {
-    pub fn var(name: impl Into<String>) -> Self {
+    pub(crate) fn var(name: impl Into<String>) -> Self {
         Val::Var(name.into())
     }
 }
@@ -54,29 +54,29 @@ impl From<String> for Val {
 
 /// One argument: literal text and values, concatenated.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Arg(Vec<Val>);
+pub(crate) struct Arg(Vec<Val>);
 
 impl Arg {
-    pub fn concat(parts: impl IntoIterator<Item = Val>) -> Self {
+    pub(crate) fn concat(parts: impl IntoIterator<Item = Val>) -> Self {
         Arg(parts.into_iter().collect())
     }
 
-    pub fn parts(&self) -> &[Val] {
+    pub(crate) fn parts(&self) -> &[Val] {
         &self.0
     }
 
     /// The argument in a real run.
-    pub fn value(&self) -> String {
+    pub(crate) fn value(&self) -> String {
         self.0.iter().map(Val::value).collect()
     }
 
     /// Whether every part is known (false inside a dry-run for run-time values).
-    pub fn is_known(&self) -> bool {
+    pub(crate) fn is_known(&self) -> bool {
         self.0.iter().all(|v| matches!(v, Val::Known(_)))
     }
 
     /// The argument as one bash word: literal text quoted, variables expanded in double quotes.
-    pub fn shell(&self) -> String {
+    pub(crate) fn shell(&self) -> String {
         if self.is_known() {
             return quote(&self.value());
         }
@@ -136,22 +136,32 @@ impl From<&Val> for Arg {
 }
 
 /// Quotes one word for bash. shlex 2 refuses only NUL bytes, which no argv can carry anyway.
-pub fn quote(word: &str) -> String {
+pub(crate) fn quote(word: &str) -> String {
     shlex::try_quote(word)
-        .map(|q| q.into_owned())
+        .map(std::borrow::Cow::into_owned)
         .unwrap_or_else(|_| format!("'{}'", word.replace('\0', "").replace('\'', r"'\''")))
+}
+
+/// Whether resource key `key` names `prefix` or something inside it: `eks/c` covers
+/// `eks/c/nodegroups` but not `eks/cd`; a prefix ending in `/` or `:` (a namespace, a whole
+/// cluster) covers all it starts; the empty prefix covers everything.
+pub(crate) fn is_under(key: &str, prefix: &str) -> bool {
+    match key.strip_prefix(prefix) {
+        None => false,
+        Some(rest) => prefix.is_empty() || rest.is_empty() || prefix.ends_with(['/', ':']) || rest.starts_with('/'),
+    }
 }
 
 /// Whether a command changes anything. The converge contract ("a second run issues no mutating
 /// command") is checked against this, so every builder must say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Effect {
+pub(crate) enum Effect {
     Read,
     Mutate,
 }
 
 #[derive(Clone, Debug)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     pub program: &'static str,
     pub args: Vec<Arg>,
     /// What the command is for, completing "failed to ...".
@@ -167,6 +177,10 @@ pub struct Cmd {
     /// What the command reads or changes (`aws:prod:iam-role/ArgoCD`). Running a command
     /// invalidates prefetched observations whose resource starts with its resource.
     pub resource: Option<String>,
+    /// Other resources the command reads or changes besides `resource`: a cluster creation
+    /// writes the cluster's kubeconfig, `get-role` reads the role's trust policy (which
+    /// `update-assume-role-policy` changes without touching the role's inline policies).
+    pub also: Vec<String>,
     /// Long and independent (a cluster creation): a dry-run script runs it in the background
     /// and waits for it before the next command.
     pub background: bool,
@@ -179,7 +193,7 @@ pub struct Cmd {
 }
 
 impl Cmd {
-    pub fn new(program: &'static str, effect: Effect, purpose: impl Into<String>) -> Self {
+    pub(crate) fn new(program: &'static str, effect: Effect, purpose: impl Into<String>) -> Self {
         Cmd {
             program,
             args: Vec::new(),
@@ -189,6 +203,7 @@ impl Cmd {
             conventions: &[],
             timeout: None,
             resource: None,
+            also: Vec::new(),
             background: false,
             retry: None,
             secret_env: Vec::new(),
@@ -197,13 +212,13 @@ impl Cmd {
 
     /// Adds a secret variable to the child's environment (see [`Cmd::secret_env`]).
     #[must_use]
-    pub fn secret_env(mut self, key: &'static str, value: Val) -> Self {
+    pub(crate) fn secret_env(mut self, key: &'static str, value: Val) -> Self {
         self.secret_env.push((key, value));
         self
     }
 
     /// The secret environment of a real run (values only known ones have).
-    pub fn secret_env_values(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn secret_env_values(&self) -> impl Iterator<Item = (&str, &str)> {
         self.secret_env.iter().filter_map(|(k, v)| match v {
             Val::Known(s) => Some((*k, s.as_str())),
             Val::Var(_) => None,
@@ -212,59 +227,81 @@ impl Cmd {
 
     /// Waits out `p` (bounded by `--propagation-timeout`) instead of failing on it.
     #[must_use]
-    pub fn retry_on(mut self, p: crate::propagation::Propagation) -> Self {
+    pub(crate) fn retry_on(mut self, p: crate::propagation::Propagation) -> Self {
         self.retry = Some(p);
         self
     }
 
     #[must_use]
-    pub fn in_background(mut self) -> Self {
+    pub(crate) fn in_background(mut self) -> Self {
         self.background = true;
         self
     }
 
     #[must_use]
-    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+    pub(crate) fn resource(mut self, resource: impl Into<String>) -> Self {
         self.resource = Some(resource.into());
         self
     }
 
+    /// Also reads or changes `resource` (see [`Cmd::also`]).
     #[must_use]
-    pub fn arg(mut self, arg: impl Into<Arg>) -> Self {
+    pub(crate) fn and_resource(mut self, resource: impl Into<String>) -> Self {
+        self.also.push(resource.into());
+        self
+    }
+
+    /// Every resource the command reads or changes.
+    pub(crate) fn resources(&self) -> impl Iterator<Item = &str> {
+        self.resource.iter().chain(&self.also).map(String::as_str)
+    }
+
+    /// Whether the command concerns something under `key` (see [`is_under`]).
+    pub(crate) fn is_about(&self, key: &str) -> bool {
+        self.resources().any(|r| is_under(r, key))
+    }
+
+    /// Whether every argument is known (false for one that names a dry-run or plan variable).
+    pub(crate) fn is_known(&self) -> bool {
+        self.args.iter().all(Arg::is_known)
+    }
+
+    #[must_use]
+    pub(crate) fn arg(mut self, arg: impl Into<Arg>) -> Self {
         self.args.push(arg.into());
         self
     }
 
     #[must_use]
-    pub fn args<A: Into<Arg>>(mut self, args: impl IntoIterator<Item = A>) -> Self {
+    pub(crate) fn args<A: Into<Arg>>(mut self, args: impl IntoIterator<Item = A>) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
         self
     }
 
     #[must_use]
-    pub fn conventions(mut self, conventions: &'static [(&'static str, &'static str)]) -> Self {
+    pub(crate) fn conventions(mut self, conventions: &'static [(&'static str, &'static str)]) -> Self {
         self.conventions = conventions;
         self
     }
 
     /// Everything the child's environment gets on top of ours: the conventions, then `env`.
-    pub fn child_env(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn child_env(&self) -> impl Iterator<Item = (&str, &str)> {
         let conventions = self.conventions.iter().map(|&(k, v)| (k, v));
         conventions.chain(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 
     #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub(crate) fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
-    pub fn is_mutating(&self) -> bool {
+    pub(crate) fn is_mutating(&self) -> bool {
         self.effect == Effect::Mutate
     }
 
     /// argv after the program, for a real run.
-    pub fn argv(&self) -> Vec<String> {
+    pub(crate) fn argv(&self) -> Vec<String> {
         self.args.iter().map(Arg::value).collect()
     }
 }
@@ -371,6 +408,17 @@ mod tests {
     }
 
     #[test]
+    fn resource_keys_cover_what_is_inside_them() {
+        assert!(is_under("aws:p:eks/c", "aws:p:eks/c"));
+        assert!(is_under("aws:p:eks/c/nodegroups", "aws:p:eks/c"));
+        assert!(!is_under("aws:p:eks/cd", "aws:p:eks/c"));
+        assert!(is_under("k8s:f:iam/secret/s", "k8s:f:"));
+        assert!(is_under("k8s:f:iam/secret/s", "k8s:f:iam/"));
+        assert!(!is_under("k8s:g:iam/secret/s", "k8s:f:"));
+        assert!(is_under("anything", ""));
+    }
+
+    #[test]
     #[should_panic(expected = "only known in a dry-run")]
     fn variables_have_no_real_value() {
         Val::var("X").value();
@@ -383,19 +431,28 @@ const CLOSE: char = '\u{27EB}';
 
 impl Arg {
     /// The argument as text where variables are markers; see [`Arg::from_template`].
-    pub fn template(&self) -> String {
+    pub(crate) fn template(&self) -> String {
+        self.text_with(|name| format!("{OPEN}{name}{CLOSE}"))
+    }
+
+    /// The text with each variable as `${NAME}`, for showing (not quoting) it.
+    pub(crate) fn shell_text(&self) -> String {
+        self.text_with(|name| format!("${{{name}}}"))
+    }
+
+    fn text_with(&self, var: impl Fn(&str) -> String) -> String {
         self.0
             .iter()
             .map(|v| match v {
                 Val::Known(s) => s.clone(),
-                Val::Var(name) => format!("{OPEN}{name}{CLOSE}"),
+                Val::Var(name) => var(name),
             })
             .collect()
     }
 
     /// Turns text with markers back into an argument: lets a JSON document that embeds run-time
     /// values be serialized once, then printed with shell variables or sent with real values.
-    pub fn from_template(text: &str) -> Arg {
+    pub(crate) fn from_template(text: &str) -> Arg {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find(OPEN) {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub state_dir: Option<PathBuf>,
@@ -48,7 +48,7 @@ pub struct ConfigFile {
 /// One testing cluster of a fleet; unset fields take the top-level settings.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TestingEntry {
+pub(crate) struct TestingEntry {
     pub name: String,
     pub account_id: Option<String>,
     pub profile: Option<String>,
@@ -57,7 +57,7 @@ pub struct TestingEntry {
     pub identity_username: Option<String>,
 }
 
-pub fn load(path: &Path) -> Result<ConfigFile> {
+pub(crate) fn load(path: &Path) -> Result<ConfigFile> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::invalid(
             "--config",
@@ -112,7 +112,7 @@ fn parse_enum<T: ValueEnum>(key: &str, value: &str) -> Result<T> {
 
 /// Fills every setting the user did not give explicitly from the file. Returns the fleet, unless
 /// --testing-cluster was given explicitly.
-pub fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Result<Option<Vec<TestingEntry>>> {
+pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Result<Option<Vec<TestingEntry>>> {
     macro_rules! set {
         ($field:expr, $key:literal, $value:expr) => {
             if let Some(v) = $value

@@ -42,7 +42,7 @@ fn profile_name(global: &GlobalArgs) -> Option<String> {
     global.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok())
 }
 
-pub fn script(global: &GlobalArgs) -> String {
+pub(crate) fn script(global: &GlobalArgs) -> String {
     let mut out = String::from("#!/usr/bin/env bash\n# gitops-iam doctor: the read-only commands it runs\n");
     for (program, args) in TOOLS {
         let _ = writeln!(out, "command -v {program}");
@@ -96,7 +96,7 @@ async fn tool(exec: &RealExecutor<'_>, program: &'static str, version_args: &[&s
 }
 
 /// Runs every check; returns the report text and whether all passed.
-pub async fn run(global: &GlobalArgs) -> (String, bool) {
+pub(crate) async fn run(global: &GlobalArgs) -> (String, bool) {
     let report = Reporter::silent();
     let exec = RealExecutor::new(&report);
     let mut checks = Vec::new();

@@ -8,14 +8,14 @@ use std::fmt;
 
 /// A signal that stops a run. CI cancellation sends SIGTERM, a closed terminal SIGHUP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signal {
+pub(crate) enum Signal {
     Interrupt,
     Terminate,
     Hangup,
 }
 
 impl Signal {
-    pub fn number(self) -> i32 {
+    pub(crate) fn number(self) -> i32 {
         match self {
             Signal::Interrupt => libc::SIGINT,
             Signal::Terminate => libc::SIGTERM,
@@ -23,7 +23,7 @@ impl Signal {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Signal::Interrupt => "SIGINT",
             Signal::Terminate => "SIGTERM",
@@ -34,7 +34,7 @@ impl Signal {
 
 /// A failed external command: everything a user needs to see to understand it, secrets redacted.
 #[derive(Debug)]
-pub struct CommandError {
+pub(crate) struct CommandError {
     /// One line: what the command was for ("create IAM role ArgoCD").
     pub purpose: String,
     /// The command in shell form, exactly as it ran.
@@ -69,7 +69,7 @@ impl fmt::Display for CommandError {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// A flag or setting whose value breaks a rule; raised before any external command runs.
     #[error("invalid value {value:?} for {flag}: {rule}")]
     Invalid { flag: String, value: String, rule: String },
@@ -104,7 +104,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn invalid(flag: &str, value: impl Into<String>, rule: impl Into<String>) -> Self {
+    pub(crate) fn invalid(flag: &str, value: impl Into<String>, rule: impl Into<String>) -> Self {
         Error::Invalid {
             flag: flag.to_string(),
             value: value.into(),
@@ -112,7 +112,7 @@ impl Error {
         }
     }
 
-    pub fn in_step(self, step: &str) -> Self {
+    pub(crate) fn in_step(self, step: &str) -> Self {
         match self {
             // Keep the innermost step name: it is the most precise.
             Error::Step { .. } | Error::Interrupted(_) => self,
@@ -124,7 +124,7 @@ impl Error {
     }
 
     /// The exit code for this error.
-    pub fn code(&self) -> i32 {
+    pub(crate) fn code(&self) -> i32 {
         match self {
             Error::Invalid { .. } | Error::Usage(_) => 2,
             Error::Interrupted(signal) => 128 + signal.number(),
@@ -137,12 +137,12 @@ impl Error {
     }
 
     /// Whether re-running the same command is the way forward (shown as a hint).
-    pub fn resumable(&self) -> bool {
+    pub(crate) fn resumable(&self) -> bool {
         matches!(self, Error::Step { .. } | Error::Command(_) | Error::Interrupted(_))
     }
 
     /// Whether a signal stopped the run (also inside a step).
-    pub fn is_interrupted(&self) -> bool {
+    pub(crate) fn is_interrupted(&self) -> bool {
         match self {
             Error::Interrupted(_) => true,
             Error::Step { source, .. } => source.is_interrupted(),
@@ -151,7 +151,7 @@ impl Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 use crate::cmd::{Cmd, Val};
 use crate::error::{CommandError, Error, Result, Signal};
 use crate::http::{HttpPolicy, HttpRequest, HttpResponse};
+use crate::render::Render;
 use crate::report::Reporter;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -20,25 +21,25 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a finished command printed.
 #[derive(Clone, Debug, Default)]
-pub struct Output {
+pub(crate) struct Output {
     pub status: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Output {
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.status == Some(0)
     }
 }
 
 /// How a captured value is derived from the command's trimmed stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transform {
+pub(crate) enum Transform {
     None,
     /// Drop a prefix, e.g. `https://` from the OIDC issuer (the tutorial's `sed`).
     StripPrefix(&'static str),
@@ -53,12 +54,17 @@ impl Transform {
     }
 }
 
-pub trait Executor: Send + Sync {
+pub(crate) trait Executor: Send + Sync {
     fn is_dry_run(&self) -> bool;
 
     /// Runs a read-only command to learn the current state, whatever its exit status.
     /// `None` in a dry-run, where the plan is that of a run from scratch.
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>>;
+
+    /// Whether observing `cmd` tells the current state. Not in a dry-run, nor in a plan for what
+    /// a planned command changes: there `None` means "not known yet", which a step reads as
+    /// "absent" before the command that makes it and as "there" after it.
+    fn knows(&self, cmd: &Cmd) -> bool;
 
     /// Runs a read-only command whose trimmed stdout later commands need, as `var`.
     fn capture<'a>(&'a self, var: &'a str, cmd: &'a Cmd, transform: Transform) -> BoxFuture<'a, Result<Val>>;
@@ -67,10 +73,16 @@ pub trait Executor: Send + Sync {
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>>;
 
     /// Writes a file that a later command reads; the script writes it by running `render`.
-    fn write_file(&self, path: &Path, contents: &str, render: &Cmd) -> Result<()>;
+    fn write_file(&self, path: &Path, contents: &str, render: &Render) -> Result<()>;
 
     /// A remark: a `#` comment in the script, a progress line in a real run.
     fn comment(&self, text: &str);
+
+    /// What is left for the user at the end of a command: a warning in a real run (seen even
+    /// with `-q`), a `#` comment at the end of a dry-run's script.
+    fn closing_note(&self, text: &str) {
+        self.comment(text);
+    }
 
     /// Sends a read-only HTTP request; `None` in a dry-run.
     fn http_observe<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<Option<HttpResponse>>>;
@@ -84,7 +96,7 @@ pub trait Executor: Send + Sync {
     /// Runs read-only commands at once, ahead of the steps that will observe them: a converged
     /// run then costs one round of reads instead of a chain. Only commands with a resource key
     /// are kept; running a command on a resource drops what was read about it.
-    fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()>;
+    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()>;
 
     /// Drops what was read ahead about a resource and everything under it (keys as in
     /// [`Cmd::resource`]): for a thing whose state changed without a command of ours, e.g. a
@@ -101,7 +113,7 @@ pub trait Executor: Send + Sync {
 }
 
 /// Install hints shown when a tool is missing.
-pub fn install_hint(program: &str) -> &'static str {
+pub(crate) fn install_hint(program: &str) -> &'static str {
     match program {
         "aws" => {
             "install the AWS CLI: `pip install awscli` (v1) or https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html (v2)"
@@ -113,7 +125,7 @@ pub fn install_hint(program: &str) -> &'static str {
 }
 
 /// Runs commands for real: argv only, stdin closed, output captured, bounded in time.
-pub struct RealExecutor<'r> {
+pub(crate) struct RealExecutor<'r> {
     report: &'r Reporter,
     default_timeout: Duration,
     captured: Mutex<HashMap<String, String>>,
@@ -124,15 +136,18 @@ pub struct RealExecutor<'r> {
     children: Mutex<HashSet<u32>>,
     /// Whether the process had a controlling terminal when the run started (see `interrupt`).
     had_terminal: bool,
-    /// Prefetched observations by shell form, with their resource key.
-    prefetched: Mutex<HashMap<String, (String, Output)>>,
+    /// Prefetched observations by shell form, with the command (for its resource keys).
+    prefetched: Mutex<HashMap<String, (Cmd, Output)>>,
+    /// Every invalidation so far (resource keys; "" is everything), in order: a read ahead that
+    /// was in flight when one of its resources was invalidated is not kept.
+    invalidations: Mutex<Vec<String>>,
     pub http_policy: HttpPolicy,
     /// How long a documented propagation error is waited out (`--propagation-timeout`).
     pub propagation_timeout: Duration,
 }
 
 impl<'r> RealExecutor<'r> {
-    pub fn new(report: &'r Reporter) -> Self {
+    pub(crate) fn new(report: &'r Reporter) -> Self {
         RealExecutor {
             report,
             default_timeout: Duration::from_secs(15 * 60),
@@ -143,13 +158,14 @@ impl<'r> RealExecutor<'r> {
             children: Mutex::new(HashSet::new()),
             had_terminal: terminal::foreground().is_some(),
             prefetched: Mutex::new(HashMap::new()),
+            invalidations: Mutex::new(Vec::new()),
             http_policy: HttpPolicy::default(),
             propagation_timeout: crate::propagation::DEFAULT_TIMEOUT,
         }
     }
 
     /// Number of (mutating, all) commands run so far.
-    pub fn counts(&self) -> (usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize) {
         (
             self.mutations.load(Ordering::Relaxed),
             self.commands.load(Ordering::Relaxed),
@@ -165,7 +181,7 @@ impl<'r> RealExecutor<'r> {
     /// uv's rule (`crates/uv/src/child.rs`), made exact with the terminal's foreground group
     /// instead of "stdin is a terminal". Keeping the children in our group (rather than a group
     /// of their own) means a runner that kills the whole group still stops them.
-    pub fn interrupt(&self, signal: Signal) {
+    pub(crate) fn interrupt(&self, signal: Signal) {
         self.interrupted.lock().unwrap().get_or_insert(signal);
         if terminal::delivered_to_group(signal, self.had_terminal) {
             return;
@@ -179,7 +195,7 @@ impl<'r> RealExecutor<'r> {
     }
 
     /// The signal that stopped the run, if one did.
-    pub fn interrupted_by(&self) -> Option<Signal> {
+    pub(crate) fn interrupted_by(&self) -> Option<Signal> {
         *self.interrupted.lock().unwrap()
     }
 
@@ -271,17 +287,14 @@ impl<'r> RealExecutor<'r> {
         if let Some(pid) = pid {
             self.children.lock().unwrap().remove(&pid);
         }
-        let (out, err, status) = match finished {
-            Ok(parts) => parts,
-            Err(_) => {
-                return Err(Error::Command(Box::new(CommandError {
-                    purpose: cmd.purpose.clone(),
-                    command: cmd.to_string(),
-                    status: None,
-                    stderr: String::new(),
-                    detail: Some(format!("timed out after {}", humantime::format_duration(limit))),
-                })));
-            }
+        let Ok((out, err, status)) = finished else {
+            return Err(Error::Command(Box::new(CommandError {
+                purpose: cmd.purpose.clone(),
+                command: cmd.to_string(),
+                status: None,
+                stderr: String::new(),
+                detail: Some(format!("timed out after {}", humantime::format_duration(limit))),
+            })));
         };
         let status = status.map_err(|e| Error::Other(anyhow::anyhow!("waiting for `{cmd}`: {e}")))?;
         self.check_interrupted()?;
@@ -294,7 +307,7 @@ impl<'r> RealExecutor<'r> {
 }
 
 /// The error for a command that exited non-zero.
-pub fn command_error(cmd: &Cmd, out: &Output) -> Error {
+pub(crate) fn command_error(cmd: &Cmd, out: &Output) -> Error {
     Error::Command(Box::new(CommandError {
         purpose: cmd.purpose.clone(),
         command: cmd.to_string(),
@@ -307,6 +320,10 @@ pub fn command_error(cmd: &Cmd, out: &Output) -> Error {
 impl Executor for RealExecutor<'_> {
     fn is_dry_run(&self) -> bool {
         false
+    }
+
+    fn knows(&self, _cmd: &Cmd) -> bool {
+        true
     }
 
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
@@ -343,47 +360,14 @@ impl Executor for RealExecutor<'_> {
     fn run<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Output>> {
         Box::pin(async move {
             self.invalidate(cmd);
-            let started = std::time::Instant::now();
-            let mut attempt = 0;
-            loop {
-                let out = self.spawn(cmd).await?;
-                if out.success() {
-                    return Ok(out);
-                }
-                // Only the documented "not yet" error of this command is waited out.
-                let Some(p) = cmd.retry.filter(|p| p.matches(&out.stderr)) else {
-                    return Err(command_error(cmd, &out));
-                };
-                attempt += 1;
-                let pause = crate::propagation::backoff(attempt);
-                let waited = started.elapsed();
-                if waited + pause > self.propagation_timeout {
-                    let mut err = command_error(cmd, &out);
-                    if let Error::Command(c) = &mut err {
-                        c.detail = Some(format!(
-                            "exit status {}; still refused after waiting {} for {} (--propagation-timeout {}): check that the principal exists, then re-run",
-                            out.status.map_or("none".to_string(), |c| c.to_string()),
-                            humantime::format_duration(Duration::from_secs(waited.as_secs())),
-                            p.awaited(),
-                            humantime::format_duration(self.propagation_timeout),
-                        ));
-                    }
-                    return Err(err);
-                }
-                let note = format!(
-                    "waiting for {} ({}: retry {attempt} in {}s)",
-                    p.awaited(),
-                    cmd.purpose,
-                    pause.as_secs()
-                );
-                self.report.info(&note);
-                self.report.output_line(&note);
-                tokio::time::sleep(pause).await;
-            }
+            let result = self.run_waiting_out(cmd).await;
+            // What was read while it ran (a read ahead meanwhile) may predate its effect.
+            self.invalidate(cmd);
+            result
         })
     }
 
-    fn write_file(&self, path: &Path, contents: &str, _render: &Cmd) -> Result<()> {
+    fn write_file(&self, path: &Path, contents: &str, _render: &Render) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Error::Other(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
@@ -393,6 +377,10 @@ impl Executor for RealExecutor<'_> {
 
     fn comment(&self, text: &str) {
         self.report.info(text);
+    }
+
+    fn closing_note(&self, text: &str) {
+        self.report.warn(text);
     }
 
     fn http_observe<'a>(&'a self, req: &'a HttpRequest) -> BoxFuture<'a, Result<Option<HttpResponse>>> {
@@ -405,17 +393,20 @@ impl Executor for RealExecutor<'_> {
 
     fn script_only(&self, _line: &str) {}
 
-    fn prefetch<'a>(&'a self, cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
+    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let keyed: Vec<Cmd> = cmds
                 .into_iter()
                 .filter(|c| c.resource.is_some() && !c.is_mutating())
                 .collect();
+            let since = self.invalidations.lock().unwrap().len();
             let outs = futures_util::future::join_all(keyed.iter().map(|c| self.spawn(c))).await;
             let mut cache = self.prefetched.lock().unwrap();
-            for (cmd, out) in keyed.iter().zip(outs) {
-                if let (Ok(out), Some(key)) = (out, &cmd.resource) {
-                    cache.insert(cmd.to_string(), (key.clone(), out));
+            let invalidated = self.invalidations.lock().unwrap()[since..].to_vec();
+            for (cmd, out) in keyed.into_iter().zip(outs) {
+                let stale = invalidated.iter().any(|k| cmd.is_about(k));
+                if let (Ok(out), false) = (out, stale) {
+                    cache.insert(cmd.to_string(), (cmd, out));
                 }
             }
         })
@@ -426,28 +417,75 @@ impl Executor for RealExecutor<'_> {
     }
 
     fn forget(&self, resource: &str) {
+        self.invalidations.lock().unwrap().push(resource.to_string());
         self.prefetched
             .lock()
             .unwrap()
-            .retain(|_, (k, _)| !k.starts_with(resource));
+            .retain(|_, (c, _)| !c.is_about(resource));
     }
 
     fn forget_failures(&self, resource: &str) {
         self.prefetched
             .lock()
             .unwrap()
-            .retain(|_, (k, out)| out.success() || !k.starts_with(resource));
+            .retain(|_, (c, out)| out.success() || !c.is_about(resource));
     }
 }
 
 impl RealExecutor<'_> {
+    /// Runs a command that must succeed, waiting out the documented "not yet" error it may meet
+    /// (bounded by `--propagation-timeout`, each wait a progress line).
+    async fn run_waiting_out(&self, cmd: &Cmd) -> Result<Output> {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            let out = self.spawn(cmd).await?;
+            if out.success() {
+                return Ok(out);
+            }
+            // Only the documented "not yet" error of this command is waited out.
+            let Some(p) = cmd.retry.filter(|p| p.matches(&out.stderr)) else {
+                return Err(command_error(cmd, &out));
+            };
+            attempt += 1;
+            let pause = crate::propagation::backoff(attempt);
+            let waited = started.elapsed();
+            if waited + pause > self.propagation_timeout {
+                let mut err = command_error(cmd, &out);
+                if let Error::Command(c) = &mut err {
+                    c.detail = Some(format!(
+                        "exit status {}; still refused after waiting {} for {} (--propagation-timeout {}): check that the principal exists, then re-run",
+                        out.status.map_or("none".to_string(), |c| c.to_string()),
+                        humantime::format_duration(Duration::from_secs(waited.as_secs())),
+                        p.awaited(),
+                        humantime::format_duration(self.propagation_timeout),
+                    ));
+                }
+                return Err(err);
+            }
+            let note = format!(
+                "waiting for {} ({}: retry {attempt} in {}s)",
+                p.awaited(),
+                cmd.purpose,
+                pause.as_secs()
+            );
+            self.report.info(&note);
+            self.report.output_line(&note);
+            tokio::time::sleep(pause).await;
+        }
+    }
+
     /// Drops prefetched observations about what `cmd` is about to change.
     fn invalidate(&self, cmd: &Cmd) {
         let mut cache = self.prefetched.lock().unwrap();
-        match &cmd.resource {
-            Some(key) => cache.retain(|_, (k, _)| !k.starts_with(key.as_str())),
-            None if cmd.is_mutating() => cache.clear(),
-            None => {}
+        let mut log = self.invalidations.lock().unwrap();
+        if cmd.resource.is_none() && cmd.is_mutating() {
+            cache.clear();
+            log.push(String::new());
+        }
+        for key in cmd.resources() {
+            cache.retain(|_, (c, _)| !c.is_about(key));
+            log.push(key.to_string());
         }
     }
 }
@@ -457,7 +495,7 @@ mod terminal {
     use crate::error::Signal;
 
     /// The terminal's foreground process group, when we have a controlling terminal.
-    pub fn foreground() -> Option<libc::pid_t> {
+    pub(super) fn foreground() -> Option<libc::pid_t> {
         // SAFETY: open/tcgetpgrp/close on a path literal and the fd we opened.
         unsafe {
             let fd = libc::open(c"/dev/tty".as_ptr(), libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC);
@@ -476,7 +514,7 @@ mod terminal {
     /// shell), which passes it on to its jobs' whole process groups (or the kernel does, to the
     /// foreground group, when the leader exits); so it did when we had a terminal, it is gone
     /// and we are not the leader. SIGTERM never comes from a terminal.
-    pub fn delivered_to_group(signal: Signal, had_terminal: bool) -> bool {
+    pub(super) fn delivered_to_group(signal: Signal, had_terminal: bool) -> bool {
         // SAFETY: getpgrp, getsid(0) and getpid cannot fail.
         let (pgrp, leader) = unsafe { (libc::getpgrp(), libc::getsid(0) == libc::getpid()) };
         match signal {
@@ -488,7 +526,7 @@ mod terminal {
 }
 
 /// Prints commands as a bash script instead of running them (`--dry-run`).
-pub struct ScriptExecutor {
+pub(crate) struct ScriptExecutor {
     script: Mutex<String>,
     /// Numbers of the background jobs not waited for yet.
     background: Mutex<Vec<usize>>,
@@ -529,7 +567,7 @@ impl Default for ScriptExecutor {
 }
 
 impl ScriptExecutor {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         ScriptExecutor {
             script: Mutex::new(String::new()),
             background: Mutex::new(Vec::new()),
@@ -542,7 +580,7 @@ impl ScriptExecutor {
     }
 
     /// A script of the read-only commands (for read-only commands such as `verify`).
-    pub fn listing_reads() -> Self {
+    pub(crate) fn listing_reads() -> Self {
         ScriptExecutor {
             list_reads: true,
             ..Self::new()
@@ -564,15 +602,59 @@ impl ScriptExecutor {
         script.push('\n');
     }
 
-    pub fn line(&self, line: &str) {
+    pub(crate) fn line(&self, line: &str) {
         self.join_background();
         let mut script = self.script.lock().unwrap();
         script.push_str(line);
         script.push('\n');
     }
 
+    /// The script's first lines: the invocation, what the script is, the shell options, the
+    /// conventions every aws call gets, the region, the state directories.
+    pub(crate) fn header(&self, settings: &crate::settings::Settings, plan: bool) {
+        let invocation: Vec<String> = std::env::args().skip(1).map(|a| crate::cmd::quote(&a)).collect();
+        self.line("#!/usr/bin/env bash");
+        // A comment must stay one line whatever the arguments hold.
+        let invocation = invocation.join(" ").replace('\r', "\\r").replace('\n', "\\n");
+        self.line(&format!("# gitops-iam {invocation}"));
+        if plan {
+            self.line("# The commands a run issues from the state read at the time below, in order. Values that");
+            self.line("# only exist once an earlier command has run are read into shell variables when it has.");
+            let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+            self.line(&format!(
+                "# Planned at {at}: re-plan if the environment may have changed since."
+            ));
+        } else {
+            self.line("# The commands a run from scratch issues, in order. Values only known at run time are");
+            self.line("# read into shell variables by the same read-only commands a real run uses.");
+        }
+        self.line(&format!("# Generated by gitops-iam {}.", env!("CARGO_PKG_VERSION")));
+        self.line("set -euo pipefail");
+        // What a real run gives every aws child (`Cmd::conventions`), exported once for the script.
+        let pinned: Vec<String> = crate::tools::aws::CONVENTIONS
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        self.line(&format!("export {}", pinned.join(" ")));
+        if !matches!(settings.region, crate::cmd::Val::Known(_)) {
+            self.line(&format!(
+                "{0}=\"${{{0}:-${{AWS_DEFAULT_REGION:?pass --region to gitops-iam or set AWS_REGION}}}}\"",
+                crate::settings::REGION_VAR
+            ));
+            self.line(&format!(
+                "{1}=$(case \"${{{0}}}\" in (cn-*) echo aws-cn ;; (us-gov-*) echo aws-us-gov ;; (*) echo aws ;; esac)",
+                crate::settings::REGION_VAR,
+                crate::settings::PARTITION_VAR
+            ));
+        }
+        let dirs = [settings.kubeconfig_dir(), settings.policy_dir()]
+            .map(|d| crate::cmd::quote(&d.to_string_lossy()))
+            .join(" ");
+        self.line(&format!("mkdir -p {dirs}"));
+    }
+
     /// The script so far, waiting at the end for what still runs in the background.
-    pub fn script(&self) -> String {
+    pub(crate) fn script(&self) -> String {
         self.join_background();
         self.script.lock().unwrap().clone()
     }
@@ -581,6 +663,10 @@ impl ScriptExecutor {
 impl Executor for ScriptExecutor {
     fn is_dry_run(&self) -> bool {
         true
+    }
+
+    fn knows(&self, _cmd: &Cmd) -> bool {
+        false
     }
 
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>> {
@@ -644,7 +730,7 @@ impl Executor for ScriptExecutor {
         })
     }
 
-    fn write_file(&self, path: &Path, _contents: &str, render: &Cmd) -> Result<()> {
+    fn write_file(&self, path: &Path, _contents: &str, render: &Render) -> Result<()> {
         let path = crate::cmd::quote(&path.to_string_lossy());
         self.line(&format!("{render} > {path}"));
         Ok(())
@@ -682,7 +768,7 @@ impl Executor for ScriptExecutor {
         }
     }
 
-    fn prefetch<'a>(&'a self, _cmds: Vec<Cmd>) -> BoxFuture<'a, ()> {
+    fn prefetch(&self, _cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 

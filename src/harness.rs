@@ -10,11 +10,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-pub const DEFAULT_URL: &str = "https://app.harness.io/gateway";
+pub(crate) const DEFAULT_URL: &str = "https://app.harness.io/gateway";
 
 /// Where clusters are registered: an agent in an account, org or project.
 #[derive(Clone, Debug)]
-pub struct Harness {
+pub(crate) struct Harness {
     pub base_url: String,
     pub account: String,
     pub org: Option<String>,
@@ -25,7 +25,7 @@ pub struct Harness {
 
 /// What a cluster registration says; compared field by field with what Harness has.
 #[derive(Clone, Debug)]
-pub struct ClusterSpec {
+pub(crate) struct ClusterSpec {
     pub identifier: String,
     pub name: String,
     pub server: Arg,
@@ -79,7 +79,7 @@ impl Harness {
         }
     }
 
-    pub fn get_cluster(&self, identifier: &str) -> HttpRequest {
+    pub(crate) fn get_cluster(&self, identifier: &str) -> HttpRequest {
         let url = format!("{}/{}?{}", self.clusters_url(), enc(identifier), self.query(None));
         self.request(
             Method::Get,
@@ -90,7 +90,7 @@ impl Harness {
         )
     }
 
-    pub fn upsert_cluster(&self, spec: &ClusterSpec) -> HttpRequest {
+    pub(crate) fn upsert_cluster(&self, spec: &ClusterSpec) -> HttpRequest {
         let url = format!("{}?{}", self.clusters_url(), self.query(Some(&spec.identifier)));
         let body = json!({
             "upsert": true,
@@ -117,7 +117,7 @@ impl Harness {
         )
     }
 
-    pub fn delete_cluster(&self, identifier: &str) -> HttpRequest {
+    pub(crate) fn delete_cluster(&self, identifier: &str) -> HttpRequest {
         let url = format!(
             "{}/{}?{}&forceDelete=true",
             self.clusters_url(),
@@ -147,7 +147,7 @@ impl Harness {
 
     /// An error for a non-2xx answer, in words a user can act on. Never contains the key: the
     /// request's display form only refers to `$HARNESS_API_KEY`.
-    pub fn api_error(&self, req: &HttpRequest, resp: &HttpResponse) -> Error {
+    pub(crate) fn api_error(&self, req: &HttpRequest, resp: &HttpResponse) -> Error {
         let msg = message(&resp.body);
         let meaning = match resp.status {
             400 => "Harness rejected the request".to_string(),
@@ -175,7 +175,7 @@ impl Harness {
     /// The registered cluster, if any. Absent: a 200 without `cluster`, or a 404 whose body
     /// carries a not-found code ([`is_not_found`]); any other 404 is an error (a wrong agent or
     /// scope must not read as "nothing registered yet").
-    pub fn parse_get(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Option<Value>> {
+    pub(crate) fn parse_get(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Option<Value>> {
         match resp.status {
             404 if is_not_found(resp) => Ok(None),
             200..=299 => {
@@ -196,7 +196,7 @@ const GRPC_NOT_FOUND: i64 = 5;
 /// Whether a 404 says the entity is absent, as terraform-provider-harness decides it
 /// (`helpers/errors.go`): gRPC NotFound (5), or Harness's `ENTITY_NOT_FOUND` /
 /// `RESOURCE_NOT_FOUND`. A bare 404 (a wrong path, an unknown agent) is not.
-pub fn is_not_found(resp: &HttpResponse) -> bool {
+pub(crate) fn is_not_found(resp: &HttpResponse) -> bool {
     if resp.status != 404 {
         return false;
     }
@@ -219,7 +219,7 @@ fn message(body: &str) -> String {
 }
 
 /// The fields of a registered cluster that differ from `spec` (real runs: every value known).
-pub fn differences(current: &Value, spec: &ClusterSpec) -> Vec<String> {
+pub(crate) fn differences(current: &Value, spec: &ClusterSpec) -> Vec<String> {
     let config = &current["config"];
     let checks = [
         ("server", current["server"].as_str(), spec.server.value()),

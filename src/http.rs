@@ -10,10 +10,10 @@ use std::fmt;
 use std::time::Duration;
 
 /// The shell variable the dry-run script reads the API key from.
-pub const API_KEY_VAR: &str = "HARNESS_API_KEY";
+pub(crate) const API_KEY_VAR: &str = "HARNESS_API_KEY";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Delete,
@@ -30,7 +30,7 @@ impl Method {
 }
 
 #[derive(Clone, Debug)]
-pub struct HttpRequest {
+pub(crate) struct HttpRequest {
     pub method: Method,
     pub url: String,
     /// JSON body; may hold run-time values as shell variables in a dry-run.
@@ -41,7 +41,7 @@ pub struct HttpRequest {
 }
 
 #[derive(Clone, Debug)]
-pub struct HttpResponse {
+pub(crate) struct HttpResponse {
     pub status: u16,
     pub body: String,
 }
@@ -61,7 +61,7 @@ impl fmt::Display for HttpRequest {
 
 /// Timeouts and retry policy of the real sender.
 #[derive(Clone, Debug)]
-pub struct HttpPolicy {
+pub(crate) struct HttpPolicy {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub attempts: u32,
@@ -120,7 +120,7 @@ fn send_once(agent: &ureq::Agent, req: &HttpRequest) -> Result<HttpResponse, Str
 
 /// Sends with retries on 429, 5xx and transport errors (exponential backoff). Blocking: call it
 /// from `spawn_blocking`.
-pub fn send(req: &HttpRequest, policy: &HttpPolicy) -> Result<HttpResponse, String> {
+pub(crate) fn send(req: &HttpRequest, policy: &HttpPolicy) -> Result<HttpResponse, String> {
     let config = ureq::Agent::config_builder()
         .timeout_connect(Some(policy.connect_timeout))
         .timeout_global(Some(policy.request_timeout))

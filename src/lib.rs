@@ -3,24 +3,28 @@
 //!
 //! The library holds everything; `main.rs` only calls [`run`]. See `docs/architecture.md`.
 
-pub mod argocd;
-pub mod arn;
-pub mod cli;
-pub mod cmd;
-pub mod config;
-pub mod doctor;
-pub mod error;
-pub mod exec;
-pub mod harness;
-pub mod http;
-pub mod names;
-pub mod policy;
-pub mod propagation;
-pub mod render;
-pub mod report;
-pub mod settings;
-pub mod steps;
-pub mod tools;
+mod argocd;
+mod arn;
+mod cli;
+mod cmd;
+mod config;
+mod doctor;
+mod error;
+mod event;
+mod exec;
+mod harness;
+mod http;
+mod names;
+mod plan;
+mod policy;
+mod propagation;
+mod registration;
+mod render;
+mod report;
+mod settings;
+mod signals;
+mod steps;
+mod tools;
 
 mod app;
 

@@ -12,14 +12,14 @@ macro_rules! name_type {
     ($(#[$doc:meta])* $name:ident, $rule:expr, $check:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub(crate) struct $name(String);
 
         impl $name {
             /// The rule, as shown to users.
-            pub const RULE: &'static str = $rule;
+            pub(crate) const RULE: &'static str = $rule;
 
             /// Validates `value` given for `flag`.
-            pub fn parse(flag: &str, value: &str) -> Result<Self> {
+            pub(crate) fn parse(flag: &str, value: &str) -> Result<Self> {
                 let check: fn(&str) -> bool = $check;
                 if check(value) {
                     Ok(Self(value.to_string()))
@@ -28,7 +28,7 @@ macro_rules! name_type {
                 }
             }
 
-            pub fn as_str(&self) -> &str {
+            pub(crate) fn as_str(&self) -> &str {
                 &self.0
             }
         }
@@ -66,7 +66,7 @@ fn is_iam_name(s: &str, max: usize) -> bool {
 }
 
 /// DNS-1123 label: what Kubernetes requires of a namespace name.
-pub fn is_dns1123_label(s: &str) -> bool {
+pub(crate) fn is_dns1123_label(s: &str) -> bool {
     (1..=63).contains(&s.len())
         && all(s, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
@@ -103,12 +103,6 @@ name_type!(
     |s| is_iam_name(s, 64)
 );
 name_type!(
-    /// An IAM inline policy name.
-    PolicyName,
-    "1-128 characters: letters, digits and +=,.@_- (IAM policy names)",
-    |s| is_iam_name(s, 128)
-);
-name_type!(
     /// A Kubernetes namespace.
     Namespace,
     "a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
@@ -141,13 +135,13 @@ name_type!(
 
 /// The OIDC provider host and path (the cluster's issuer URL without `https://`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OidcProvider(String);
+pub(crate) struct OidcProvider(String);
 
 impl OidcProvider {
-    pub const RULE: &'static str = "the issuer's host and path without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+    pub(crate) const RULE: &'static str = "the issuer's host and path without https://, e.g. oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 
     /// Accepts the issuer URL too: the `https://` prefix is what the tutorial strips with sed.
-    pub fn parse(flag: &str, value: &str) -> Result<Self> {
+    pub(crate) fn parse(flag: &str, value: &str) -> Result<Self> {
         let host_path = value.strip_prefix("https://").unwrap_or(value);
         let ok = !host_path.is_empty()
             && !host_path.contains("://")
@@ -162,13 +156,13 @@ impl OidcProvider {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 /// Turns any cluster name into a valid Harness identifier (`^[a-zA-Z_][0-9a-zA-Z_]{0,127}$`).
-pub fn harness_identifier(name: &str) -> String {
+pub(crate) fn harness_identifier(name: &str) -> String {
     let mut id: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -181,7 +175,7 @@ pub fn harness_identifier(name: &str) -> String {
 }
 
 /// Whether `s` is a valid Harness identifier.
-pub fn is_harness_identifier(s: &str) -> bool {
+pub(crate) fn is_harness_identifier(s: &str) -> bool {
     (1..=128).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && all(s, |c| c.is_ascii_alphanumeric() || c == '_')

@@ -7,23 +7,23 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const VERSION: &str = "2012-10-17";
-pub const SERVICE_ACCOUNT_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+pub(crate) const VERSION: &str = "2012-10-17";
+pub(crate) const SERVICE_ACCOUNT_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 /// Name of the agent role's inline policy (the tutorial's).
-pub const AGENT_POLICY_NAME: &str = "AssumeRole";
+pub(crate) const AGENT_POLICY_NAME: &str = "AssumeRole";
 /// The service accounts of the Harness GitOps agent that need the role.
-pub const AGENT_SERVICE_ACCOUNTS: [&str; 2] = ["gitops-agent", "argocd-application-controller"];
+pub(crate) const AGENT_SERVICE_ACCOUNTS: [&str; 2] = ["gitops-agent", "argocd-application-controller"];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PolicyDocument {
+pub(crate) struct PolicyDocument {
     pub version: String,
     pub statement: Vec<Statement>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum OneOrMany {
+pub(crate) enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
@@ -37,7 +37,7 @@ impl OneOrMany {
         }
     }
 
-    pub fn items(&self) -> Vec<&str> {
+    pub(crate) fn items(&self) -> Vec<&str> {
         match self {
             OneOrMany::One(s) => vec![s.as_str()],
             OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
@@ -46,13 +46,13 @@ impl OneOrMany {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Effect {
+pub(crate) enum Effect {
     Allow,
     Deny,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Principal {
+pub(crate) struct Principal {
     #[serde(rename = "Federated", skip_serializing_if = "Option::is_none", default)]
     pub federated: Option<String>,
     #[serde(rename = "AWS", skip_serializing_if = "Option::is_none", default)]
@@ -60,11 +60,11 @@ pub struct Principal {
 }
 
 /// Operator (`StringEquals`) -> key -> value(s).
-pub type Condition = BTreeMap<String, BTreeMap<String, OneOrMany>>;
+pub(crate) type Condition = BTreeMap<String, BTreeMap<String, OneOrMany>>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Statement {
+pub(crate) struct Statement {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sid: Option<String>,
     pub effect: Effect,
@@ -87,13 +87,13 @@ impl PolicyDocument {
     }
 
     /// Pretty JSON, the exact bytes written to policy files and printed by `render`.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("policy documents always serialize") + "\n"
     }
 }
 
 /// The AWS partition of a region: ARNs in China and GovCloud differ.
-pub fn partition(region: &str) -> &'static str {
+pub(crate) fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -103,11 +103,11 @@ pub fn partition(region: &str) -> &'static str {
     }
 }
 
-pub fn role_arn(partition: &str, account: &str, role: &str) -> String {
+pub(crate) fn role_arn(partition: &str, account: &str, role: &str) -> String {
     format!("arn:{partition}:iam::{account}:role/{role}")
 }
 
-pub fn oidc_provider_arn(partition: &str, account: &str, oidc_provider: &str) -> String {
+pub(crate) fn oidc_provider_arn(partition: &str, account: &str, oidc_provider: &str) -> String {
     format!("arn:{partition}:iam::{account}:oidc-provider/{oidc_provider}")
 }
 
@@ -115,7 +115,7 @@ pub fn oidc_provider_arn(partition: &str, account: &str, oidc_provider: &str) ->
 ///
 /// The tutorial trusts `system:serviceaccount:NS:*` with no audience check; AWS recommends pinning
 /// both `sub` and `aud`, so any other workload in the namespace cannot take the role.
-pub fn agent_trust(partition: &str, account: &str, oidc_provider: &str, namespace: &str) -> PolicyDocument {
+pub(crate) fn agent_trust(partition: &str, account: &str, oidc_provider: &str, namespace: &str) -> PolicyDocument {
     let subjects = AGENT_SERVICE_ACCOUNTS
         .iter()
         .map(|sa| format!("system:serviceaccount:{namespace}:{sa}"))
@@ -141,7 +141,7 @@ pub fn agent_trust(partition: &str, account: &str, oidc_provider: &str, namespac
 }
 
 /// Inline policy of the agent role: assume the given Deployer roles (or `*`).
-pub fn assume_role_policy(resources: &[String]) -> PolicyDocument {
+pub(crate) fn assume_role_policy(resources: &[String]) -> PolicyDocument {
     PolicyDocument::single(Statement {
         sid: Some("AssumeRole".into()),
         effect: Effect::Allow,
@@ -153,7 +153,7 @@ pub fn assume_role_policy(resources: &[String]) -> PolicyDocument {
 }
 
 /// Trust of the Deployer role: the agent role's ARN (possibly in another account).
-pub fn deployer_trust(agent_role_arn: &str) -> PolicyDocument {
+pub(crate) fn deployer_trust(agent_role_arn: &str) -> PolicyDocument {
     PolicyDocument::single(Statement {
         sid: None,
         effect: Effect::Allow,
@@ -170,7 +170,7 @@ pub fn deployer_trust(agent_role_arn: &str) -> PolicyDocument {
 /// The resources an existing inline policy lets the role assume (`sts:AssumeRole`, Allow).
 ///
 /// Used to add a Deployer ARN without dropping the ones other environments added before.
-pub fn assumable_resources(doc: &serde_json::Value) -> Vec<String> {
+pub(crate) fn assumable_resources(doc: &serde_json::Value) -> Vec<String> {
     let Ok(doc) = serde_json::from_value::<PolicyDocument>(doc.clone()) else {
         return Vec::new();
     };
@@ -193,7 +193,7 @@ pub fn assumable_resources(doc: &serde_json::Value) -> Vec<String> {
 
 /// Whose statement in a trust policy gitops-iam owns: the one for its own principal.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Owner {
+pub(crate) enum Owner {
     /// The agent role: the statement for the management cluster's OIDC provider.
     Federated(String),
     /// The Deployer role: the statement for the agent role.
@@ -202,7 +202,7 @@ pub enum Owner {
 
 impl Owner {
     /// The principal of a document gitops-iam renders (its one statement's).
-    pub fn of(doc: &PolicyDocument) -> Option<Owner> {
+    pub(crate) fn of(doc: &PolicyDocument) -> Option<Owner> {
         let p = doc.statement.first()?.principal.as_ref()?;
         match (&p.federated, &p.aws) {
             (Some(f), _) => Some(Owner::Federated(f.clone())),
@@ -227,7 +227,7 @@ fn is_unique_id(s: &str) -> bool {
 }
 
 /// A document gitops-iam rendered itself (always valid).
-pub fn document(json: &str) -> PolicyDocument {
+pub(crate) fn document(json: &str) -> PolicyDocument {
     serde_json::from_str(json).expect("rendered documents parse")
 }
 
@@ -236,7 +236,11 @@ pub fn document(json: &str) -> PolicyDocument {
 /// the owner among other principals keeps the others. `ours` takes the place of the first
 /// statement it replaces, else comes last. Returns the document and how many statements of
 /// `current` were kept.
-pub fn merge_trust(current: &serde_json::Value, ours: &PolicyDocument, owner: &Owner) -> (serde_json::Value, usize) {
+pub(crate) fn merge_trust(
+    current: &serde_json::Value,
+    ours: &PolicyDocument,
+    owner: &Owner,
+) -> (serde_json::Value, usize) {
     use serde_json::Value;
     let (key, arn) = owner.key();
     let statements = match &current["Statement"] {
@@ -387,7 +391,7 @@ mod tests {
 }
 
 /// Glob match of IAM's `StringLike` (`*` any run, `?` one character).
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
@@ -451,7 +455,7 @@ fn condition_allows(statement: &serde_json::Value, key: &str, value: &str) -> Op
 }
 
 /// Checks the agent role's trust: the provider, `aud` and every subject. `Err` says what is wrong.
-pub fn check_web_identity_trust(
+pub(crate) fn check_web_identity_trust(
     doc: &serde_json::Value,
     provider_arn: &str,
     provider: &str,
@@ -491,7 +495,7 @@ pub fn check_web_identity_trust(
 }
 
 /// Whether a policy allows `sts:AssumeRole` on `role_arn`.
-pub fn allows_assume(doc: &serde_json::Value, role_arn: &str) -> bool {
+pub(crate) fn allows_assume(doc: &serde_json::Value, role_arn: &str) -> bool {
     allow_statements(doc)
         .into_iter()
         .filter(|s| has_action(s, "sts:AssumeRole"))
@@ -499,7 +503,7 @@ pub fn allows_assume(doc: &serde_json::Value, role_arn: &str) -> bool {
 }
 
 /// Whether a trust policy lets `principal_arn` (a role) call `sts:AssumeRole`.
-pub fn trusts_role(doc: &serde_json::Value, principal_arn: &str) -> bool {
+pub(crate) fn trusts_role(doc: &serde_json::Value, principal_arn: &str) -> bool {
     let account_root = principal_arn.split(':').nth(4).map(|acc| {
         (
             format!(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// A propagation error a command may meet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Propagation {
+pub(crate) enum Propagation {
     /// IAM refuses a trust policy naming a role it has not propagated yet:
     /// `MalformedPolicyDocument: Invalid principal in policy: "AWS":"arn:..."`
     /// (terraform-provider-aws retries CreateRole and UpdateAssumeRolePolicy on this message).
@@ -19,12 +19,13 @@ pub enum Propagation {
     /// `InvalidParameterException: The specified principalArn is invalid: invalid principal.`
     EksPrincipal,
     /// STS refuses to let a just-created role be assumed: `AccessDenied` on AssumeRole.
+    #[allow(dead_code)] // for `verify --live` (issue 13), which assumes the roles
     AssumeRole,
 }
 
 impl Propagation {
     /// Whether a failed command's stderr is this error (and nothing else).
-    pub fn matches(self, stderr: &str) -> bool {
+    pub(crate) fn matches(self, stderr: &str) -> bool {
         let code = crate::tools::aws::error_code(stderr);
         match self {
             Propagation::IamPrincipal => {
@@ -38,7 +39,7 @@ impl Propagation {
     }
 
     /// A fixed string of the error's message, for the dry-run script's `wait_out_propagation`.
-    pub fn marker(self) -> &'static str {
+    pub(crate) fn marker(self) -> &'static str {
         match self {
             Propagation::IamPrincipal => "Invalid principal in policy",
             Propagation::EksPrincipal => "principalArn is invalid",
@@ -47,7 +48,7 @@ impl Propagation {
     }
 
     /// What is awaited, completing "waiting for ...".
-    pub fn awaited(self) -> &'static str {
+    pub(crate) fn awaited(self) -> &'static str {
         match self {
             Propagation::IamPrincipal => "IAM to accept a new role as a principal",
             Propagation::EksPrincipal => "EKS to accept a new role as an access-entry principal",
@@ -58,10 +59,10 @@ impl Propagation {
 
 /// The default bound on waiting for one propagation (`--propagation-timeout`): IAM documents
 /// "a few seconds", and terraform-provider-aws waits up to two minutes.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The pause before retry number `attempt` (1-based): 1, 2, 4, 8, then 10 seconds.
-pub fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_secs((1u64 << attempt.saturating_sub(1).min(4)).min(10))
 }
 

@@ -12,7 +12,7 @@ use crate::policy;
 
 /// A policy document, described by the values it is made of.
 #[derive(Clone, Debug)]
-pub enum Doc {
+pub(crate) enum Doc {
     AgentTrust {
         account: Val,
         oidc_provider: Val,
@@ -35,9 +35,61 @@ pub enum Doc {
     },
 }
 
+/// How a script writes a document's file: `gitops-iam render ...`, fed on stdin the document it
+/// merges into when the file must keep what is there (a shared role's trust policy).
+#[derive(Clone, Debug)]
+pub(crate) struct Render {
+    pub cmd: Cmd,
+    /// Prints the current document (`aws iam get-role --query ...`), piped into `cmd`.
+    pub current: Option<Cmd>,
+}
+
+impl std::fmt::Display for Render {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(current) = &self.current {
+            write!(f, "{current} | ")?;
+        }
+        write!(f, "{}", self.cmd)
+    }
+}
+
 impl Doc {
+    /// How a script writes this document.
+    pub(crate) fn render(&self, region: &Val) -> Render {
+        Render {
+            cmd: self.render_cmd(region),
+            current: None,
+        }
+    }
+
+    /// How a script writes this trust policy merged into the current one, which `current`
+    /// prints: other principals' statements kept, as a run keeps them.
+    pub(crate) fn render_merged(&self, region: &Val, current: Cmd) -> Render {
+        Render {
+            cmd: self.render_cmd(region).args(["--merge-current", "-"]),
+            current: Some(current),
+        }
+    }
+
+    /// Whether every value is known (not a variable of a dry-run or a plan's script).
+    pub(crate) fn is_known(&self) -> bool {
+        match self {
+            Doc::AgentTrust {
+                account, oidc_provider, ..
+            } => [account, oidc_provider].iter().all(|v| matches!(v, Val::Known(_))),
+            Doc::AssumePolicy { resources } => resources.iter().all(Arg::is_known),
+            Doc::DeployerTrust { agent_role_arn } => agent_role_arn.is_known(),
+            Doc::ArgocdSecret {
+                server,
+                ca_data,
+                role_arn,
+                ..
+            } => matches!((server, ca_data), (Val::Known(_), Val::Known(_))) && role_arn.is_known(),
+        }
+    }
+
     /// The `gitops-iam render` command that prints this document.
-    pub fn render_cmd(&self, region: &Val) -> Cmd {
+    pub(crate) fn render_cmd(&self, region: &Val) -> Cmd {
         let cmd = Cmd::new("gitops-iam", Effect::Read, "render a document").arg("render");
         match self {
             Doc::AgentTrust {
@@ -83,7 +135,7 @@ impl Doc {
     }
 
     /// The file's contents, in a real run (every value known).
-    pub fn contents(&self, partition: &str) -> String {
+    pub(crate) fn contents(&self, partition: &str) -> String {
         let policy = match self {
             Doc::AgentTrust {
                 account,
@@ -132,7 +184,7 @@ fn required_account(flag: &str, value: &Option<String>, what: &str) -> Result<Ac
 }
 
 /// The `render` command: prints the document on stdout.
-pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<String> {
+pub(crate) fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<String> {
     let region = global
         .region
         .clone()
@@ -188,11 +240,15 @@ pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<St
             );
             return Ok(pretty_json(&secret));
         }
-        RenderCommand::Trust { oidc_provider } => {
+        RenderCommand::Trust {
+            oidc_provider,
+            merge_current,
+        } => {
             let account = required_account("--account-id", &env.account_id, "trust")?;
             let oidc = OidcProvider::parse("--oidc-provider", oidc_provider)?;
             let namespace = Namespace::parse("--namespace", &env.namespace)?;
-            policy::agent_trust(partition, account.as_str(), oidc.as_str(), namespace.as_str())
+            let doc = policy::agent_trust(partition, account.as_str(), oidc.as_str(), namespace.as_str());
+            return merged(doc, merge_current.as_deref());
         }
         RenderCommand::Policy {
             deployer_role_arns,
@@ -219,7 +275,10 @@ pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<St
             };
             policy::assume_role_policy(&resources)
         }
-        RenderCommand::DeployerTrust { agent_role_arn } => {
+        RenderCommand::DeployerTrust {
+            agent_role_arn,
+            merge_current,
+        } => {
             let arn = match agent_role_arn {
                 Some(a) => crate::arn::Arn::parse("--agent-role-arn", a)?.to_string(),
                 None => {
@@ -232,10 +291,40 @@ pub fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Result<St
                     policy::role_arn(partition, account.as_str(), role.as_str())
                 }
             };
-            policy::deployer_trust(&arn)
+            return merged(policy::deployer_trust(&arn), merge_current.as_deref());
         }
     };
     Ok(doc.to_json())
+}
+
+/// A trust policy, merged into the current one (`--merge-current FILE`, `-` for stdin) the way a
+/// run merges it: the document's own statement replaced, other principals' statements kept.
+fn merged(doc: policy::PolicyDocument, current: Option<&std::path::Path>) -> Result<String> {
+    let Some(path) = current else {
+        return Ok(doc.to_json());
+    };
+    let text = if path == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| Error::Other(anyhow::anyhow!("reading the current trust policy from stdin: {e}")))?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| {
+            Error::invalid(
+                "--merge-current",
+                path.display().to_string(),
+                format!("unreadable: {e}"),
+            )
+        })?
+    };
+    let current: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::invalid(
+            "--merge-current",
+            path.display().to_string(),
+            format!("not a JSON policy document ({e})"),
+        )
+    })?;
+    let owner = policy::Owner::of(&doc).expect("trust documents name their principal");
+    let (merged, _) = policy::merge_trust(&current, &doc, &owner);
+    Ok(serde_json::to_string_pretty(&merged).expect("serializable") + "\n")
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 //! stdout carries one JSON object per line (see docs/output.md).
 
 use crate::cmd::Cmd;
+use crate::event::{Event, StepSummary};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::future::Future;
@@ -23,7 +23,7 @@ tokio::task_local! {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     Quiet,
     Normal,
     Verbose,
@@ -31,7 +31,7 @@ pub enum Verbosity {
 
 /// The result of one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Changed,
     Unchanged,
     Failed,
@@ -40,7 +40,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::Changed => "changed",
             Status::Unchanged => "unchanged",
@@ -52,7 +52,7 @@ impl Status {
 
 /// What one step did, for the final summary.
 #[derive(Clone, Debug)]
-pub struct StepRecord {
+pub(crate) struct StepRecord {
     pub step: String,
     pub status: Status,
     pub duration: Duration,
@@ -61,23 +61,23 @@ pub struct StepRecord {
 
 /// The changes a step made, in words ("created role ArgoCD").
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes(pub Vec<String>);
+pub(crate) struct Changes(pub Vec<String>);
 
 impl Changes {
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Changes(Vec::new())
     }
 
-    pub fn push(&mut self, what: impl Into<String>) {
+    pub(crate) fn push(&mut self, what: impl Into<String>) {
         self.0.push(what.into());
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
 
-pub struct Reporter {
+pub(crate) struct Reporter {
     verbosity: Verbosity,
     json: bool,
     start: Instant,
@@ -85,11 +85,13 @@ pub struct Reporter {
     sink: Mutex<Box<dyn Write + Send>>,
     progress: Option<MultiProgress>,
     bars: Mutex<HashMap<String, ProgressBar>>,
+    /// A plan (`--plan`): its drift is its result, shown even with `-q`.
+    plan: bool,
 }
 
 impl Reporter {
     /// `json`: events on stdout. Live progress only on a terminal at normal verbosity.
-    pub fn new(verbosity: Verbosity, json: bool) -> Self {
+    pub(crate) fn new(verbosity: Verbosity, json: bool) -> Self {
         use std::io::IsTerminal;
         let live = verbosity == Verbosity::Normal && std::io::stderr().is_terminal();
         let mut r = Self::with_sink(verbosity, Box::new(std::io::stderr()));
@@ -98,7 +100,7 @@ impl Reporter {
         r
     }
 
-    pub fn with_sink(verbosity: Verbosity, sink: Box<dyn Write + Send>) -> Self {
+    pub(crate) fn with_sink(verbosity: Verbosity, sink: Box<dyn Write + Send>) -> Self {
         Reporter {
             verbosity,
             json: false,
@@ -107,11 +109,19 @@ impl Reporter {
             sink: Mutex::new(sink),
             progress: None,
             bars: Mutex::new(HashMap::new()),
+            plan: false,
         }
     }
 
+    /// For `--plan`: drift is shown at every verbosity.
+    #[must_use]
+    pub(crate) fn for_plan(mut self) -> Self {
+        self.plan = true;
+        self
+    }
+
     /// A reporter that prints nothing (unit tests, `doctor`).
-    pub fn silent() -> Self {
+    pub(crate) fn silent() -> Self {
         Self::with_sink(Verbosity::Quiet, Box::new(std::io::sink()))
     }
 
@@ -122,7 +132,12 @@ impl Reporter {
         let elapsed = self.start.elapsed().as_secs_f64();
         let mut out = String::new();
         for line in text.lines() {
-            let _ = writeln!(out, "[{elapsed:>6.1}s] {line}");
+            // A plan's result (its drift, its summary) is read as a document, a PR comment.
+            if self.plan && min == Verbosity::Quiet {
+                let _ = writeln!(out, "{line}");
+            } else {
+                let _ = writeln!(out, "[{elapsed:>6.1}s] {line}");
+            }
         }
         match &self.progress {
             // Printing above the live lines keeps them intact.
@@ -136,47 +151,45 @@ impl Reporter {
     }
 
     /// One JSON object on a line of stdout (only with `--output json`).
-    pub fn event(&self, value: serde_json::Value) {
+    pub(crate) fn event(&self, event: &Event<'_>) {
         if self.json {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{value}");
+            let _ = writeln!(out, "{}", serde_json::to_string(event).expect("events serialize"));
             let _ = out.flush();
         }
     }
 
-    pub fn is_json(&self) -> bool {
+    pub(crate) fn is_json(&self) -> bool {
         self.json
     }
 
-    pub fn info(&self, text: &str) {
+    pub(crate) fn info(&self, text: &str) {
         self.print(Verbosity::Normal, text);
     }
 
     /// A line that must be seen even with `-q`.
-    pub fn warn(&self, text: &str) {
+    pub(crate) fn warn(&self, text: &str) {
         self.print(Verbosity::Quiet, text);
     }
 
-    /// A line shown only with `-v`.
-    pub fn info_verbose(&self, text: &str) {
-        self.print(Verbosity::Verbose, text);
-    }
-
-    pub fn command(&self, cmd: &Cmd) {
+    pub(crate) fn command(&self, cmd: &Cmd) {
         self.command_text(&cmd.to_string(), cmd.is_mutating());
     }
 
     /// A command (or HTTP request) as it starts: shown with `-v`, and as a JSON event then.
-    pub fn command_text(&self, shell: &str, mutating: bool) {
+    pub(crate) fn command_text(&self, shell: &str, mutating: bool) {
         self.print(Verbosity::Verbose, &format!("$ {shell}"));
         if self.verbosity == Verbosity::Verbose {
-            let step = CURRENT_STEP.try_with(Clone::clone).ok();
-            self.event(json!({"event": "command", "step": step, "command": shell, "mutating": mutating}));
+            self.event(&Event::Command {
+                step: self.current_step(),
+                command: shell,
+                mutating,
+            });
         }
     }
 
     /// A line a running command printed: the live line of its step shows the latest one.
-    pub fn output_line(&self, line: &str) {
+    pub(crate) fn output_line(&self, line: &str) {
         let Ok(step) = CURRENT_STEP.try_with(Clone::clone) else {
             return;
         };
@@ -186,14 +199,36 @@ impl Reporter {
     }
 
     /// Shows how a document drifted from what it should be.
-    pub fn diff(&self, what: &str, current: &str, desired: &str) {
+    pub(crate) fn diff(&self, what: &str, current: &str, desired: &str) {
         let diff = similar::TextDiff::from_lines(current, desired);
         let body = diff
             .unified_diff()
             .context_radius(3)
             .header(&format!("{what} (current)"), &format!("{what} (desired)"))
             .to_string();
-        self.info(&format!("drift in {what}:\n{body}"));
+        // A value the plan's script reads when it runs shows as the shell variable it is there.
+        let body = crate::cmd::Arg::from_template(&body).shell_text();
+        self.event(&Event::Drift {
+            object: what,
+            diff: &body,
+        });
+        let level = if self.plan { Verbosity::Quiet } else { Verbosity::Normal };
+        self.print(level, &format!("drift in {what}:\n{body}"));
+    }
+
+    /// The step the calling task works for.
+    pub(crate) fn current_step(&self) -> Option<String> {
+        CURRENT_STEP.try_with(Clone::clone).ok()
+    }
+
+    /// A command that `--plan` prints instead of running: a JSON event.
+    pub(crate) fn planned(&self, command: &str, purpose: &str, resource: Option<&str>) {
+        self.event(&Event::Planned {
+            step: self.current_step(),
+            command,
+            purpose,
+            resource,
+        });
     }
 
     fn start_bar(&self, name: &str) {
@@ -217,11 +252,11 @@ impl Reporter {
 
     /// Runs one named step: shows it while it runs, records the outcome, names it in errors.
     /// The body returns the changes it made and any value later steps need.
-    pub async fn step<T, F>(&self, name: &str, body: F) -> crate::error::Result<T>
+    pub(crate) async fn step<T, F>(&self, name: &str, body: F) -> crate::error::Result<T>
     where
         F: Future<Output = crate::error::Result<(Changes, T)>>,
     {
-        self.event(json!({"event": "step_start", "step": name}));
+        self.event(&Event::StepStart { step: name });
         if self.progress.is_none() {
             self.info(&format!("{name}: started"));
         }
@@ -244,12 +279,15 @@ impl Reporter {
             )),
             _ => self.info(&format!("{name}: {} in {secs:.1}s", status.label())),
         }
-        let error = result.as_ref().err().map(|e| e.to_string());
-        self.event(json!({
-            "event": "step_finish", "step": name, "status": status.label(),
-            "changed": status == Status::Changed, "changes": changes,
-            "duration_ms": duration.as_millis() as u64, "error": error,
-        }));
+        let error = result.as_ref().err().map(std::string::ToString::to_string);
+        self.event(&Event::StepFinish {
+            step: name,
+            status: status.label(),
+            changed: status == Status::Changed,
+            changes: &changes,
+            duration_ms: millis(duration),
+            error,
+        });
         self.record(StepRecord {
             step: name.to_string(),
             status,
@@ -259,16 +297,38 @@ impl Reporter {
         result.map(|(_, value)| value).map_err(|e| e.in_step(name))
     }
 
-    pub fn record(&self, record: StepRecord) {
+    pub(crate) fn record(&self, record: StepRecord) {
         self.records.lock().unwrap().push(record);
     }
 
-    pub fn records(&self) -> Vec<StepRecord> {
+    pub(crate) fn records(&self) -> Vec<StepRecord> {
         self.records.lock().unwrap().clone()
     }
 
+    /// The end of a plan: what it would change (stderr), and with `--output json` the `plan`
+    /// event.
+    pub(crate) fn plan_summary(&self, planned: &[crate::plan::Planned], exit_code: i32) {
+        let mut text = match planned.len() {
+            0 => "No changes: the environment matches the settings; a run would change nothing.".to_string(),
+            1 => "Plan: 1 change:".to_string(),
+            n => format!("Plan: {n} changes:"),
+        };
+        for p in planned {
+            let _ = write!(text, "\n  {}: {}", p.step.as_deref().unwrap_or("-"), p.purpose);
+        }
+        if !planned.is_empty() && !self.json {
+            text.push_str("\nstdout has them as a bash script; the same command without --plan runs them.");
+        }
+        self.warn(&text);
+        self.event(&Event::Plan {
+            changes: planned.len(),
+            exit_code,
+            duration_ms: millis(self.start.elapsed()),
+        });
+    }
+
     /// The final table (stderr) and, with `--output json`, the summary event.
-    pub fn summary(&self, outcome: &crate::error::Result<i32>, commands: usize, mutating: usize) {
+    pub(crate) fn summary(&self, outcome: &crate::error::Result<i32>, commands: usize, mutating: usize) {
         let records = self.records();
         let total = self.start.elapsed();
         if !records.is_empty() {
@@ -297,18 +357,31 @@ impl Reporter {
             Err(e) if e.is_interrupted() => "interrupted",
             Err(_) => "failed",
         };
-        self.event(json!({
-            "event": "summary",
-            "status": status,
-            "exit_code": match outcome { Ok(c) => *c, Err(e) => e.code() },
-            "error": outcome.as_ref().err().map(|e| e.to_string()),
-            "duration_ms": total.as_millis() as u64,
-            "commands": commands,
-            "mutating_commands": mutating,
-            "steps": records.iter().map(|r| json!({
-                "step": r.step, "status": r.status.label(), "changed": r.status == Status::Changed,
-                "changes": r.changes, "duration_ms": r.duration.as_millis() as u64,
-            })).collect::<Vec<_>>(),
-        }));
+        self.event(&Event::Summary {
+            status,
+            exit_code: match outcome {
+                Ok(c) => *c,
+                Err(e) => e.code(),
+            },
+            error: outcome.as_ref().err().map(std::string::ToString::to_string),
+            duration_ms: millis(total),
+            commands,
+            mutating_commands: mutating,
+            steps: records
+                .iter()
+                .map(|r| StepSummary {
+                    step: &r.step,
+                    status: r.status.label(),
+                    changed: r.status == Status::Changed,
+                    changes: &r.changes,
+                    duration_ms: millis(r.duration),
+                })
+                .collect(),
+        });
     }
+}
+
+/// Milliseconds, as the events give durations.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

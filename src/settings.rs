@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// One testing cluster and the Deployer role that deploys into it.
 #[derive(Clone, Debug)]
-pub struct TestingTarget {
+pub(crate) struct TestingTarget {
     pub cluster: ClusterName,
     pub account_id: Option<AccountId>,
     pub profile: Option<Profile>,
@@ -27,7 +27,7 @@ pub struct TestingTarget {
 impl TestingTarget {
     /// Whether the target lives in another account than the management cluster, as far as the
     /// settings tell (an explicit different account id, or its own profile).
-    pub fn cross_account(&self, mgmt_account: Option<&AccountId>, mgmt_profile: Option<&Profile>) -> bool {
+    pub(crate) fn cross_account(&self, mgmt_account: Option<&AccountId>, mgmt_profile: Option<&Profile>) -> bool {
         match (&self.account_id, mgmt_account) {
             (Some(t), Some(m)) => t != m,
             (Some(_), None) => true,
@@ -37,7 +37,7 @@ impl TestingTarget {
 }
 
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// A known region, or `$AWS_REGION` in a dry-run script when none was given.
     pub region: Val,
     pub profile: Option<Profile>,
@@ -58,9 +58,9 @@ pub struct Settings {
 }
 
 /// The shell variable a dry-run script uses for the region when none was given.
-pub const REGION_VAR: &str = "AWS_REGION";
+pub(crate) const REGION_VAR: &str = "AWS_REGION";
 /// The shell variable a dry-run script derives the partition into from the region.
-pub const PARTITION_VAR: &str = "AWS_PARTITION";
+pub(crate) const PARTITION_VAR: &str = "AWS_PARTITION";
 
 /// The testing clusters of a fleet: each entry overrides the top-level target's settings.
 fn fleet_targets(entries: &[TestingEntry], base: &TestingTarget, env: &EnvArgs) -> Result<Vec<TestingTarget>> {
@@ -111,7 +111,8 @@ fn identity_group(env: &EnvArgs) -> Result<Option<Subject>> {
     }
 }
 
-fn env_nonempty(name: &str) -> Option<String> {
+/// An environment variable, when it is set to something.
+pub(crate) fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
@@ -148,7 +149,7 @@ fn profile_region(file: &Path, profile: Option<&Profile>) -> Option<String> {
 
 /// The region of a profile (`--profile`/`AWS_PROFILE` value, `None` for the default) in the
 /// shared config file, for `doctor`, which resolves the region the way `resolve` does.
-pub fn region_of_profile(profile: Option<&str>) -> Option<String> {
+pub(crate) fn region_of_profile(profile: Option<&str>) -> Option<String> {
     let profile = profile
         .filter(|p| !p.is_empty())
         .map(|p| Profile::parse("--profile", p));
@@ -156,7 +157,7 @@ pub fn region_of_profile(profile: Option<&str>) -> Option<String> {
 }
 
 impl Settings {
-    pub fn resolve(global: &GlobalArgs, env: &EnvArgs, fleet: Option<&[TestingEntry]>) -> Result<Settings> {
+    pub(crate) fn resolve(global: &GlobalArgs, env: &EnvArgs, fleet: Option<&[TestingEntry]>) -> Result<Settings> {
         let profile = global
             .profile
             .clone()
@@ -278,7 +279,7 @@ impl Settings {
     }
 
     /// The region as a string, for places that need the value itself (the partition).
-    pub fn region_str(&self) -> &str {
+    pub(crate) fn region_str(&self) -> &str {
         match &self.region {
             Val::Known(r) => r,
             Val::Var(_) => "",
@@ -286,39 +287,39 @@ impl Settings {
     }
 
     /// The AWS partition of the region (real runs; `aws` when the region is only a variable).
-    pub fn partition(&self) -> &'static str {
+    pub(crate) fn partition(&self) -> &'static str {
         crate::policy::partition(self.region_str())
     }
 
     /// The partition inside ARNs: known, or `$AWS_PARTITION`, which a dry-run script derives
     /// from `$AWS_REGION` when no region was given.
-    pub fn partition_val(&self) -> Val {
+    pub(crate) fn partition_val(&self) -> Val {
         match &self.region {
             Val::Known(r) => Val::known(crate::policy::partition(r)),
             Val::Var(_) => Val::var(PARTITION_VAR),
         }
     }
 
-    pub fn kubeconfig_dir(&self) -> PathBuf {
+    pub(crate) fn kubeconfig_dir(&self) -> PathBuf {
         self.state_dir.join("kubeconfig")
     }
 
-    pub fn policy_dir(&self) -> PathBuf {
+    pub(crate) fn policy_dir(&self) -> PathBuf {
         self.state_dir.join("policies")
     }
 
     /// The tool's own kubeconfig for a cluster: named by account, region and cluster, so that
     /// one state directory used for several accounts or regions never mixes two clusters up.
-    pub fn kubeconfig(&self, account: &Val, cluster: &ClusterName) -> crate::tools::kubectl::Kubeconfig {
+    pub(crate) fn kubeconfig(&self, account: &Val, cluster: &ClusterName) -> crate::tools::kubectl::Kubeconfig {
         crate::tools::kubectl::Kubeconfig::new(&self.kubeconfig_dir(), account, &self.region, cluster.as_str())
     }
 
-    pub fn policy_file(&self, name: &str) -> PathBuf {
+    pub(crate) fn policy_file(&self, name: &str) -> PathBuf {
         self.policy_dir().join(format!("{name}.json"))
     }
 
     /// A follow-up command (`agent patch`, `register`...) with the environment of this run.
-    pub fn suggest(&self, command: &str) -> String {
+    pub(crate) fn suggest(&self, command: &str) -> String {
         use crate::cmd::quote;
         let mut out = format!("gitops-iam {command}");
         if let Some(c) = &self.config {
@@ -357,172 +358,36 @@ impl Settings {
             if let Some(g) = &t.identity_group {
                 out.push_str(&format!(" --identity-group {}", quote(g.as_str())));
             }
-            if t.identity_username.as_str() != "deployer" {
+            if t.identity_username.as_str() != default_of("identity-username") {
                 out.push_str(&format!(" --identity-username {}", quote(t.identity_username.as_str())));
             }
         }
-        if self.state_dir != Path::new(".gitops-iam") {
+        if self.state_dir != Path::new(&default_of("state-dir")) {
             out.push_str(&format!(" --state-dir {}", quote(&self.state_dir.to_string_lossy())));
         }
         out
     }
 }
 
-/// Where and how `register` registers the testing cluster(s).
-#[derive(Clone, Debug)]
-pub enum Registration {
-    Harness {
-        harness: crate::harness::Harness,
-        /// The cluster identifier for a single testing cluster (fleets derive one per cluster).
-        cluster_id: Option<String>,
-        /// Read by the dry-run script when the key comes from a file.
-        api_key_file: Option<PathBuf>,
-    },
-    Argocd,
-}
-
-fn harness_id(flag: &str, value: &str) -> Result<String> {
-    if crate::names::is_harness_identifier(value) {
-        Ok(value.to_string())
-    } else {
-        Err(Error::invalid(
-            flag,
-            value,
-            "a Harness identifier: a letter or '_', then letters, digits and '_' (at most 128)",
-        ))
-    }
-}
-
-impl Registration {
-    /// The Harness identifier of a testing cluster: `--cluster-id` for a single cluster,
-    /// otherwise its name turned into a valid identifier (each cluster of a fleet needs its own).
-    pub fn harness_cluster_id(explicit: &Option<String>, cluster: &str, fleet_size: usize) -> String {
-        match explicit {
-            Some(id) if fleet_size == 1 => id.clone(),
-            _ => crate::names::harness_identifier(cluster),
-        }
-    }
-
-    /// `None` when nothing says where to register (then `up` prints the command to run next).
-    pub fn resolve(args: &crate::cli::RegisterArgs, dry_run: bool) -> Result<Option<Registration>> {
-        use crate::cli::RegisterTarget;
-        let target = match (args.to, &args.harness_account) {
-            (Some(t), _) => t,
-            (None, Some(_)) => RegisterTarget::Harness,
-            (None, None) => return Ok(None),
-        };
-        if target == RegisterTarget::Argocd {
-            return Ok(Some(Registration::Argocd));
-        }
-        let account = args.harness_account.as_deref().ok_or_else(|| {
-            Error::Usage("registering in Harness needs --harness-account (or GITOPS_IAM_HARNESS_ACCOUNT)".into())
-        })?;
-        if account.is_empty()
-            || !account
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(Error::invalid(
-                "--harness-account",
-                account,
-                "letters, digits, '_' and '-'",
-            ));
-        }
-        let agent = args
-            .agent_id
-            .as_deref()
-            .ok_or_else(|| Error::Usage("registering in Harness needs --agent-id".into()))?;
-        let bare = agent
-            .strip_prefix("account.")
-            .or_else(|| agent.strip_prefix("org."))
-            .unwrap_or(agent);
-        harness_id("--agent-id", bare).map_err(|_| {
-            Error::invalid(
-                "--agent-id",
-                agent,
-                "a Harness identifier, optionally prefixed account. or org.",
-            )
-        })?;
-        let org = args
-            .harness_org
-            .as_deref()
-            .map(|o| harness_id("--harness-org", o))
-            .transpose()?;
-        let project = args
-            .harness_project
-            .as_deref()
-            .map(|p| harness_id("--harness-project", p))
-            .transpose()?;
-        if project.is_some() && org.is_none() {
-            return Err(Error::Usage("--harness-project needs --harness-org".into()));
-        }
-        let cluster_id = args
-            .cluster_id
-            .as_deref()
-            .map(|c| harness_id("--cluster-id", c))
-            .transpose()?;
-        let url = args.harness_url.trim_end_matches('/');
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(Error::invalid("--harness-url", url, "an http(s) URL"));
-        }
-        let api_key = match (&args.api_key_file, env_nonempty(crate::http::API_KEY_VAR)) {
-            // A dry-run script reads the file itself when it runs.
-            (Some(_), _) if dry_run => None,
-            (Some(file), _) => {
-                let key = std::fs::read_to_string(file).map_err(|e| {
-                    Error::invalid(
-                        "--api-key-file",
-                        file.display().to_string(),
-                        format!("a readable file ({e})"),
-                    )
-                })?;
-                let key = key.trim().to_string();
-                if key.is_empty() {
-                    return Err(Error::invalid(
-                        "--api-key-file",
-                        file.display().to_string(),
-                        "must not be empty",
-                    ));
-                }
-                Some(key)
-            }
-            (None, Some(key)) => Some(key.trim().to_string()),
-            (None, None) if dry_run => None,
-            (None, None) => {
-                return Err(Error::Usage(format!(
-                    "no Harness API key: set {} or pass --api-key-file FILE (never the key itself as a flag)",
-                    crate::http::API_KEY_VAR
-                )));
-            }
-        };
-        if let Some(key) = &api_key
-            && !key.chars().all(|c| c.is_ascii_graphic())
-        {
-            // Never echo the key itself.
-            return Err(Error::invalid(
-                crate::http::API_KEY_VAR,
-                "(hidden)",
-                "printable ASCII without spaces (is it the whole key, on one line?)",
-            ));
-        }
-        Ok(Some(Registration::Harness {
-            harness: crate::harness::Harness {
-                base_url: url.to_string(),
-                account: account.to_string(),
-                org,
-                project,
-                agent: agent.to_string(),
-                // In a dry-run the key is never read by the tool: the script refers to it.
-                api_key: Some(secrecy::SecretString::from(api_key.unwrap_or_default())),
-            },
-            cluster_id,
-            api_key_file: args.api_key_file.clone(),
-        }))
-    }
+/// A flag's default as clap declares it: the one place every default is written.
+fn default_of(long: &str) -> String {
+    use clap::CommandFactory;
+    crate::cli::Cli::command()
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))
+        .and_then(|a| a.get_default_values().first())
+        .map(|v| v.to_string_lossy().into_owned())
+        .unwrap_or_else(|| panic!("--{long} has a default in cli.rs"))
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn defaults_come_from_clap() {
+        assert_eq!(super::default_of("state-dir"), ".gitops-iam");
+        assert_eq!(super::default_of("identity-username"), "deployer");
+    }
+
     use super::*;
 
     #[test]

@@ -225,7 +225,7 @@ fn assert_parity(args: &[&str], real_rules: Rules, rules: Rules, state_dir: &str
         .calls
         .iter()
         .filter(|c| !c.is_mutating())
-        .map(|c| c.line())
+        .map(super::harness::Call::line)
         .filter(|l| !real_reads.contains(l))
         .collect();
     assert_lines_eq(

@@ -71,7 +71,7 @@ fn assert_no_calls_of(out: &Output, program: &str) {
         .calls
         .iter()
         .filter(|c| c.program == program)
-        .map(|c| c.line())
+        .map(super::harness::Call::line)
         .collect();
     assert_lines_eq(&format!("{program} calls"), &calls, NOTHING, &out.context());
 }

@@ -8,6 +8,9 @@
 //!
 //! Sandbox end-to-end modules (`e2e/`) are meant to join this binary as further `mod`s.
 
+// The test modules share their helpers with each other: that visibility is no API.
+#![allow(unreachable_pub)]
+
 mod fakes;
 mod harness;
 
@@ -20,5 +23,6 @@ mod e2e;
 mod failures;
 mod install;
 mod interrupt;
+mod plan;
 mod races;
 mod register;

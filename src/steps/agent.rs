@@ -16,10 +16,10 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// The group id of the argocd user in the agent's images.
-pub const FS_GROUP: i64 = 999;
+pub(crate) const FS_GROUP: i64 = 999;
 
 /// Each service account and the workload that runs under it, as the agent's installer names them.
-pub const WORKLOADS: [(&str, &str, &str); 2] = [
+pub(crate) const WORKLOADS: [(&str, &str, &str); 2] = [
     (AGENT_SERVICE_ACCOUNTS[0], "deployment", "gitops-agent"),
     (
         AGENT_SERVICE_ACCOUNTS[1],
@@ -30,7 +30,7 @@ pub const WORKLOADS: [(&str, &str, &str); 2] = [
 
 /// How `agent patch` ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Patched,
     /// The agent is not installed (and no manifest was given): nothing to patch yet.
     AgentMissing(Vec<String>),
@@ -39,7 +39,7 @@ pub enum Outcome {
 /// In a dry-run the script cannot know whether the agent is installed: `agent patch` assumes it
 /// is (it is the command to run once it is); `up` assumes a run from scratch, where it is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DryRunAgent {
+pub(crate) enum DryRunAgent {
     Installed,
     Missing,
 }
@@ -48,22 +48,28 @@ async fn kubectl(ctx: &Ctx<'_>) -> Result<Kubectl> {
     ctx.mgmt_kubectl().await
 }
 
-async fn get(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<Option<Value>> {
+/// One of the agent's objects, and whether the answer tells (see [`Executor::knows`]).
+///
+/// [`Executor::knows`]: crate::exec::Executor::knows
+async fn observe(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<(Option<Value>, bool)> {
     let ns = ctx.settings.namespace.as_str();
     let cmd = kubectl(ctx).await?.get(Some(ns), kind, name);
-    ctx.observe(&cmd, |o| kubectl::is_not_found(&o.stderr), crate::tools::parse_json)
-        .await
+    let found = ctx
+        .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), crate::tools::parse_json)
+        .await?;
+    Ok((found, ctx.exec.knows(&cmd)))
 }
 
-/// The agent's objects that do not exist.
-async fn missing_objects(ctx: &Ctx<'_>) -> Result<Vec<String>> {
+/// The agent's objects that do not exist; with `known_only`, only those known not to (after an
+/// apply that a plan only printed, the rest will be there).
+async fn missing_objects(ctx: &Ctx<'_>, known_only: bool) -> Result<Vec<String>> {
     let mut missing = Vec::new();
     for (sa, kind, name) in WORKLOADS {
-        if get(ctx, "serviceaccount", sa).await?.is_none() {
-            missing.push(format!("serviceaccount/{sa}"));
-        }
-        if get(ctx, kind, name).await?.is_none() {
-            missing.push(format!("{kind}/{name}"));
+        for (kind, name) in [("serviceaccount", sa), (kind, name)] {
+            let (found, known) = observe(ctx, kind, name).await?;
+            if found.is_none() && (known || !known_only) {
+                missing.push(format!("{kind}/{name}"));
+            }
         }
     }
     Ok(missing)
@@ -123,7 +129,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
     ctx.report
         .step("agent: installed", async {
             let mut changes = Changes::none();
-            let mut missing = missing_objects(ctx).await?;
+            let mut missing = missing_objects(ctx, false).await?;
             if ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none() {
                 missing.clear();
             }
@@ -153,11 +159,7 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
                     }
                 }
                 changes.push(format!("applied {}", manifest.display()));
-                missing = if ctx.exec.is_dry_run() {
-                    Vec::new()
-                } else {
-                    missing_objects(ctx).await?
-                };
+                missing = missing_objects(ctx, true).await?;
                 if !missing.is_empty() {
                     return Err(Error::State(format!(
                         "{} does not define {} in namespace {}",
@@ -179,9 +181,8 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
     ctx.report
         .step(&format!("agent: {kind} {name}"), async {
             let mut changes = Changes::none();
-            let dry = ctx.exec.is_dry_run();
-            let current_sa = get(ctx, "serviceaccount", sa).await?;
-            if !dry && current_sa.is_none() {
+            let (current_sa, known) = observe(ctx, "serviceaccount", sa).await?;
+            if known && current_sa.is_none() {
                 return Err(agent_missing(ctx, &[format!("serviceaccount/{sa}")]));
             }
             let annotated = current_sa
@@ -194,8 +195,8 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
                     .await?;
                 changes.push(format!("annotated serviceaccount {sa}"));
             }
-            let workload = get(ctx, kind, name).await?;
-            if !dry && workload.is_none() {
+            let (workload, known) = observe(ctx, kind, name).await?;
+            if known && workload.is_none() {
                 return Err(agent_missing(ctx, &[format!("{kind}/{name}")]));
             }
             let patched = workload.as_ref().and_then(kubectl::fs_group) == Some(FS_GROUP);
@@ -252,7 +253,7 @@ fn agent_missing(ctx: &Ctx<'_>, missing: &[String]) -> Error {
 }
 
 /// The whole `agent patch` command.
-pub async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Outcome> {
+pub(crate) async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Outcome> {
     // A dry-run of `agent patch` describes an installed agent, so its namespace exists too.
     let assume_ns = ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none();
     namespace(ctx, assume_ns).await?;
@@ -278,6 +279,6 @@ pub async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<
 }
 
 /// The error `agent patch` gives when run on its own and the agent is missing.
-pub fn missing_error(ctx: &Ctx<'_>, missing: &[String]) -> Error {
+pub(crate) fn missing_error(ctx: &Ctx<'_>, missing: &[String]) -> Error {
     agent_missing(ctx, missing)
 }

@@ -16,11 +16,11 @@ use crate::tools::eksctl::Eksctl;
 use std::time::{Duration, Instant};
 
 /// How long `up` waits for a cluster in all: the timeout it gives `eksctl create cluster`.
-pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(45 * 60);
+pub(crate) const CLUSTER_TIMEOUT: Duration = Duration::from_secs(45 * 60);
 
 /// What a cluster's status means for a run that needs it.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Active,
     /// It will become ACTIVE by itself: wait.
     Pending,
@@ -31,7 +31,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn of(status: &str) -> Status {
+    pub(crate) fn of(status: &str) -> Status {
         match status {
             "ACTIVE" => Status::Active,
             "CREATING" | "UPDATING" | "PENDING" => Status::Pending,
@@ -42,7 +42,7 @@ impl Status {
 }
 
 /// The error for a cluster that cannot be used, with the commands that get out of it.
-pub fn unusable(aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName, status: &str) -> Error {
+pub(crate) fn unusable(aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName, status: &str) -> Error {
     match Status::of(status) {
         Status::Deleting => Error::State(format!(
             "EKS cluster {cluster} is DELETING: wait until it is gone, then run this command again (it \
@@ -66,7 +66,7 @@ pub fn unusable(aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName, status: &str)
 /// The error for a stack `eksctl-N-cluster` without an EKS cluster: a creation that failed and
 /// rolled back, or was cut off before the control plane. `eksctl delete cluster` removes such a
 /// stack (eksctl's `pkg/actions/cluster/cluster.go` treats the cluster as its own).
-pub fn stack_without_cluster(eksctl: &Eksctl, cluster: &ClusterName) -> Error {
+pub(crate) fn stack_without_cluster(eksctl: &Eksctl, cluster: &ClusterName) -> Error {
     Error::State(format!(
         "the CloudFormation stack eksctl-{cluster}-cluster exists but EKS cluster {cluster} does not (an \
          earlier `eksctl create cluster` failed or was cut off). Remove the stack, then run this command \
@@ -78,7 +78,7 @@ pub fn stack_without_cluster(eksctl: &Eksctl, cluster: &ClusterName) -> Error {
 /// After `create cluster` answered that its stack exists while no EKS cluster is there: another
 /// run is creating it right now (wait for its stack, then use the cluster), or the stack is what
 /// a failed creation left (name the clean-up).
-pub async fn after_stack_exists(
+pub(crate) async fn after_stack_exists(
     ctx: &Ctx<'_>,
     aws: &Aws,
     eksctl: &Eksctl,
@@ -111,7 +111,12 @@ pub async fn after_stack_exists(
 /// Makes sure the cluster has a nodegroup: a creation cut off after the control plane leaves an
 /// ACTIVE cluster without nodes, where no pod would ever start (eksctl's `pkg/ctl/create/cluster.go`
 /// creates the nodegroup stack only once the control plane is ready).
-pub async fn ensure_nodegroup(ctx: &Ctx<'_>, aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName) -> Result<Changes> {
+pub(crate) async fn ensure_nodegroup(
+    ctx: &Ctx<'_>,
+    aws: &Aws,
+    eksctl: &Eksctl,
+    cluster: &ClusterName,
+) -> Result<Changes> {
     let mut changes = Changes::none();
     let name = cluster.as_str();
     let groups = ctx
@@ -128,7 +133,12 @@ pub async fn ensure_nodegroup(ctx: &Ctx<'_>, aws: &Aws, eksctl: &Eksctl, cluster
 }
 
 /// Waits until the cluster is ACTIVE and returns what `describe-cluster` then says.
-pub async fn wait_active(ctx: &Ctx<'_>, aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName) -> Result<ClusterInfo> {
+pub(crate) async fn wait_active(
+    ctx: &Ctx<'_>,
+    aws: &Aws,
+    eksctl: &Eksctl,
+    cluster: &ClusterName,
+) -> Result<ClusterInfo> {
     let name = cluster.as_str();
     let start = Instant::now();
     loop {

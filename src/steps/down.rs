@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::exec::{Output, Transform};
 use crate::harness;
 use crate::names::ClusterName;
+use crate::registration::Registration;
 use crate::report::Changes;
-use crate::settings::{Registration, TestingTarget};
+use crate::settings::TestingTarget;
 use crate::tools::aws::{self, Aws};
 use crate::tools::{eksctl, kubectl, parse_json};
 use futures_util::future::join_all;
@@ -150,7 +151,10 @@ async fn delete_role(ctx: &Ctx<'_>, aws: &Aws, role: &str, known_inline: &[&str]
         return Ok(changes);
     }
     let (inline, attached): (Vec<String>, Vec<String>) = if ctx.exec.is_dry_run() {
-        (known_inline.iter().map(|s| s.to_string()).collect(), Vec::new())
+        (
+            known_inline.iter().map(std::string::ToString::to_string).collect(),
+            Vec::new(),
+        )
     } else {
         let names = ctx
             .observe(&aws.list_role_policies(role), aws::is_not_found, parse_json::<Value>)
@@ -352,7 +356,7 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Vec<Error> {
 }
 
 /// The whole `down` command.
-pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters: bool) -> Result<()> {
     let targets = &ctx.settings.testing;
     // Account ids first, so a dry-run script reads them once at the top.
     ctx.mgmt_account().await?;
@@ -395,5 +399,37 @@ fn all_failures(mut errors: Vec<Error>) -> Result<()> {
                 list.join("\n")
             )))
         }
+    }
+}
+
+/// `down` deletes clusters and roles: ask on a terminal, insist on --yes elsewhere.
+pub(crate) fn confirm(s: &crate::settings::Settings) -> Result<()> {
+    use std::io::IsTerminal;
+    let clusters: Vec<String> = std::iter::once(s.mgmt_cluster.to_string())
+        .chain(s.testing.iter().map(|t| t.cluster.to_string()))
+        .collect();
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(
+            "down deletes clusters, roles and registrations: pass --yes to confirm (stdin is not a terminal)".into(),
+        ));
+    }
+    eprint!(
+        "This removes the registration, the IAM roles {} and {}, and (unless --keep-clusters) the clusters {}.\nType 'yes' to continue: ",
+        s.agent_role,
+        s.testing
+            .iter()
+            .map(|t| t.deployer_role.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        clusters.join(", ")
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Other(anyhow::anyhow!("reading the answer: {e}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Error::Usage("not confirmed: nothing was removed".into()))
     }
 }

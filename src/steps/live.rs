@@ -39,11 +39,11 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The audience IRSA's projected token carries (the OIDC provider's client id).
-pub const AUDIENCE: &str = "sts.amazonaws.com";
+pub(crate) const AUDIENCE: &str = "sts.amazonaws.com";
 /// The session name of both role sessions (CloudTrail shows it).
-pub const SESSION: &str = "gitops-iam-verify";
+pub(crate) const SESSION: &str = "gitops-iam-verify";
 /// The kubeconfig user whose exec plugin is `aws eks get-token`.
-pub const LIVE_USER: &str = "gitops-iam-live";
+pub(crate) const LIVE_USER: &str = "gitops-iam-live";
 const CREDS_QUERY: &str = "Credentials.[AccessKeyId,SecretAccessKey,SessionToken]";
 
 /// Temporary credentials: known values in a real run, the shell variables of a dry-run script.
@@ -164,7 +164,7 @@ impl Hops {
 
 /// The service's own error: aws's `An error occurred (CODE) when calling OP: MESSAGE` line as
 /// `CODE: MESSAGE`, kubectl's `error: ...` / `Error from server ...` line, else the last line.
-pub fn service_error(stderr: &str) -> String {
+pub(crate) fn service_error(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     if let Some(l) = lines.iter().find(|l| l.contains("An error occurred (")) {
         let code = aws::error_code(l).unwrap_or("");
@@ -176,7 +176,7 @@ pub fn service_error(stderr: &str) -> String {
         .rev()
         .find(|l| l.starts_with("error:") || l.starts_with("Error from server"))
         .or(lines.last())
-        .map_or_else(|| "no error message".to_string(), |l| l.to_string())
+        .map_or_else(|| "no error message".to_string(), std::string::ToString::to_string)
 }
 
 /// The first failing static check among `names`: its name and detail, and its fix.
@@ -235,7 +235,7 @@ fn kube_cmd(kubeconfig: &Kubeconfig, context: &Val, purpose: String) -> Cmd {
 }
 
 /// Hop 1: TokenRequest, as the kubelet asks for the pod's projected token (stores nothing).
-pub fn token_request(kubeconfig: &Kubeconfig, context: &Val, ns: &str, sa: &str) -> Cmd {
+pub(crate) fn token_request(kubeconfig: &Kubeconfig, context: &Val, ns: &str, sa: &str) -> Cmd {
     kube_cmd(kubeconfig, context, format!("request a token for serviceaccount {sa}")).args([
         "create",
         "token",
@@ -250,7 +250,7 @@ pub fn token_request(kubeconfig: &Kubeconfig, context: &Val, ns: &str, sa: &str)
 }
 
 /// Hop 2: the agent's AssumeRoleWithWebIdentity (unsigned: the token is the credential).
-pub fn assume_web_identity(aws: &Aws, role_arn: &Arg, token_file: &Path) -> Cmd {
+pub(crate) fn assume_web_identity(aws: &Aws, role_arn: &Arg, token_file: &Path) -> Cmd {
     let cmd = Cmd::new(
         "aws",
         Effect::Read,
@@ -267,7 +267,7 @@ pub fn assume_web_identity(aws: &Aws, role_arn: &Arg, token_file: &Path) -> Cmd 
 
 /// Hop 3: AssumeRole into the Deployer with the agent's credentials (no profile: a profile's
 /// credentials would win over the environment's).
-pub fn assume_role(region: &Val, role_arn: &Arg) -> Cmd {
+pub(crate) fn assume_role(region: &Val, role_arn: &Arg) -> Cmd {
     let cmd = Cmd::new(
         "aws",
         Effect::Read,
@@ -288,7 +288,7 @@ pub fn assume_role(region: &Val, role_arn: &Arg) -> Cmd {
 }
 
 /// The exec-plugin user of the live kubeconfig: `aws eks get-token`, as eksctl writes it.
-pub fn set_live_user(kubeconfig: &Kubeconfig, cluster: &str, region: &Val) -> Cmd {
+pub(crate) fn set_live_user(kubeconfig: &Kubeconfig, cluster: &str, region: &Val) -> Cmd {
     let mut cmd = Cmd::new(
         "kubectl",
         Effect::Read,
@@ -385,7 +385,7 @@ async fn target(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Target> {
 }
 
 /// The hops for every agent service account and testing cluster, after the static `checks`.
-pub async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
+pub(crate) async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
     let s = ctx.settings;
     let ns = s.namespace.as_str();
     let agent_role = s.agent_role.as_str();

@@ -12,7 +12,7 @@ use crate::tools::aws;
 const AGENT_ROLE_DESCRIPTION: &str = "IAM Role to be used by Harness GitOps Agent to gain AWS access";
 
 /// The cluster's OIDC issuer without `https://` (read once per run).
-pub async fn oidc_provider(ctx: &Ctx<'_>) -> Result<Val> {
+pub(crate) async fn oidc_provider(ctx: &Ctx<'_>) -> Result<Val> {
     let cmd = ctx
         .mgmt_aws()
         .cluster_field(ctx.settings.mgmt_cluster.as_str(), "cluster.identity.oidc.issuer");
@@ -27,7 +27,7 @@ pub async fn oidc_provider(ctx: &Ctx<'_>) -> Result<Val> {
 }
 
 /// The management cluster and its OIDC provider.
-pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
+pub(crate) async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
     let s = ctx.settings;
     let name = format!("mgmt: cluster {}", s.mgmt_cluster);
     let created = ctx
@@ -73,7 +73,7 @@ pub async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
 }
 
 /// The agent role, trusted by the cluster's OIDC provider for the agent's service accounts.
-pub async fn role(ctx: &Ctx<'_>) -> Result<()> {
+pub(crate) async fn role(ctx: &Ctx<'_>) -> Result<()> {
     let s = ctx.settings;
     ctx.report
         .step(&format!("mgmt: role {}", s.agent_role), async {
@@ -91,10 +91,17 @@ pub async fn role(ctx: &Ctx<'_>) -> Result<()> {
 }
 
 /// The agent role's inline policy: assume every Deployer role of this environment (or `*`).
-pub async fn policy(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
+pub(crate) async fn policy(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
+    let step = format!("mgmt: policy {}", crate::policy::AGENT_POLICY_NAME);
+    agent_policy(ctx, &step, assume_any_role).await
+}
+
+/// The agent role's inline policy: `sts:AssumeRole` on every Deployer role (or on `*`), keeping
+/// the roles it already allows. `mgmt` and `testing` run it, each under its own step name.
+pub(crate) async fn agent_policy(ctx: &Ctx<'_>, step: &str, assume_any_role: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
-        .step(&format!("mgmt: policy {}", crate::policy::AGENT_POLICY_NAME), async {
+        .step(step, async {
             let wanted = if assume_any_role {
                 vec![Arg::from("*")]
             } else {
@@ -110,7 +117,7 @@ pub async fn policy(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
 }
 
 /// The whole `mgmt` command.
-pub async fn run(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
     ctx.read_ahead().await?;
     cluster(ctx).await?;
     role(ctx).await?;

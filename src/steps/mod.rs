@@ -4,16 +4,16 @@
 //! to get from that state to the desired one, and nothing else. In a dry-run the observations
 //! return nothing, so the acts printed are those of a run from scratch.
 
-pub mod agent;
-pub mod cluster;
-pub mod down;
-pub mod live;
-pub mod mgmt;
-pub mod needs;
-pub mod register;
-pub mod testing;
-pub mod up;
-pub mod verify;
+pub(crate) mod agent;
+pub(crate) mod cluster;
+pub(crate) mod down;
+pub(crate) mod live;
+pub(crate) mod mgmt;
+pub(crate) mod needs;
+pub(crate) mod register;
+pub(crate) mod testing;
+pub(crate) mod up;
+pub(crate) mod verify;
 
 use crate::cmd::{Arg, Cmd, Val};
 use crate::error::{Error, Result};
@@ -29,8 +29,20 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// Every result, or the first error (of branches that ran to the end).
+pub(crate) fn all<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    results.into_iter().collect()
+}
+
+/// The commands without repeats (two targets may share a role or a profile).
+fn unique(mut cmds: Vec<Cmd>) -> Vec<Cmd> {
+    let mut seen = HashSet::new();
+    cmds.retain(|c| seen.insert(c.to_string()));
+    cmds
+}
+
 /// What every step needs: the settings, the executor and the reporter.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub settings: &'a Settings,
     pub exec: &'a dyn Executor,
     pub report: &'a Reporter,
@@ -39,7 +51,7 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(settings: &'a Settings, exec: &'a dyn Executor, report: &'a Reporter) -> Self {
+    pub(crate) fn new(settings: &'a Settings, exec: &'a dyn Executor, report: &'a Reporter) -> Self {
         Ctx {
             settings,
             exec,
@@ -48,47 +60,47 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn mgmt_aws(&self) -> Aws {
+    pub(crate) fn mgmt_aws(&self) -> Aws {
         Aws {
             region: self.settings.region.clone(),
             profile: self.settings.profile.clone(),
         }
     }
 
-    pub fn mgmt_eksctl(&self) -> Eksctl {
+    pub(crate) fn mgmt_eksctl(&self) -> Eksctl {
         Eksctl {
             region: self.settings.region.clone(),
             profile: self.settings.profile.clone(),
         }
     }
 
-    pub fn testing_aws(&self, t: &TestingTarget) -> Aws {
+    pub(crate) fn testing_aws(&self, t: &TestingTarget) -> Aws {
         Aws {
             region: self.settings.region.clone(),
             profile: t.profile.clone().or_else(|| self.settings.profile.clone()),
         }
     }
 
-    pub fn testing_eksctl(&self, t: &TestingTarget) -> Eksctl {
+    pub(crate) fn testing_eksctl(&self, t: &TestingTarget) -> Eksctl {
         Eksctl {
             region: self.settings.region.clone(),
             profile: t.profile.clone().or_else(|| self.settings.profile.clone()),
         }
     }
 
-    pub async fn mgmt_kubeconfig(&self) -> Result<Kubeconfig> {
+    pub(crate) async fn mgmt_kubeconfig(&self) -> Result<Kubeconfig> {
         let account = self.mgmt_account().await?;
         Ok(self.settings.kubeconfig(&account, &self.settings.mgmt_cluster))
     }
 
-    pub async fn testing_kubeconfig(&self, t: &TestingTarget) -> Result<Kubeconfig> {
+    pub(crate) async fn testing_kubeconfig(&self, t: &TestingTarget) -> Result<Kubeconfig> {
         let account = self.testing_account(t).await?;
         Ok(self.settings.kubeconfig(&account, &t.cluster))
     }
 
     /// kubectl on the management cluster: its kubeconfig made fresh, and the cluster's context
     /// in it read once (`$MGMT_CONTEXT` in a dry-run script).
-    pub async fn mgmt_kubectl(&self) -> Result<Kubectl> {
+    pub(crate) async fn mgmt_kubectl(&self) -> Result<Kubectl> {
         self.ensure_mgmt_kubeconfig().await?;
         let kubeconfig = self.mgmt_kubeconfig().await?;
         let entry = kubectl::eksctl_cluster_entry(self.settings.mgmt_cluster.as_str(), &self.settings.region);
@@ -108,7 +120,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The management account id: given, or read once from `sts get-caller-identity`.
-    pub async fn mgmt_account(&self) -> Result<Val> {
+    pub(crate) async fn mgmt_account(&self) -> Result<Val> {
         match &self.settings.account_id {
             Some(a) => Ok(Val::known(a.as_str())),
             None => self.account_capture("ACCOUNT_ID", &self.mgmt_aws()).await,
@@ -116,7 +128,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The testing account id: given, read with the testing profile, or the management account.
-    pub async fn testing_account(&self, t: &TestingTarget) -> Result<Val> {
+    pub(crate) async fn testing_account(&self, t: &TestingTarget) -> Result<Val> {
         match (&t.account_id, &t.profile) {
             (Some(a), _) => Ok(Val::known(a.as_str())),
             (None, Some(_)) => {
@@ -127,33 +139,44 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The read-only AWS observations of `up`, `mgmt` and `testing`, to prefetch at once.
-    pub fn aws_observations(&self) -> Vec<Cmd> {
+    /// What the cluster steps read first (each cluster's state and nodegroups, and the OIDC
+    /// providers the management cluster's step checks): a cluster creation waits only for these.
+    pub(crate) fn cluster_observations(&self) -> Vec<Cmd> {
         let s = self.settings;
         let aws = self.mgmt_aws();
         let mut cmds = vec![
             aws.describe_cluster(s.mgmt_cluster.as_str()),
             aws.list_nodegroups(s.mgmt_cluster.as_str()),
-            aws.get_role(s.agent_role.as_str()),
-            aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
             aws.list_oidc_providers(),
         ];
         for t in &s.testing {
             let taws = self.testing_aws(t);
             cmds.push(taws.describe_cluster(t.cluster.as_str()));
             cmds.push(taws.list_nodegroups(t.cluster.as_str()));
-            cmds.push(taws.get_role(t.deployer_role.as_str()));
+        }
+        unique(cmds)
+    }
+
+    /// The other read-only AWS observations of `up`, `mgmt` and `testing` (roles, policies,
+    /// mappings): the steps after the clusters read them.
+    pub(crate) fn role_observations(&self) -> Vec<Cmd> {
+        let s = self.settings;
+        let aws = self.mgmt_aws();
+        let mut cmds = vec![
+            aws.get_role(s.agent_role.as_str()),
+            aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
+        ];
+        for t in &s.testing {
+            cmds.push(self.testing_aws(t).get_role(t.deployer_role.as_str()));
             if t.access == crate::cli::ClusterAccess::AwsAuth {
                 cmds.push(self.testing_eksctl(t).get_mappings(t.cluster.as_str()));
             }
         }
-        let mut seen = HashSet::new();
-        cmds.retain(|c| seen.insert(c.to_string()));
-        cmds
+        unique(cmds)
     }
 
-    /// The account ids and the AWS observations, all at once.
-    pub async fn read_ahead(&self) -> Result<()> {
+    /// The account ids and what the cluster steps read, at once.
+    pub(crate) async fn read_ahead_clusters(&self) -> Result<()> {
         let accounts = async {
             self.mgmt_account().await?;
             for t in &self.settings.testing {
@@ -161,12 +184,18 @@ impl<'a> Ctx<'a> {
             }
             Ok(())
         };
-        let (accounts, ()) = tokio::join!(accounts, self.exec.prefetch(self.aws_observations()));
+        let (accounts, ()) = tokio::join!(accounts, self.exec.prefetch(self.cluster_observations()));
         accounts
     }
 
+    /// Every AWS observation at once: a converged run then costs one round of reads.
+    pub(crate) async fn read_ahead(&self) -> Result<()> {
+        let (clusters, ()) = tokio::join!(self.read_ahead_clusters(), self.exec.prefetch(self.role_observations()));
+        clusters
+    }
+
     /// A shell variable name for a testing target: `BASE` for the first, `BASE_2`... for more.
-    pub fn target_var(&self, base: &str, t: &TestingTarget) -> String {
+    pub(crate) fn target_var(&self, base: &str, t: &TestingTarget) -> String {
         match self
             .settings
             .testing
@@ -186,7 +215,7 @@ impl<'a> Ctx<'a> {
         Ok(val)
     }
 
-    pub fn role_arn(&self, account: &Val, role: &str) -> Arg {
+    pub(crate) fn role_arn(&self, account: &Val, role: &str) -> Arg {
         Arg::concat([
             Val::known("arn:"),
             self.settings.partition_val(),
@@ -197,7 +226,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// `arn:PARTITION:iam::ACCOUNT:oidc-provider/ISSUER_HOST_PATH`.
-    pub fn oidc_provider_arn(&self, account: &Val, provider: &Val) -> Arg {
+    pub(crate) fn oidc_provider_arn(&self, account: &Val, provider: &Val) -> Arg {
         Arg::concat([
             Val::known("arn:"),
             self.settings.partition_val(),
@@ -209,7 +238,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The tool's kubeconfig for the management cluster, fresh (see `ensure_kubeconfig`).
-    pub async fn ensure_mgmt_kubeconfig(&self) -> Result<()> {
+    pub(crate) async fn ensure_mgmt_kubeconfig(&self) -> Result<()> {
         let kubeconfig = self.mgmt_kubeconfig().await?;
         self.ensure_kubeconfig(&self.mgmt_eksctl(), &self.settings.mgmt_cluster, &kubeconfig, None)
             .await
@@ -225,14 +254,14 @@ impl<'a> Ctx<'a> {
         Ok(found.map_or(built, |r| Arg::from(r.arn)))
     }
 
-    pub async fn agent_role_arn(&self) -> Result<Arg> {
+    pub(crate) async fn agent_role_arn(&self) -> Result<Arg> {
         let account = self.mgmt_account().await?;
         let role = self.settings.agent_role.as_str();
         self.existing_role_arn(&self.mgmt_aws(), role, self.role_arn(&account, role))
             .await
     }
 
-    pub async fn deployer_role_arn(&self, t: &TestingTarget) -> Result<Arg> {
+    pub(crate) async fn deployer_role_arn(&self, t: &TestingTarget) -> Result<Arg> {
         let role = t.deployer_role.as_str();
         self.existing_role_arn(&self.testing_aws(t), role, self.deployer_mapping_arn(t).await?)
             .await
@@ -241,14 +270,14 @@ impl<'a> Ctx<'a> {
     /// The Deployer's ARN without a path, which aws-auth needs: the authenticator matches the
     /// caller's role ARN, and STS drops the path from it (kubernetes-sigs/aws-iam-authenticator
     /// issue 268; EKS troubleshooting guide). Access entries take the full ARN.
-    pub async fn deployer_mapping_arn(&self, t: &TestingTarget) -> Result<Arg> {
+    pub(crate) async fn deployer_mapping_arn(&self, t: &TestingTarget) -> Result<Arg> {
         let account = self.testing_account(t).await?;
         Ok(self.role_arn(&account, t.deployer_role.as_str()))
     }
 
     /// Runs a read-only command and parses its answer; `None` when the thing does not exist
     /// (or in a dry-run).
-    pub async fn observe<T>(
+    pub(crate) async fn observe<T>(
         &self,
         cmd: &Cmd,
         not_found: impl Fn(&Output) -> bool,
@@ -267,15 +296,16 @@ impl<'a> Ctx<'a> {
     }
 
     /// Writes a document's file and returns its path and, in a real run, its JSON.
-    pub fn write_doc(&self, name: &str, doc: &Doc) -> Result<(PathBuf, Option<serde_json::Value>)> {
+    pub(crate) fn write_doc(&self, name: &str, doc: &Doc) -> Result<(PathBuf, Option<serde_json::Value>)> {
         let path = self.settings.policy_file(name);
-        let contents = if self.exec.is_dry_run() {
+        // A dry-run, or a plan whose document names what a planned command creates, cannot know it.
+        let contents = if self.exec.is_dry_run() || !doc.is_known() {
             String::new()
         } else {
             doc.contents(self.settings.partition())
         };
         self.exec
-            .write_file(&path, &contents, &doc.render_cmd(&self.settings.region))?;
+            .write_file(&path, &contents, &doc.render(&self.settings.region))?;
         let value = (!contents.is_empty()).then(|| serde_json::from_str(&contents).expect("documents are JSON"));
         Ok((path, value))
     }
@@ -287,7 +317,7 @@ impl<'a> Ctx<'a> {
     /// Makes sure the tool's kubeconfig for a cluster is fresh: written by `create cluster`, kept
     /// when it is newer than the cluster (`created`), else written again (an old file may point
     /// at a cluster that was deleted and created anew).
-    pub async fn ensure_kubeconfig(
+    pub(crate) async fn ensure_kubeconfig(
         &self,
         eksctl: &Eksctl,
         cluster: &ClusterName,
@@ -313,7 +343,7 @@ impl<'a> Ctx<'a> {
 
     /// Creates the cluster unless it exists; waits for it to be ACTIVE; leaves a kubeconfig.
     /// Returns the changes and, for a cluster that was already there, what describe said.
-    pub async fn ensure_cluster(
+    pub(crate) async fn ensure_cluster(
         &self,
         aws: &Aws,
         eksctl: &Eksctl,
@@ -378,7 +408,7 @@ impl<'a> Ctx<'a> {
     /// Creates the role with `trust`, or repairs gitops-iam's own statement in its trust policy
     /// when it drifted. Statements for other principals (another environment's OIDC provider or
     /// agent role sharing this role name) are kept unless `--replace-trust` is given.
-    pub async fn ensure_role(&self, aws: &Aws, role: &str, trust: &Doc, description: &str) -> Result<Changes> {
+    pub(crate) async fn ensure_role(&self, aws: &Aws, role: &str, trust: &Doc, description: &str) -> Result<Changes> {
         let mut changes = Changes::none();
         let file = format!("trust-{role}");
         let get = aws.get_role(role);
@@ -406,6 +436,14 @@ impl<'a> Ctx<'a> {
                 }
             }
         };
+        if !trust.is_known() {
+            // Only a plan gets here: the trust names what a planned command creates (a new
+            // cluster's OIDC provider), so it changes; the script merges it when it runs.
+            self.report.info(&format!(
+                "trust policy of role {role}: will name what the commands before it create"
+            ));
+            return self.update_trust(aws, role, trust).await;
+        }
         let ours = crate::policy::document(&trust.contents(self.settings.partition()));
         let owner = crate::policy::Owner::of(&ours).expect("trust documents name their principal");
         let (desired, kept) = if self.settings.replace_trust {
@@ -423,16 +461,34 @@ impl<'a> Ctx<'a> {
             self.report.diff(&what, &pretty(&current.trust), &pretty(&desired));
             let path = self.settings.policy_file(&file);
             self.exec
-                .write_file(&path, &pretty(&desired), &trust.render_cmd(&self.settings.region))?;
+                .write_file(&path, &pretty(&desired), &self.trust_render(aws, role, trust))?;
             self.exec.run(&aws.update_trust(role, &path)).await?;
             changes.push(format!("updated trust policy of role {role}"));
         }
         Ok(changes)
     }
 
+    /// How a script writes the trust it updates a role with: merged into what the role has when
+    /// the script runs, unless `--replace-trust`.
+    fn trust_render(&self, aws: &Aws, role: &str, trust: &Doc) -> crate::render::Render {
+        match self.settings.replace_trust {
+            true => trust.render(&self.settings.region),
+            false => trust.render_merged(&self.settings.region, aws.get_trust_document(role)),
+        }
+    }
+
+    /// Replaces gitops-iam's statement in a role's trust with `trust`, whose values only the
+    /// script knows: it merges into what the role has when it runs.
+    async fn update_trust(&self, aws: &Aws, role: &str, trust: &Doc) -> Result<Changes> {
+        let path = self.settings.policy_file(&format!("trust-{role}"));
+        self.exec.write_file(&path, "", &self.trust_render(aws, role, trust))?;
+        self.exec.run(&aws.update_trust(role, &path)).await?;
+        Ok(Changes(vec![format!("updated trust policy of role {role}")]))
+    }
+
     /// Makes the agent role's inline policy allow assuming `wanted` (and whatever it already
     /// allowed: another environment's Deployer role is never dropped).
-    pub async fn ensure_agent_policy(&self, wanted: Vec<Arg>) -> Result<Changes> {
+    pub(crate) async fn ensure_agent_policy(&self, wanted: Vec<Arg>) -> Result<Changes> {
         let aws = self.mgmt_aws();
         let role = self.settings.agent_role.as_str();
         let policy_name = crate::policy::AGENT_POLICY_NAME;
@@ -493,7 +549,7 @@ fn merge_resources(existing: &[String], wanted: Vec<Arg>) -> Vec<Arg> {
     out
 }
 
-pub fn pretty(v: &serde_json::Value) -> String {
+pub(crate) fn pretty(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default() + "\n"
 }
 

@@ -56,12 +56,12 @@ fn agent_role(ctx: &Ctx<'_>) -> Need {
 }
 
 /// `testing`: the Deployer role's trust names the agent role, which IAM requires to exist.
-pub async fn testing(ctx: &Ctx<'_>) -> Result<()> {
+pub(crate) async fn testing(ctx: &Ctx<'_>) -> Result<()> {
     check(ctx, vec![agent_role(ctx)]).await
 }
 
 /// `agent patch`: the management cluster holds the agent; the annotation names the agent role.
-pub async fn agent_patch(ctx: &Ctx<'_>) -> Result<()> {
+pub(crate) async fn agent_patch(ctx: &Ctx<'_>) -> Result<()> {
     let cluster = ctx.settings.mgmt_cluster.as_str();
     let mgmt = Need {
         what: format!("EKS cluster {cluster} (the management cluster)"),
@@ -72,7 +72,7 @@ pub async fn agent_patch(ctx: &Ctx<'_>) -> Result<()> {
 }
 
 /// `register`: each testing cluster's endpoint and CA, and the Deployer role it is reached with.
-pub async fn register(ctx: &Ctx<'_>) -> Result<()> {
+pub(crate) async fn register(ctx: &Ctx<'_>) -> Result<()> {
     let mut needs = Vec::new();
     for t in &ctx.settings.testing {
         let aws = ctx.testing_aws(t);

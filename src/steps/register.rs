@@ -6,9 +6,10 @@ use crate::cmd::Val;
 use crate::error::Result;
 use crate::exec::Transform;
 use crate::harness::{self, ClusterSpec, Harness};
+use crate::registration::Registration;
 use crate::render::Doc;
 use crate::report::Changes;
-use crate::settings::{Registration, TestingTarget};
+use crate::settings::TestingTarget;
 use crate::tools::kubectl;
 
 /// The testing cluster's API endpoint and base64 CA, read once per run.
@@ -115,7 +116,7 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 }
 
 /// The whole `register` command, for every testing cluster.
-pub async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
     if let Registration::Harness {
         api_key_file: Some(file),
         ..

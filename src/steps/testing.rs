@@ -3,7 +3,6 @@
 
 use super::Ctx;
 use crate::cli::ClusterAccess;
-use crate::cmd::Arg;
 use crate::error::{Error, Result};
 use crate::render::Doc;
 use crate::report::Changes;
@@ -14,7 +13,7 @@ use std::time::Duration;
 
 const DEPLOYER_ROLE_DESCRIPTION: &str = "IAM Role to be used by AWS to Deploy in the testing cluster";
 
-pub async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
+pub(crate) async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(&format!("testing: cluster {}", t.cluster), async {
             let kubeconfig = ctx.testing_kubeconfig(t).await?;
@@ -43,7 +42,7 @@ pub async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 
 /// The Deployer role. IAM rejects a trust policy naming a role that does not exist yet, so
 /// this runs after the agent role.
-pub async fn role(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
+pub(crate) async fn role(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(&format!("testing: role {}", t.deployer_role), async {
             let trust = Doc::DeployerTrust {
@@ -66,12 +65,12 @@ pub async fn role(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 fn aws_auth_group(t: &TestingTarget) -> &str {
     t.identity_group
         .as_ref()
-        .map(|g| g.as_str())
+        .map(super::super::names::Subject::as_str)
         .unwrap_or("system:masters")
 }
 
 /// Whether the mappings hold exactly one entry for `arn`, with the wanted username and group.
-pub fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> bool {
+pub(crate) fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> bool {
     let mine: Vec<&Mapping> = mappings.iter().filter(|m| m.rolearn.as_deref() == Some(arn)).collect();
     mine.len() == 1
         && mine[0].username.as_deref() == Some(t.identity_username.as_str())
@@ -145,7 +144,7 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
     };
     let mut entry = read().await?;
     if entry.is_none() {
-        let group = t.identity_group.as_ref().map(|g| g.as_str());
+        let group = t.identity_group.as_ref().map(super::super::names::Subject::as_str);
         let create = aws.create_access_entry(cluster, arn.clone(), t.identity_username.as_str(), group);
         match ctx.exec.run(&create).await {
             Ok(_) => changes.push(format!(
@@ -169,7 +168,12 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
             .as_array()
             .map(|g| g.iter().filter_map(|x| x.as_str()).collect())
             .unwrap_or_default();
-        let want_groups: Vec<&str> = t.identity_group.as_ref().map(|g| g.as_str()).into_iter().collect();
+        let want_groups: Vec<&str> = t
+            .identity_group
+            .as_ref()
+            .map(super::super::names::Subject::as_str)
+            .into_iter()
+            .collect();
         let username_ok = e["username"].as_str() == Some(t.identity_username.as_str());
         if groups != want_groups || !username_ok {
             ctx.report.info(&format!(
@@ -183,7 +187,7 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
                     cluster,
                     arn.clone(),
                     t.identity_username.as_str(),
-                    t.identity_group.as_ref().map(|g| g.as_str()),
+                    t.identity_group.as_ref().map(super::super::names::Subject::as_str),
                 ))
                 .await?;
             changes.push(format!(
@@ -219,7 +223,7 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
 /// Why the cluster's authentication mode rules out the chosen access, and what to run instead;
 /// `None` when it allows it (or is not known). EKS refuses access entries on a `CONFIG_MAP`
 /// cluster (InvalidRequestException) and ignores aws-auth on an `API` one, silently.
-pub fn mode_conflict(ctx: &Ctx<'_>, t: &TestingTarget, mode: Option<&str>) -> Option<String> {
+pub(crate) fn mode_conflict(ctx: &Ctx<'_>, t: &TestingTarget, mode: Option<&str>) -> Option<String> {
     let cluster = &t.cluster;
     match (t.access, mode) {
         (ClusterAccess::AccessEntry, Some(CONFIG_MAP)) => Some(format!(
@@ -242,7 +246,7 @@ pub fn mode_conflict(ctx: &Ctx<'_>, t: &TestingTarget, mode: Option<&str>) -> Op
 
 /// `gitops-iam testing ...` for this target with access entries instead of aws-auth. aws-auth's
 /// default group `system:masters` is dropped: access entries reject `system:` groups.
-pub fn access_entry_command(ctx: &Ctx<'_>, t: &TestingTarget) -> String {
+pub(crate) fn access_entry_command(ctx: &Ctx<'_>, t: &TestingTarget) -> String {
     let mut settings = ctx.settings.clone();
     for x in settings
         .testing
@@ -335,7 +339,7 @@ async fn check_mode(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Option<String>> 
 }
 
 /// The Deployer role's Kubernetes access to the testing cluster.
-pub async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
+pub(crate) async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(
             &format!("testing: access for {} in {}", t.deployer_role, t.cluster),
@@ -355,27 +359,17 @@ pub async fn access(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 }
 
 /// The agent role's inline policy must name this Deployer role (when `testing` runs alone).
-pub async fn agent_policy(ctx: &Ctx<'_>) -> Result<()> {
-    ctx.report
-        .step(
-            &format!(
-                "testing: policy {} of {}",
-                crate::policy::AGENT_POLICY_NAME,
-                ctx.settings.agent_role
-            ),
-            async {
-                let mut wanted: Vec<Arg> = Vec::new();
-                for t in &ctx.settings.testing {
-                    wanted.push(ctx.deployer_role_arn(t).await?);
-                }
-                Ok((ctx.ensure_agent_policy(wanted).await?, ()))
-            },
-        )
-        .await
+pub(crate) async fn agent_policy(ctx: &Ctx<'_>) -> Result<()> {
+    let step = format!(
+        "testing: policy {} of {}",
+        crate::policy::AGENT_POLICY_NAME,
+        ctx.settings.agent_role
+    );
+    super::mgmt::agent_policy(ctx, &step, false).await
 }
 
 /// Every distinct Deployer role of the fleet, once: clusters in one account share a role name.
-pub async fn roles(ctx: &Ctx<'_>) -> Result<()> {
+pub(crate) async fn roles(ctx: &Ctx<'_>) -> Result<()> {
     let mut seen = Vec::new();
     let mut unique = Vec::new();
     for t in &ctx.settings.testing {
@@ -385,19 +379,19 @@ pub async fn roles(ctx: &Ctx<'_>) -> Result<()> {
             unique.push(t);
         }
     }
-    super::up::all(futures_util::future::join_all(unique.into_iter().map(|t| role(ctx, t))).await).map(|_| ())
+    super::all(futures_util::future::join_all(unique.into_iter().map(|t| role(ctx, t))).await).map(|_| ())
 }
 
 /// The whole `testing` command, for every testing cluster at once. Access comes last: an access
 /// entry needs its role to exist.
-pub async fn run(ctx: &Ctx<'_>) -> Result<()> {
+pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<()> {
     let targets = &ctx.settings.testing;
     ctx.read_ahead().await?;
     super::needs::testing(ctx).await?;
     let clusters = futures_util::future::join_all(targets.iter().map(|t| cluster(ctx, t)));
     let (clusters, roles) = tokio::join!(clusters, roles(ctx));
-    super::up::all(clusters)?;
+    super::all(clusters)?;
     roles?;
-    super::up::all(futures_util::future::join_all(targets.iter().map(|t| access(ctx, t))).await)?;
+    super::all(futures_util::future::join_all(targets.iter().map(|t| access(ctx, t))).await)?;
     agent_policy(ctx).await
 }

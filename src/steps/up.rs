@@ -16,16 +16,21 @@ use crate::cli::{AgentArgs, PolicyArgs};
 use crate::error::Result;
 use futures_util::future::join_all;
 
-/// Every result, or the first error.
-pub fn all<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
-    results.into_iter().collect()
-}
-
-pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> Result<Outcome> {
+pub(crate) async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> Result<Outcome> {
     let targets = &ctx.settings.testing;
-    // Account ids first (a dry-run script then reads each once, at the top), and every
-    // observation at once: a converged run then costs one round of reads.
-    ctx.read_ahead().await?;
+    // Account ids first (a dry-run script then reads each once, at the top), with what the
+    // cluster steps read: a creation starts as soon as those have answered. The other reads
+    // (roles, policies, mappings) go on meanwhile, and the steps after the clusters wait for
+    // them: a converged run still costs one round of reads.
+    ctx.read_ahead_clusters().await?;
+    let (read_tx, read_rx) = tokio::sync::watch::channel(false);
+    let read_rest = async {
+        ctx.exec.prefetch(ctx.role_observations()).await;
+        let _ = read_tx.send(true);
+    };
+    let rest_read = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|done| *done).await;
+    };
 
     // Whether the Deployer roles exist: access waits for it (None until known).
     let (roles_tx, roles_rx) = tokio::sync::watch::channel(None::<bool>);
@@ -38,6 +43,7 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
         };
         let result = async {
             mgmt::cluster(ctx).await?;
+            rest_read(read_rx.clone()).await;
             let (outcome, iam) = tokio::join!(agent::patch(ctx, agent_args, DryRunAgent::Missing), iam);
             iam?;
             outcome
@@ -49,8 +55,10 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
     };
     let testing_side = join_all(targets.iter().map(|t| {
         let mut roles = roles_rx.clone();
+        let rest = rest_read(read_rx.clone());
         async move {
             testing::cluster(ctx, t).await?;
+            rest.await;
             let ready = *roles
                 .wait_for(Option::is_some)
                 .await
@@ -61,7 +69,42 @@ pub async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> 
             Ok(())
         }
     }));
-    let (outcome, clusters) = tokio::join!(mgmt_side, testing_side);
-    all(clusters)?;
+    let ((), outcome, clusters) = tokio::join!(read_rest, mgmt_side, testing_side);
+    super::all(clusters)?;
     outcome
+}
+
+/// The `up` command: every step, then the registration when it was asked for and the agent is
+/// there, and what is left to do.
+pub(crate) async fn command(
+    ctx: &Ctx<'_>,
+    policy: &PolicyArgs,
+    agent_args: &AgentArgs,
+    registration: Option<&crate::registration::Registration>,
+) -> Result<()> {
+    let outcome = run(ctx, policy, agent_args).await?;
+    let mut next = Vec::new();
+    if let Outcome::AgentMissing(missing) = &outcome {
+        next.push(format!(
+            "the Harness GitOps agent is not installed yet (missing in namespace {}: {}).\nInstall the agent, then run:\n  {}",
+            ctx.settings.namespace,
+            missing.join(", "),
+            ctx.settings.suggest("agent patch")
+        ));
+    }
+    match (registration, &outcome) {
+        (Some(reg), Outcome::Patched) => super::register::run(ctx, reg).await?,
+        (Some(_), Outcome::AgentMissing(_)) => {
+            next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")));
+        }
+        (None, _) => next.push(format!(
+            "to register the testing cluster in Harness, run:\n  {} --harness-account ID --agent-id ID [--harness-org ID --harness-project ID]\n(or `--to argocd` for an Argo CD cluster Secret)",
+            ctx.settings.suggest("register")
+        )),
+    }
+    if !next.is_empty() {
+        ctx.exec
+            .closing_note(&format!("Everything else is done.\n{}", next.join("\n")));
+    }
+    Ok(())
 }

@@ -13,7 +13,8 @@ use crate::error::Result;
 use crate::exec::Transform;
 use crate::harness;
 use crate::policy::{self, SERVICE_ACCOUNT_ANNOTATION};
-use crate::settings::{Registration, TestingTarget};
+use crate::registration::Registration;
+use crate::settings::TestingTarget;
 use crate::tools::aws::{self, Aws, ClusterInfo};
 use crate::tools::{eksctl, kubectl, parse_json};
 use serde_json::Value;
@@ -21,14 +22,14 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Ok,
     Fail,
     Skipped,
 }
 
 impl Verdict {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Verdict::Ok => "ok",
             Verdict::Fail => "FAIL",
@@ -38,7 +39,7 @@ impl Verdict {
 }
 
 #[derive(Clone, Debug)]
-pub struct Check {
+pub(crate) struct Check {
     pub name: String,
     pub verdict: Verdict,
     pub detail: String,
@@ -575,7 +576,7 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
 }
 
 /// Runs every check. Returns the checks (empty in a dry-run, where only the reads are printed).
-pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>) -> Result<Vec<Check>> {
+pub(crate) async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>) -> Result<Vec<Check>> {
     let checks = Checks {
         list: Mutex::new(Vec::new()),
         ctx,
@@ -597,7 +598,7 @@ pub async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>) -> Result<Vec<Check>
 }
 
 /// The report: one line per check, the fix under each failure, and a count.
-pub fn render(checks: &[Check]) -> String {
+pub(crate) fn render(checks: &[Check]) -> String {
     let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for c in checks {

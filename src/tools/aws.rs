@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// The AWS account context of a command: region and profile.
 #[derive(Clone, Debug)]
-pub struct Aws {
+pub(crate) struct Aws {
     pub region: Val,
     pub profile: Option<Profile>,
 }
@@ -22,7 +22,7 @@ fn file_url(path: &Path) -> String {
 
 impl Aws {
     /// The resource key of something in this account (see [`Cmd::resource`]).
-    pub fn key(&self, what: &str) -> String {
+    pub(crate) fn key(&self, what: &str) -> String {
         scope_key(&self.profile, what)
     }
 
@@ -35,7 +35,7 @@ impl Aws {
         self.cmd(Effect::Read, purpose, args).args(["--output", "json"])
     }
 
-    pub fn caller_account(&self) -> Cmd {
+    pub(crate) fn caller_account(&self) -> Cmd {
         self.cmd(
             Effect::Read,
             "read the AWS account id".into(),
@@ -44,7 +44,7 @@ impl Aws {
         .args(["--query", "Account", "--output", "text"])
     }
 
-    pub fn describe_cluster(&self, name: &str) -> Cmd {
+    pub(crate) fn describe_cluster(&self, name: &str) -> Cmd {
         self.json(
             format!("describe EKS cluster {name}"),
             args(["eks", "describe-cluster", "--name", name]),
@@ -53,7 +53,7 @@ impl Aws {
     }
 
     /// One field of `describe-cluster` as text (`cluster.identity.oidc.issuer`).
-    pub fn cluster_field(&self, name: &str, query: &str) -> Cmd {
+    pub(crate) fn cluster_field(&self, name: &str, query: &str) -> Cmd {
         self.cmd(
             Effect::Read,
             format!("read {query} of EKS cluster {name}"),
@@ -63,7 +63,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{name}")))
     }
 
-    pub fn wait_cluster_active(&self, name: &str) -> Cmd {
+    pub(crate) fn wait_cluster_active(&self, name: &str) -> Cmd {
         self.cmd(
             Effect::Read,
             format!("wait for EKS cluster {name} to become ACTIVE"),
@@ -76,7 +76,7 @@ impl Aws {
     }
 
     /// The waiter for a cluster that is being deleted (20 minutes, like `cluster-active`).
-    pub fn wait_cluster_deleted(&self, name: &str) -> Cmd {
+    pub(crate) fn wait_cluster_deleted(&self, name: &str) -> Cmd {
         self.cmd(
             Effect::Read,
             format!("wait for EKS cluster {name} to be deleted"),
@@ -86,7 +86,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{name}")))
     }
 
-    pub fn get_oidc_provider(&self, arn: Arg) -> Cmd {
+    pub(crate) fn get_oidc_provider(&self, arn: Arg) -> Cmd {
         self.json(
             "look up the cluster's IAM OIDC provider".into(),
             vec![
@@ -96,9 +96,10 @@ impl Aws {
                 arn,
             ],
         )
+        .resource(self.key("iam-oidc-providers"))
     }
 
-    pub fn list_oidc_providers(&self) -> Cmd {
+    pub(crate) fn list_oidc_providers(&self) -> Cmd {
         self.json(
             "list the IAM OIDC providers".into(),
             args(["iam", "list-open-id-connect-providers"]),
@@ -106,15 +107,28 @@ impl Aws {
         .resource(self.key("iam-oidc-providers"))
     }
 
-    pub fn get_role(&self, role: &str) -> Cmd {
+    pub(crate) fn get_role(&self, role: &str) -> Cmd {
         self.json(
             format!("read IAM role {role}"),
             args(["iam", "get-role", "--role-name", role]),
         )
         .resource(self.key(&format!("iam-role/{role}")))
+        .and_resource(self.key(&format!("iam-role/{role}/trust")))
     }
 
-    pub fn create_role(&self, role: &str, trust: &Path, description: &str) -> Cmd {
+    /// The role's trust policy alone, as JSON: what a plan's script merges gitops-iam's
+    /// statement into (`gitops-iam render trust --merge-current -`).
+    pub(crate) fn get_trust_document(&self, role: &str) -> Cmd {
+        self.cmd(
+            Effect::Read,
+            format!("read the trust policy of IAM role {role}"),
+            ["iam", "get-role", "--role-name", role],
+        )
+        .args(["--query", "Role.AssumeRolePolicyDocument", "--output", "json"])
+        .resource(self.key(&format!("iam-role/{role}/trust")))
+    }
+
+    pub(crate) fn create_role(&self, role: &str, trust: &Path, description: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("create IAM role {role}"),
@@ -133,7 +147,7 @@ impl Aws {
         .retry_on(Propagation::IamPrincipal)
     }
 
-    pub fn update_trust(&self, role: &str, trust: &Path) -> Cmd {
+    pub(crate) fn update_trust(&self, role: &str, trust: &Path) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("update the trust policy of IAM role {role}"),
@@ -146,13 +160,14 @@ impl Aws {
                 &file_url(trust),
             ],
         )
-        .resource(self.key(&format!("iam-role/{role}")))
+        // The trust alone: the role's inline and attached policies stay as they are.
+        .resource(self.key(&format!("iam-role/{role}/trust")))
         .retry_on(Propagation::IamPrincipal)
     }
 
     /// Turns on the access-entry API of a `CONFIG_MAP` cluster. One way: EKS never lets the
     /// mode go back. Prints the update's id, for [`Aws::describe_update`].
-    pub fn enable_access_entries(&self, cluster: &str) -> Cmd {
+    pub(crate) fn enable_access_entries(&self, cluster: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("enable access entries on EKS cluster {cluster} (authentication mode API_AND_CONFIG_MAP)"),
@@ -170,7 +185,7 @@ impl Aws {
     }
 
     /// The status of an update (`InProgress`, `Successful`, `Failed`, `Cancelled`) as text.
-    pub fn describe_update(&self, cluster: &str, update_id: &str) -> Cmd {
+    pub(crate) fn describe_update(&self, cluster: &str, update_id: &str) -> Cmd {
         self.cmd(
             Effect::Read,
             format!("read update {update_id} of EKS cluster {cluster}"),
@@ -179,7 +194,7 @@ impl Aws {
         .args(["--query", "update.status", "--output", "text"])
     }
 
-    pub fn describe_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
+    pub(crate) fn describe_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
         self.json(
             format!("read the access entry of the Deployer role in cluster {cluster}"),
             vec![
@@ -194,7 +209,13 @@ impl Aws {
         .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
-    pub fn create_access_entry(&self, cluster: &str, principal: Arg, username: &str, group: Option<&str>) -> Cmd {
+    pub(crate) fn create_access_entry(
+        &self,
+        cluster: &str,
+        principal: Arg,
+        username: &str,
+        group: Option<&str>,
+    ) -> Cmd {
         let mut cmd = self
             .cmd(
                 Effect::Mutate,
@@ -211,7 +232,13 @@ impl Aws {
             .retry_on(Propagation::EksPrincipal)
     }
 
-    pub fn update_access_entry(&self, cluster: &str, principal: Arg, username: &str, group: Option<&str>) -> Cmd {
+    pub(crate) fn update_access_entry(
+        &self,
+        cluster: &str,
+        principal: Arg,
+        username: &str,
+        group: Option<&str>,
+    ) -> Cmd {
         let cmd = self
             .cmd(
                 Effect::Mutate,
@@ -229,7 +256,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
-    pub fn list_access_policies(&self, cluster: &str, principal: Arg) -> Cmd {
+    pub(crate) fn list_access_policies(&self, cluster: &str, principal: Arg) -> Cmd {
         self.json(
             format!("list the access policies of the Deployer role in cluster {cluster}"),
             vec![
@@ -244,7 +271,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
-    pub fn associate_admin_policy(&self, cluster: &str, principal: Arg) -> Cmd {
+    pub(crate) fn associate_admin_policy(&self, cluster: &str, principal: Arg) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("grant cluster admin access in cluster {cluster}"),
@@ -256,7 +283,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
-    pub fn delete_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
+    pub(crate) fn delete_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("delete the access entry in cluster {cluster}"),
@@ -267,7 +294,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{cluster}/access-entry")))
     }
 
-    pub fn list_role_policies(&self, role: &str) -> Cmd {
+    pub(crate) fn list_role_policies(&self, role: &str) -> Cmd {
         self.json(
             format!("list the inline policies of IAM role {role}"),
             args(["iam", "list-role-policies", "--role-name", role]),
@@ -275,7 +302,7 @@ impl Aws {
         .resource(self.key(&format!("iam-role/{role}/policies")))
     }
 
-    pub fn list_attached_role_policies(&self, role: &str) -> Cmd {
+    pub(crate) fn list_attached_role_policies(&self, role: &str) -> Cmd {
         self.json(
             format!("list the managed policies attached to IAM role {role}"),
             args(["iam", "list-attached-role-policies", "--role-name", role]),
@@ -283,7 +310,7 @@ impl Aws {
         .resource(self.key(&format!("iam-role/{role}/attached")))
     }
 
-    pub fn delete_role_policy(&self, role: &str, policy: &str) -> Cmd {
+    pub(crate) fn delete_role_policy(&self, role: &str, policy: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("delete inline policy {policy} of IAM role {role}"),
@@ -299,7 +326,7 @@ impl Aws {
         .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
     }
 
-    pub fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Cmd {
+    pub(crate) fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("detach {policy_arn} from IAM role {role}"),
@@ -315,7 +342,7 @@ impl Aws {
         .resource(self.key(&format!("iam-role/{role}/attached")))
     }
 
-    pub fn delete_role(&self, role: &str) -> Cmd {
+    pub(crate) fn delete_role(&self, role: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("delete IAM role {role}"),
@@ -324,21 +351,21 @@ impl Aws {
         .resource(self.key(&format!("iam-role/{role}")))
     }
 
-    pub fn delete_oidc_provider(&self, arn: Arg) -> Cmd {
+    pub(crate) fn delete_oidc_provider(&self, arn: Arg) -> Cmd {
         self.cmd(
             Effect::Mutate,
             "delete the IAM OIDC provider left behind".into(),
-            [
-                "iam",
-                "delete-open-id-connect-provider",
-                "--open-id-connect-provider-arn",
+            vec![
+                "iam".into(),
+                "delete-open-id-connect-provider".into(),
+                "--open-id-connect-provider-arn".into(),
+                arn,
             ],
         )
-        .arg(arn)
         .resource(self.key("iam-oidc-providers"))
     }
 
-    pub fn get_role_policy(&self, role: &str, policy: &str) -> Cmd {
+    pub(crate) fn get_role_policy(&self, role: &str, policy: &str) -> Cmd {
         self.json(
             format!("read inline policy {policy} of IAM role {role}"),
             args(["iam", "get-role-policy", "--role-name", role, "--policy-name", policy]),
@@ -346,7 +373,7 @@ impl Aws {
         .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
     }
 
-    pub fn put_role_policy(&self, role: &str, policy: &str, doc: &Path) -> Cmd {
+    pub(crate) fn put_role_policy(&self, role: &str, policy: &str, doc: &Path) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("put inline policy {policy} on IAM role {role}"),
@@ -372,21 +399,21 @@ impl Aws {
 /// [`error_code`] reads; the variable outranks the profile (aws-cli v2 `awscli/clidriver.py`,
 /// `_construct_cli_error_format_chain`; `awscli/errorhandler.py`). `cli_auto_prompt = on` would
 /// make every call wait for a terminal the child does not have.
-pub const CONVENTIONS: &[(&str, &str)] = &[("AWS_CLI_ERROR_FORMAT", "legacy"), ("AWS_CLI_AUTO_PROMPT", "off")];
+pub(crate) const CONVENTIONS: &[(&str, &str)] = &[("AWS_CLI_ERROR_FORMAT", "legacy"), ("AWS_CLI_AUTO_PROMPT", "off")];
 
 fn args<const N: usize>(items: [&str; N]) -> Vec<Arg> {
     items.into_iter().map(Arg::from).collect()
 }
 
 /// The authentication modes of an EKS cluster (`accessConfig.authenticationMode`).
-pub const CONFIG_MAP: &str = "CONFIG_MAP";
-pub const API_AND_CONFIG_MAP: &str = "API_AND_CONFIG_MAP";
-pub const API: &str = "API";
+pub(crate) const CONFIG_MAP: &str = "CONFIG_MAP";
+pub(crate) const API_AND_CONFIG_MAP: &str = "API_AND_CONFIG_MAP";
+pub(crate) const API: &str = "API";
 
-pub const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+pub(crate) const CLUSTER_ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
 /// Appends `--region R [--profile P]`, which every aws and eksctl call carries.
-pub fn with_region_profile(cmd: Cmd, region: &Val, profile: &Option<Profile>) -> Cmd {
+pub(crate) fn with_region_profile(cmd: Cmd, region: &Val, profile: &Option<Profile>) -> Cmd {
     let cmd = cmd.arg("--region").arg(region);
     match profile {
         Some(p) => cmd.arg("--profile").arg(p.as_str()),
@@ -395,8 +422,14 @@ pub fn with_region_profile(cmd: Cmd, region: &Val, profile: &Option<Profile>) ->
 }
 
 /// `aws:<profile>:<what>`: resources of different accounts never share a key.
-pub fn scope_key(profile: &Option<Profile>, what: &str) -> String {
-    format!("aws:{}:{what}", profile.as_ref().map(|p| p.as_str()).unwrap_or("-"))
+pub(crate) fn scope_key(profile: &Option<Profile>, what: &str) -> String {
+    format!(
+        "aws:{}:{what}",
+        profile
+            .as_ref()
+            .map(super::super::names::Profile::as_str)
+            .unwrap_or("-")
+    )
 }
 
 /// The AWS error code in a CLI error (`An error occurred (NoSuchEntity) when calling ...`).
@@ -404,14 +437,14 @@ pub fn scope_key(profile: &Option<Profile>, what: &str) -> String {
 /// The exit code does not tell (v1 uses 255 for everything); the text does, in v1 and in v2's
 /// `legacy` and `enhanced` formats (`aws: [ERROR]: An error occurred (...)`), which
 /// [`CONVENTIONS`] pins.
-pub fn error_code(stderr: &str) -> Option<&str> {
+pub(crate) fn error_code(stderr: &str) -> Option<&str> {
     let start = stderr.find("An error occurred (")? + "An error occurred (".len();
     let len = stderr[start..].find(')')?;
     Some(&stderr[start..start + len])
 }
 
 /// The AWS error code of a failed command, if the error is one.
-pub fn error_code_of(e: &crate::error::Error) -> Option<&str> {
+pub(crate) fn error_code_of(e: &crate::error::Error) -> Option<&str> {
     match e {
         crate::error::Error::Command(c) => error_code(&c.stderr),
         crate::error::Error::Step { source, .. } => error_code_of(source),
@@ -420,7 +453,7 @@ pub fn error_code_of(e: &crate::error::Error) -> Option<&str> {
 }
 
 /// Whether a failed read means "this does not exist".
-pub fn is_not_found(out: &Output) -> bool {
+pub(crate) fn is_not_found(out: &Output) -> bool {
     matches!(
         error_code(&out.stderr),
         Some("NoSuchEntity" | "ResourceNotFoundException")
@@ -430,7 +463,7 @@ pub fn is_not_found(out: &Output) -> bool {
 /// Nodegroups, CloudFormation stacks and instance profiles: what a half-made cluster and a role
 /// made by hand leave behind.
 impl Aws {
-    pub fn list_nodegroups(&self, cluster: &str) -> Cmd {
+    pub(crate) fn list_nodegroups(&self, cluster: &str) -> Cmd {
         self.json(
             format!("list the nodegroups of EKS cluster {cluster}"),
             args(["eks", "list-nodegroups", "--cluster-name", cluster]),
@@ -438,7 +471,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{cluster}/nodegroups")))
     }
 
-    pub fn describe_nodegroup(&self, cluster: &str, nodegroup: &str) -> Cmd {
+    pub(crate) fn describe_nodegroup(&self, cluster: &str, nodegroup: &str) -> Cmd {
         self.json(
             format!("describe nodegroup {nodegroup} of EKS cluster {cluster}"),
             args([
@@ -454,7 +487,7 @@ impl Aws {
     }
 
     /// eksctl's stack for a cluster's control plane, `eksctl-N-cluster`.
-    pub fn describe_cluster_stack(&self, cluster: &str) -> Cmd {
+    pub(crate) fn describe_cluster_stack(&self, cluster: &str) -> Cmd {
         let stack = format!("eksctl-{cluster}-cluster");
         self.json(
             format!("describe CloudFormation stack {stack}"),
@@ -465,7 +498,7 @@ impl Aws {
 
     /// Waits while another run's `eksctl create cluster` is creating the stack (CloudFormation's
     /// waiter: 120 polls 30 s apart, one hour).
-    pub fn wait_cluster_stack(&self, cluster: &str) -> Cmd {
+    pub(crate) fn wait_cluster_stack(&self, cluster: &str) -> Cmd {
         let stack = format!("eksctl-{cluster}-cluster");
         self.cmd(
             Effect::Read,
@@ -482,7 +515,7 @@ impl Aws {
         .resource(self.key(&format!("eks/{cluster}")))
     }
 
-    pub fn list_instance_profiles_for_role(&self, role: &str) -> Cmd {
+    pub(crate) fn list_instance_profiles_for_role(&self, role: &str) -> Cmd {
         self.json(
             format!("list the instance profiles of IAM role {role}"),
             args(["iam", "list-instance-profiles-for-role", "--role-name", role]),
@@ -490,7 +523,7 @@ impl Aws {
         .resource(self.key(&format!("iam-role/{role}/instance-profiles")))
     }
 
-    pub fn remove_role_from_instance_profile(&self, role: &str, profile: &str) -> Cmd {
+    pub(crate) fn remove_role_from_instance_profile(&self, role: &str, profile: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("remove IAM role {role} from instance profile {profile}"),
@@ -509,12 +542,12 @@ impl Aws {
 
 /// `describe-stacks` of a stack that is not there: CloudFormation answers `ValidationError`
 /// (`Stack with id NAME does not exist`), not a not-found code.
-pub fn is_stack_not_found(out: &Output) -> bool {
+pub(crate) fn is_stack_not_found(out: &Output) -> bool {
     error_code(&out.stderr) == Some("ValidationError") && out.stderr.contains("does not exist")
 }
 
 /// The names in `list-nodegroups`.
-pub fn parse_nodegroups(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+pub(crate) fn parse_nodegroups(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
     #[derive(Deserialize)]
     struct List {
         nodegroups: Vec<String>,
@@ -524,19 +557,19 @@ pub fn parse_nodegroups(command: &str, stdout: &str) -> crate::error::Result<Vec
 
 /// A nodegroup's status and size from `describe-nodegroup`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct NodegroupInfo {
+pub(crate) struct NodegroupInfo {
     pub status: String,
     #[serde(default, rename = "scalingConfig")]
     pub scaling: Option<Scaling>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Scaling {
+pub(crate) struct Scaling {
     #[serde(default, rename = "desiredSize")]
     pub desired: Option<u32>,
 }
 
-pub fn parse_nodegroup(command: &str, stdout: &str) -> crate::error::Result<NodegroupInfo> {
+pub(crate) fn parse_nodegroup(command: &str, stdout: &str) -> crate::error::Result<NodegroupInfo> {
     #[derive(Deserialize)]
     struct Describe {
         nodegroup: NodegroupInfo,
@@ -545,7 +578,7 @@ pub fn parse_nodegroup(command: &str, stdout: &str) -> crate::error::Result<Node
 }
 
 /// The `StackStatus` of the one stack in `describe-stacks`.
-pub fn parse_stack_status(command: &str, stdout: &str) -> crate::error::Result<String> {
+pub(crate) fn parse_stack_status(command: &str, stdout: &str) -> crate::error::Result<String> {
     #[derive(Deserialize)]
     struct Stack {
         #[serde(rename = "StackStatus")]
@@ -568,7 +601,7 @@ pub fn parse_stack_status(command: &str, stdout: &str) -> crate::error::Result<S
 }
 
 /// Instance profile names in `list-instance-profiles-for-role`.
-pub fn parse_instance_profiles(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+pub(crate) fn parse_instance_profiles(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Profile {
         #[serde(rename = "InstanceProfileName")]
@@ -583,8 +616,7 @@ pub fn parse_instance_profiles(command: &str, stdout: &str) -> crate::error::Res
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct ClusterInfo {
-    pub name: String,
+pub(crate) struct ClusterInfo {
     pub status: String,
     #[serde(default)]
     pub endpoint: Option<String>,
@@ -600,37 +632,37 @@ pub struct ClusterInfo {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct AccessConfig {
+pub(crate) struct AccessConfig {
     #[serde(default, rename = "authenticationMode")]
     pub authentication_mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct CertificateAuthority {
+pub(crate) struct CertificateAuthority {
     pub data: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Identity {
+pub(crate) struct Identity {
     pub oidc: Option<Oidc>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct Oidc {
+pub(crate) struct Oidc {
     pub issuer: Option<String>,
 }
 
 impl ClusterInfo {
     /// `CONFIG_MAP`, `API_AND_CONFIG_MAP` or `API`; `None` when describe-cluster did not say.
-    pub fn authentication_mode(&self) -> Option<&str> {
+    pub(crate) fn authentication_mode(&self) -> Option<&str> {
         self.access_config.as_ref()?.authentication_mode.as_deref()
     }
 
-    pub fn issuer(&self) -> Option<&str> {
+    pub(crate) fn issuer(&self) -> Option<&str> {
         self.identity.as_ref()?.oidc.as_ref()?.issuer.as_deref()
     }
 
-    pub fn created(&self) -> Option<std::time::SystemTime> {
+    pub(crate) fn created(&self) -> Option<std::time::SystemTime> {
         match self.created_at.as_ref()? {
             serde_json::Value::Number(n) => {
                 let secs = n.as_f64()?;
@@ -669,20 +701,20 @@ struct DescribeCluster {
     cluster: ClusterInfo,
 }
 
-pub fn parse_cluster(command: &str, stdout: &str) -> crate::error::Result<ClusterInfo> {
+pub(crate) fn parse_cluster(command: &str, stdout: &str) -> crate::error::Result<ClusterInfo> {
     super::parse_json::<DescribeCluster>(command, stdout).map(|d| d.cluster)
 }
 
 /// A role as `get-role` returns it.
 #[derive(Debug, Clone)]
-pub struct Role {
+pub(crate) struct Role {
     pub arn: String,
     pub trust: serde_json::Value,
 }
 
 /// IAM returns policy documents URL-encoded; the CLI usually decodes them, but not always
 /// (older versions, some profiles), so accept a JSON object or an encoded string.
-pub fn decode_document(value: &serde_json::Value) -> Option<serde_json::Value> {
+pub(crate) fn decode_document(value: &serde_json::Value) -> Option<serde_json::Value> {
     match value {
         serde_json::Value::String(s) => {
             let decoded = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
@@ -693,7 +725,7 @@ pub fn decode_document(value: &serde_json::Value) -> Option<serde_json::Value> {
     }
 }
 
-pub fn parse_role(command: &str, stdout: &str) -> crate::error::Result<Role> {
+pub(crate) fn parse_role(command: &str, stdout: &str) -> crate::error::Result<Role> {
     let v: serde_json::Value = super::parse_json(command, stdout)?;
     let role = &v["Role"];
     let bad = |what: &str| crate::error::Error::Parse {
@@ -708,7 +740,7 @@ pub fn parse_role(command: &str, stdout: &str) -> crate::error::Result<Role> {
 }
 
 /// The ARNs in `list-open-id-connect-providers`.
-pub fn parse_oidc_provider_list(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+pub(crate) fn parse_oidc_provider_list(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
     let v: serde_json::Value = super::parse_json(command, stdout)?;
     let list = v["OpenIDConnectProviderList"]
         .as_array()
@@ -722,7 +754,7 @@ pub fn parse_oidc_provider_list(command: &str, stdout: &str) -> crate::error::Re
         .collect())
 }
 
-pub fn parse_role_policy(command: &str, stdout: &str) -> crate::error::Result<serde_json::Value> {
+pub(crate) fn parse_role_policy(command: &str, stdout: &str) -> crate::error::Result<serde_json::Value> {
     let v: serde_json::Value = super::parse_json(command, stdout)?;
     decode_document(&v["PolicyDocument"]).ok_or_else(|| crate::error::Error::Parse {
         command: command.to_string(),
@@ -739,6 +771,19 @@ mod tests {
         Aws {
             region: Val::known("eu-west-1"),
             profile: Some(crate::names::Profile::parse("--profile", "prod").unwrap()),
+        }
+    }
+
+    #[test]
+    fn every_flag_is_followed_by_its_value_not_by_region_or_profile() {
+        let arn = "arn:aws:iam::1:oidc-provider/x";
+        for cmd in [
+            aws().delete_oidc_provider(arn.into()),
+            aws().get_oidc_provider(arn.into()),
+        ] {
+            let argv = cmd.argv();
+            let at = argv.iter().position(|a| a == "--open-id-connect-provider-arn").unwrap();
+            assert_eq!(argv[at + 1], arn, "{cmd}");
         }
     }
 
@@ -799,7 +844,6 @@ mod tests {
     fn created_at_with_any_utc_offset() {
         let at = |s: &str| {
             let c = ClusterInfo {
-                name: "m".into(),
                 status: "ACTIVE".into(),
                 endpoint: None,
                 certificate_authority: None,

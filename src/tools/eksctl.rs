@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
-pub struct Eksctl {
+pub(crate) struct Eksctl {
     pub region: Val,
     pub profile: Option<Profile>,
 }
@@ -30,7 +30,7 @@ impl Eksctl {
 
     /// Creates a cluster (10-20 minutes). eksctl itself does not check for an existing cluster,
     /// so callers observe first.
-    pub fn create_cluster(&self, name: &str, with_oidc: bool, kubeconfig: &Kubeconfig) -> Cmd {
+    pub(crate) fn create_cluster(&self, name: &str, with_oidc: bool, kubeconfig: &Kubeconfig) -> Cmd {
         let mut cmd = self.cmd(
             Effect::Mutate,
             format!("create EKS cluster {name}"),
@@ -43,12 +43,14 @@ impl Eksctl {
             .arg(kubeconfig.arg())
             .timeout(Duration::from_secs(45 * 60))
             .resource(self.key(&format!("eks/{name}")))
+            // It writes the kubeconfig, which then points at the new cluster.
+            .and_resource(crate::tools::kubectl::cluster_key(kubeconfig))
             .in_background()
     }
 
     /// The nodegroup `create cluster` makes and a cut-off creation never made: eksctl's defaults
     /// (managed, 2 × m5.large, a generated `ng-XXXXXXXX` name).
-    pub fn create_nodegroup(&self, cluster: &str) -> Cmd {
+    pub(crate) fn create_nodegroup(&self, cluster: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("create a nodegroup in cluster {cluster}"),
@@ -58,7 +60,7 @@ impl Eksctl {
         .resource(self.key(&format!("eks/{cluster}/nodegroups")))
     }
 
-    pub fn associate_oidc(&self, cluster: &str) -> Cmd {
+    pub(crate) fn associate_oidc(&self, cluster: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("associate an IAM OIDC provider with cluster {cluster}"),
@@ -74,7 +76,7 @@ impl Eksctl {
     }
 
     /// Writes the tool's own kubeconfig for a cluster (a local file; changes nothing in AWS).
-    pub fn write_kubeconfig(&self, cluster: &str, kubeconfig: &Kubeconfig) -> Cmd {
+    pub(crate) fn write_kubeconfig(&self, cluster: &str, kubeconfig: &Kubeconfig) -> Cmd {
         let args: [Arg; 6] = [
             "utils".into(),
             "write-kubeconfig".into(),
@@ -88,7 +90,7 @@ impl Eksctl {
             .resource(crate::tools::kubectl::cluster_key(kubeconfig))
     }
 
-    pub fn delete_cluster(&self, name: &str) -> Cmd {
+    pub(crate) fn delete_cluster(&self, name: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("delete EKS cluster {name}"),
@@ -96,9 +98,11 @@ impl Eksctl {
         )
         .timeout(Duration::from_secs(45 * 60))
         .resource(self.key(&format!("eks/{name}")))
+        // With the cluster's stack goes the OIDC provider eksctl associated with it.
+        .and_resource(self.key("iam-oidc-providers"))
     }
 
-    pub fn get_mappings(&self, cluster: &str) -> Cmd {
+    pub(crate) fn get_mappings(&self, cluster: &str) -> Cmd {
         self.cmd(
             Effect::Read,
             format!("list the IAM identity mappings of cluster {cluster}"),
@@ -109,7 +113,7 @@ impl Eksctl {
     }
 
     /// `--no-duplicate-arns`: without it eksctl appends a duplicate on every run.
-    pub fn create_mapping(&self, cluster: &str, arn: Arg, username: &str, group: &str) -> Cmd {
+    pub(crate) fn create_mapping(&self, cluster: &str, arn: Arg, username: &str, group: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("map the Deployer role in cluster {cluster}"),
@@ -121,7 +125,7 @@ impl Eksctl {
         .resource(self.key(&format!("eks/{cluster}/aws-auth")))
     }
 
-    pub fn delete_mappings(&self, cluster: &str, arn: Arg) -> Cmd {
+    pub(crate) fn delete_mappings(&self, cluster: &str, arn: Arg) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("remove the mappings of a role in cluster {cluster}"),
@@ -136,7 +140,7 @@ impl Eksctl {
 
 /// One entry of `eksctl get iamidentitymapping -o json`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Mapping {
+pub(crate) struct Mapping {
     #[serde(default)]
     pub rolearn: Option<String>,
     #[serde(default)]
@@ -147,7 +151,7 @@ pub struct Mapping {
     pub groups: Vec<String>,
 }
 
-pub fn parse_mappings(command: &str, stdout: &str) -> crate::error::Result<Vec<Mapping>> {
+pub(crate) fn parse_mappings(command: &str, stdout: &str) -> crate::error::Result<Vec<Mapping>> {
     // eksctl prints `null` for no mappings in some versions.
     if stdout.trim().is_empty() || stdout.trim() == "null" {
         return Ok(Vec::new());
@@ -156,14 +160,14 @@ pub fn parse_mappings(command: &str, stdout: &str) -> crate::error::Result<Vec<M
 }
 
 /// Whether eksctl's failure means the cluster does not exist.
-pub fn is_not_found(stderr: &str) -> bool {
+pub(crate) fn is_not_found(stderr: &str) -> bool {
     stderr.contains("ResourceNotFoundException") || stderr.contains("No cluster found")
 }
 
 /// `create cluster` found its CloudFormation stack already there: CloudFormation's CreateStack
 /// answers `AlreadyExistsException: Stack [eksctl-N-cluster] already exists` (another run made
 /// it meanwhile, or a failed creation left it behind).
-pub fn is_stack_exists(e: &crate::error::Error) -> bool {
+pub(crate) fn is_stack_exists(e: &crate::error::Error) -> bool {
     match e {
         crate::error::Error::Command(c) => {
             c.stderr.contains("AlreadyExistsException") && c.stderr.contains("already exists")

@@ -12,16 +12,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The field manager of gitops-iam's server-side applies (the fields it owns in `managedFields`).
-pub const FIELD_MANAGER: &str = "gitops-iam";
+pub(crate) const FIELD_MANAGER: &str = "gitops-iam";
 
 /// The tool's own kubeconfig file of one cluster, `DIR/ACCOUNT-REGION-CLUSTER.yaml`: one state
 /// directory serves several accounts and regions without two clusters sharing a file. The
 /// account (and the region) may be known only when a dry-run script runs, so it is an [`Arg`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Kubeconfig(Arg);
+pub(crate) struct Kubeconfig(Arg);
 
 impl Kubeconfig {
-    pub fn new(dir: &Path, account: &Val, region: &Val, cluster: &str) -> Self {
+    pub(crate) fn new(dir: &Path, account: &Val, region: &Val, cluster: &str) -> Self {
         Kubeconfig(Arg::concat([
             Val::known(format!("{}/", dir.display())),
             account.clone(),
@@ -31,24 +31,24 @@ impl Kubeconfig {
         ]))
     }
 
-    pub fn arg(&self) -> Arg {
+    pub(crate) fn arg(&self) -> Arg {
         self.0.clone()
     }
 
     /// The file, in a real run.
-    pub fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         PathBuf::from(self.0.value())
     }
 
     /// The same text in a real run and a dry-run (variables as markers): for resource keys.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         self.0.template()
     }
 }
 
 /// The name eksctl gives a cluster in a kubeconfig (`ClusterMeta.String()`, eksctl
 /// `pkg/apis/eksctl.io/v1alpha5/types.go`); its context is `IDENTITY@` that name.
-pub fn eksctl_cluster_entry(cluster: &str, region: &Val) -> Arg {
+pub(crate) fn eksctl_cluster_entry(cluster: &str, region: &Val) -> Arg {
     Arg::concat([
         Val::known(format!("{cluster}.")),
         region.clone(),
@@ -58,7 +58,7 @@ pub fn eksctl_cluster_entry(cluster: &str, region: &Val) -> Arg {
 
 /// Reads the context of cluster `entry` in a kubeconfig: eksctl names it after the caller's
 /// identity, which only the file tells.
-pub fn context_of(kubeconfig: &Kubeconfig, entry: &Arg) -> Cmd {
+pub(crate) fn context_of(kubeconfig: &Kubeconfig, entry: &Arg) -> Cmd {
     let mut filter = vec![Val::known("jsonpath={.contexts[?(@.context.cluster==\"")];
     filter.extend(entry.parts().iter().cloned());
     filter.push(Val::known("\")].name}"));
@@ -68,10 +68,11 @@ pub fn context_of(kubeconfig: &Kubeconfig, entry: &Arg) -> Cmd {
         .arg(kubeconfig.arg())
         .args(["config", "view", "-o"])
         .arg(Arg::concat(filter))
+        .resource(cluster_key(kubeconfig))
 }
 
 #[derive(Clone, Debug)]
-pub struct Kubectl {
+pub(crate) struct Kubectl {
     pub kubeconfig: Kubeconfig,
     /// The cluster's context in `kubeconfig`.
     pub context: Val,
@@ -79,7 +80,7 @@ pub struct Kubectl {
 
 /// The pod-template patch that sets `fsGroup` (a merge patch: works whether or not a
 /// securityContext exists, unlike the tutorial's JSON-patch `add`).
-pub fn fs_group_patch(fs_group: i64) -> String {
+pub(crate) fn fs_group_patch(fs_group: i64) -> String {
     serde_json::json!({"spec": {"template": {"spec": {"securityContext": {"fsGroup": fs_group}}}}}).to_string()
 }
 
@@ -90,7 +91,7 @@ impl Kubectl {
     }
 
     /// Everything in the cluster: what a new kubeconfig invalidates.
-    pub fn cluster_key(&self) -> String {
+    pub(crate) fn cluster_key(&self) -> String {
         cluster_key(&self.kubeconfig)
     }
 
@@ -105,7 +106,7 @@ impl Kubectl {
             .args(args)
     }
 
-    pub fn get(&self, namespace: Option<&str>, kind: &str, name: &str) -> Cmd {
+    pub(crate) fn get(&self, namespace: Option<&str>, kind: &str, name: &str) -> Cmd {
         let mut cmd = self.cmd(Effect::Read, format!("read {kind} {name}"), ["get", kind, name]);
         if let Some(ns) = namespace {
             cmd = cmd.args(["-n", ns]);
@@ -115,7 +116,7 @@ impl Kubectl {
     }
 
     /// Every object of a kind in a namespace.
-    pub fn list(&self, ns: &str, kind: &str) -> Cmd {
+    pub(crate) fn list(&self, ns: &str, kind: &str) -> Cmd {
         self.cmd(
             Effect::Read,
             format!("list {kind} in namespace {ns}"),
@@ -124,7 +125,7 @@ impl Kubectl {
         .resource(self.key(Some(ns), kind))
     }
 
-    pub fn delete(&self, ns: &str, kind: &str, name: &str) -> Cmd {
+    pub(crate) fn delete(&self, ns: &str, kind: &str, name: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("delete {kind} {name}"),
@@ -133,7 +134,7 @@ impl Kubectl {
         .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
-    pub fn create_namespace(&self, ns: &str) -> Cmd {
+    pub(crate) fn create_namespace(&self, ns: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("create namespace {ns}"),
@@ -143,7 +144,7 @@ impl Kubectl {
     }
 
     /// `what` completes "apply ..." in messages ("the agent manifest", "the Argo CD cluster secret").
-    pub fn apply(&self, ns: &str, file: &Path, what: &str) -> Cmd {
+    pub(crate) fn apply(&self, ns: &str, file: &Path, what: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("apply {what} {}", file.display()),
@@ -157,7 +158,7 @@ impl Kubectl {
     /// refuses annotations over 262144 bytes (Argo CD 3.3's ApplicationSet CRD is larger).
     /// `--force-conflicts`: the manifest is what the user asked for, so its fields win over
     /// another manager's, as they did with client-side apply. The flags follow `-f FILE`.
-    pub fn apply_server_side(&self, ns: &str, file: &Path, what: &str) -> Cmd {
+    pub(crate) fn apply_server_side(&self, ns: &str, file: &Path, what: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("apply {what} {}", file.display()),
@@ -176,7 +177,7 @@ impl Kubectl {
         .resource(self.key(Some(ns), ""))
     }
 
-    pub fn annotate(&self, ns: &str, kind: &str, name: &str, key: &str, value: Arg) -> Cmd {
+    pub(crate) fn annotate(&self, ns: &str, kind: &str, name: &str, key: &str, value: Arg) -> Cmd {
         let mut pair = vec![crate::cmd::Val::known(format!("{key}="))];
         pair.extend(value.parts().iter().cloned());
         self.cmd(
@@ -189,7 +190,7 @@ impl Kubectl {
         .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
-    pub fn patch_merge(&self, ns: &str, kind: &str, name: &str, patch: &str) -> Cmd {
+    pub(crate) fn patch_merge(&self, ns: &str, kind: &str, name: &str, patch: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("patch {kind} {name}"),
@@ -198,7 +199,7 @@ impl Kubectl {
         .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
-    pub fn rollout_restart(&self, ns: &str, kind: &str, name: &str) -> Cmd {
+    pub(crate) fn rollout_restart(&self, ns: &str, kind: &str, name: &str) -> Cmd {
         self.cmd(
             Effect::Mutate,
             format!("restart {kind} {name}"),
@@ -207,7 +208,7 @@ impl Kubectl {
         .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
-    pub fn rollout_status(&self, ns: &str, kind: &str, name: &str, wait: Duration) -> Cmd {
+    pub(crate) fn rollout_status(&self, ns: &str, kind: &str, name: &str, wait: Duration) -> Cmd {
         let timeout = format!("--timeout={}s", wait.as_secs());
         self.cmd(
             Effect::Read,
@@ -220,22 +221,22 @@ impl Kubectl {
 }
 
 /// `k8s:<kubeconfig>:`, the prefix of every resource key of the cluster behind it.
-pub fn cluster_key(kubeconfig: &Kubeconfig) -> String {
+pub(crate) fn cluster_key(kubeconfig: &Kubeconfig) -> String {
     format!("k8s:{}:", kubeconfig.key())
 }
 
 /// Whether a failed kubectl call means "not found".
-pub fn is_not_found(stderr: &str) -> bool {
+pub(crate) fn is_not_found(stderr: &str) -> bool {
     stderr.contains("(NotFound)")
 }
 
-pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+pub(crate) fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     obj["metadata"]["annotations"][key].as_str()
 }
 
 /// Whether the EKS pod identity webhook gave every container of a pod the role. It does so only
 /// when the pod is created, so a pod older than the annotation runs without it.
-pub fn pod_has_role(pod: &Value, arn: &str) -> bool {
+pub(crate) fn pod_has_role(pod: &Value, arn: &str) -> bool {
     let containers = pod["spec"]["containers"].as_array().cloned().unwrap_or_default();
     !containers.is_empty()
         && containers.iter().all(|c| {
@@ -246,7 +247,7 @@ pub fn pod_has_role(pod: &Value, arn: &str) -> bool {
 }
 
 /// The pods that run as a service account.
-pub fn pods_of<'a>(pods: &'a Value, service_account: &str) -> Vec<&'a Value> {
+pub(crate) fn pods_of<'a>(pods: &'a Value, service_account: &str) -> Vec<&'a Value> {
     pods["items"]
         .as_array()
         .map(|items| {
@@ -258,7 +259,7 @@ pub fn pods_of<'a>(pods: &'a Value, service_account: &str) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
-pub fn fs_group(obj: &Value) -> Option<i64> {
+pub(crate) fn fs_group(obj: &Value) -> Option<i64> {
     obj["spec"]["template"]["spec"]["securityContext"]["fsGroup"].as_i64()
 }
 

@@ -24,7 +24,7 @@ fn assert_nothing_left(snap: &Snapshot, what: &str) {
         );
     }
     let kube = snap.get(&["kubernetes"]);
-    assert_eq!(kube.as_object().map(|o| o.len()), Some(0), "{what}: {kube:#}");
+    assert_eq!(kube.as_object().map(serde_json::Map::len), Some(0), "{what}: {kube:#}");
     let harness = snap.get(&["harness", "clusters"]);
     assert_eq!(
         harness.as_array().map(Vec::len),

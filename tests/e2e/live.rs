@@ -169,7 +169,7 @@ pub fn assert_no_secrets(sb: &Sandbox, outs: &[&Output]) {
     let state = sb.work().join(".gitops-iam");
     let left: Vec<_> = std::fs::read_dir(&state)
         .unwrap()
-        .filter_map(|e| e.ok())
+        .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().starts_with("live-token"))
         .collect();
     assert!(left.is_empty(), "token files left in {}: {left:?}", state.display());

@@ -27,6 +27,7 @@ mod cross_account;
 mod drift;
 mod dry_run;
 mod faults;
+mod plan;
 mod tutorial;
 mod up;
 
@@ -217,7 +218,7 @@ pub fn string_set(v: &Value) -> BTreeSet<String> {
 }
 
 pub fn set<const N: usize>(items: [&str; N]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
+    items.iter().map(std::string::ToString::to_string).collect()
 }
 
 /// The statements of an IAM policy document.

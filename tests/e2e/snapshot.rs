@@ -319,7 +319,7 @@ impl Sandbox {
                         .map(|c| {
                             let env: Map<String, Value> = c["env"]
                                 .as_array()
-                                .map(|e| e.as_slice())
+                                .map(std::vec::Vec::as_slice)
                                 .unwrap_or_default()
                                 .iter()
                                 .map(|e| {
@@ -501,7 +501,7 @@ pub fn normalize(raw: &Value) -> Value {
         }
     }
     if let Some(list) = v["harness"]["clusters"].as_array_mut() {
-        list.sort_by_key(|c| c.to_string());
+        list.sort_by_key(std::string::ToString::to_string);
     }
     // longest first, so no replacement cuts into a longer one
     replacements.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.cmp(b)));
@@ -511,7 +511,7 @@ pub fn normalize(raw: &Value) -> Value {
     if let Some(accounts) = v["accounts"].as_object_mut() {
         for account in accounts.values_mut() {
             if let Some(p) = account["oidc_providers"].as_array_mut() {
-                p.sort_by_key(|p| p.to_string());
+                p.sort_by_key(std::string::ToString::to_string);
             }
         }
     }

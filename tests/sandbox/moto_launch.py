@@ -13,7 +13,14 @@ unnoticed with stock moto, so this launcher patches `moto.eks.models.Cluster`:
 3. status CREATING while the cluster's tag `sandbox.gitops-iam/ready-at`
    (epoch seconds, set by bin/eksctl) lies in the future, so
    `aws eks describe-cluster` shows CREATING during SANDBOX_CREATE_DELAY; the tag
-   `sandbox.gitops-iam/status` = FAILED, DELETING or UPDATING shows that status instead.
+   `sandbox.gitops-iam/status` = FAILED, DELETING or UPDATING shows that status instead;
+4. ListNodegroups of a missing cluster answers EKS's ResourceNotFoundException
+   (botocore `eks/2017-11-01/service-2.json` lists it among the operation's errors)
+   where stock moto's KeyError is an HTTP 500, which the aws CLI retries for seconds;
+5. eksctl's cluster stack (tagged `sandbox.gitops-iam/ready-at` by bin/eksctl) is
+   CREATE_IN_PROGRESS until its EKS cluster exists and that time has passed: CloudFormation
+   completes a stack only once every resource in it is, and the control plane is one; stock
+   moto completes every stack at once.
 
 It then installs the EKS access-entry API (moto_eks_access.py: create/describe/
 list/update/delete-access-entry, associate/disassociate/list-associated-access-
@@ -71,6 +78,15 @@ def _fake_ca_pem():
         return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n").encode()
 
 
+def _not_ready_yet(resource):
+    """Whether the resource's `sandbox.gitops-iam/ready-at` tag (epoch seconds) lies ahead."""
+    ready_at = (getattr(resource, "tags", None) or {}).get(READY_TAG)
+    try:
+        return bool(ready_at) and time.time() < float(ready_at)
+    except ValueError:
+        return False
+
+
 def patch_moto():
     from moto.eks import models
 
@@ -89,13 +105,8 @@ def patch_moto():
         forced = (getattr(self, "tags", None) or {}).get(STATUS_TAG)
         if stored == "ACTIVE" and forced in ("FAILED", "DELETING", "UPDATING"):
             return forced
-        ready_at = (getattr(self, "tags", None) or {}).get(READY_TAG)
-        if stored == "ACTIVE" and ready_at:
-            try:
-                if time.time() < float(ready_at):
-                    return "CREATING"
-            except ValueError:
-                pass
+        if stored == "ACTIVE" and _not_ready_yet(self):
+            return "CREATING"
         return stored
 
     def set_status(self, value):
@@ -103,6 +114,36 @@ def patch_moto():
 
     models.Cluster.__init__ = init
     models.Cluster.status = property(get_status, set_status)
+
+    original_list_nodegroups = models.EKSBackend.list_nodegroups
+
+    def list_nodegroups(self, cluster_name, *args, **kwargs):
+        self.describe_cluster(cluster_name)  # ResourceNotFoundException, as for DescribeCluster
+        return original_list_nodegroups(self, cluster_name, *args, **kwargs)
+
+    models.EKSBackend.list_nodegroups = list_nodegroups
+
+    from moto.cloudformation import models as cfn
+
+    def cluster_made(stack):
+        # The EKS cluster the stack creates (its eksctl tag names it) exists in moto yet.
+        name = (stack.tags or {}).get("alpha.eksctl.io/cluster-name")
+        try:
+            return name in models.eks_backends[stack.account_id][stack.region_name].clusters
+        except (KeyError, AttributeError):
+            return True
+
+    def get_stack_status(self):
+        stored = self.__dict__.get("_sandbox_status", "CREATE_PENDING")
+        tagged = READY_TAG in (getattr(self, "tags", None) or {})
+        if stored == "CREATE_COMPLETE" and tagged and (_not_ready_yet(self) or not cluster_made(self)):
+            return "CREATE_IN_PROGRESS"
+        return stored
+
+    def set_stack_status(self, value):
+        self.__dict__["_sandbox_status"] = value
+
+    cfn.Stack.status = property(get_stack_status, set_stack_status)
 
 
 def main():

@@ -359,6 +359,13 @@ class TestAwsAndEksctl(SandboxTestCase):
         for name in ("c", "b", "a"):
             self.run_tool(env, "eksctl", "delete", "cluster", "--name", name, "--wait", *R, check=0)
         self.assertEqual(self.stacks(env), [])
+        # the nodegroups of a missing cluster: EKS's ResourceNotFoundException at once (stock moto
+        # fails with HTTP 500, which the aws CLI retries for seconds)
+        started = time.monotonic()
+        r = self.run_tool(env, "aws", "eks", "list-nodegroups", "--cluster-name", "a", *R, check=255)
+        self.assertIn("An error occurred (ResourceNotFoundException) when calling the ListNodegroups operation: "
+                      "No cluster found for name: a.", r.stderr)
+        self.assertLess(time.monotonic() - started, 5, "the aws CLI retried: not a 4xx answer")
 
     def test_status_tag_shows_failed_and_eksctl_refuses(self):
         d, env = self.start_sandbox()
@@ -559,10 +566,16 @@ class TestInjection(SandboxTestCase):
         r = self.run_tool(env, "aws", "eks", "describe-cluster", "--name", "management", *R, "--output", "json",
                           check=0)
         self.assertEqual(json.loads(r.stdout)["cluster"]["status"], "CREATING")
+        # and its stack is still being created: CloudFormation completes it with the control plane
+        stack_status = ["cloudformation", "describe-stacks", "--stack-name", "eksctl-management-cluster", *R,
+                        "--query", "Stacks[0].StackStatus", "--output", "text"]
+        r = self.run_tool(env, "aws", *stack_status, check=0)
+        self.assertEqual(r.stdout.strip(), "CREATE_IN_PROGRESS")
         r = self.run_tool(env, "eksctl", "create", "cluster", "--name", "management", *R, check=1)
         self.assertIn("AlreadyExistsException", r.stderr)
         for t in threads:
             t.join()
+        self.assertEqual(self.run_tool(env, "aws", *stack_status, check=0).stdout.strip(), "CREATE_COMPLETE")
         ready = {}
         for name in ("management", "testing"):
             self.assertEqual(results[name].returncode, 0, results[name].stderr)
