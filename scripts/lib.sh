@@ -50,12 +50,14 @@ ensure_sandbox_tools() {
   command -v python3 >/dev/null || die "python3 is required (the sandbox emulators are Python)"
   command -v cargo >/dev/null || die "cargo is required (https://rustup.rs)"
 
-  # AWS CLI and moto: the sandbox's AWS. Installed from PyPI when missing.
-  if ! python3 -c 'import awscli, moto, flask, boto3' 2>/dev/null || ! command -v moto_server >/dev/null \
+  # AWS CLI and moto: the sandbox's AWS. Installed from PyPI when missing. cryptography (a
+  # dependency of moto, named here because the sandbox uses it itself) signs the clusters'
+  # service-account tokens and serves their TLS (tests/sandbox/kubeauth.py).
+  if ! python3 -c 'import awscli, moto, flask, boto3, cryptography' 2>/dev/null || ! command -v moto_server >/dev/null \
     || ! command -v aws >/dev/null; then
     say "installing awscli and moto[server] from PyPI"
     python3 -m pip install --quiet --disable-pip-version-check 'awscli>=1.45,<2' 'moto[server]>=5.2,<6' \
-      || die "could not install awscli and moto[server] from PyPI"
+      'cryptography>=41' || die "could not install awscli and moto[server] from PyPI"
     hash -r
   fi
   command -v aws >/dev/null || die "aws CLI not on PATH after installing awscli (is pip's script directory on PATH?)"

@@ -137,9 +137,9 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
         Command::Register(args) => Some(Registration::resolve(args, settings.dry_run)?.ok_or_else(|| {
             Error::Usage("register needs --harness-account and --agent-id (Harness), or --to argocd".into())
         })?),
-        Command::Up { register, .. } | Command::Verify(register) | Command::Down { register, .. } => {
-            Registration::resolve(register, settings.dry_run)?
-        }
+        Command::Up { register, .. }
+        | Command::Verify(crate::cli::VerifyArgs { register, .. })
+        | Command::Down { register, .. } => Registration::resolve(register, settings.dry_run)?,
         _ => None,
     };
     // A dry-run's progress lines would only repeat the script; -v still shows them.
@@ -297,8 +297,12 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
                 return Err(agent::missing_error(ctx, &missing));
             }
         }
-        Command::Verify(_) => {
-            let checks = verify::run(ctx, registration).await?;
+        Command::Verify(args) => {
+            let mut checks = verify::run(ctx, registration).await?;
+            if args.live {
+                let live = crate::steps::live::run(ctx, &checks).await?;
+                checks.extend(live);
+            }
             if ctx.report.is_json() {
                 for c in &checks {
                     ctx.report.event(&crate::event::Event::Check {

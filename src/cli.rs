@@ -258,6 +258,20 @@ pub(crate) enum RegisterTarget {
     Argocd,
 }
 
+/// `verify`: the registration options, and `--live`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct VerifyArgs {
+    /// Then walk the chain with real credentials, as the agent does, for each agent service
+    /// account and testing cluster: a service-account token, AssumeRoleWithWebIdentity into the
+    /// agent role, AssumeRole into the Deployer role, the testing cluster's API (read-only; the
+    /// token and the credentials are never printed)
+    #[arg(long)]
+    pub live: bool,
+
+    #[command(flatten)]
+    pub register: RegisterArgs,
+}
+
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Registration options")]
 pub(crate) struct RegisterArgs {
@@ -323,7 +337,7 @@ pub(crate) enum Command {
     Register(RegisterArgs),
 
     /// Check every link of the IRSA chain (read-only); exit 1 if any check fails
-    Verify(RegisterArgs),
+    Verify(VerifyArgs),
 
     /// Remove what `up` made, in reverse order (asks first; --yes when not on a terminal)
     Down {

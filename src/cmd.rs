@@ -186,6 +186,10 @@ pub(crate) struct Cmd {
     pub background: bool,
     /// A documented propagation error this command may meet and the executor waits out.
     pub retry: Option<crate::propagation::Propagation>,
+    /// Secret environment (temporary credentials, `verify --live`): passed to the child, never
+    /// printed. In a dry-run the values are the shell variables holding them, which `Display`
+    /// names; known values are left out of it, so logs and errors cannot show them.
+    pub secret_env: Vec<(&'static str, Val)>,
 }
 
 impl Cmd {
@@ -202,7 +206,23 @@ impl Cmd {
             also: Vec::new(),
             background: false,
             retry: None,
+            secret_env: Vec::new(),
         }
+    }
+
+    /// Adds a secret variable to the child's environment (see [`Cmd::secret_env`]).
+    #[must_use]
+    pub(crate) fn secret_env(mut self, key: &'static str, value: Val) -> Self {
+        self.secret_env.push((key, value));
+        self
+    }
+
+    /// The secret environment of a real run (values only known ones have).
+    pub(crate) fn secret_env_values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.secret_env.iter().filter_map(|(k, v)| match v {
+            Val::Known(s) => Some((*k, s.as_str())),
+            Val::Var(_) => None,
+        })
     }
 
     /// Waits out `p` (bounded by `--propagation-timeout`) instead of failing on it.
@@ -292,6 +312,11 @@ impl fmt::Display for Cmd {
         for (k, v) in &self.env {
             write!(f, "{k}={} ", quote(v))?;
         }
+        for (k, v) in &self.secret_env {
+            if let Val::Var(name) = v {
+                write!(f, "{k}=\"${{{name}}}\" ")?;
+            }
+        }
         f.write_str(self.program)?;
         for arg in &self.args {
             write!(f, " {}", arg.shell())?;
@@ -366,6 +391,20 @@ mod tests {
         );
         assert!(cmd.is_mutating());
         assert_eq!(cmd.argv()[4], "--description");
+    }
+
+    #[test]
+    fn secret_env_is_never_displayed_only_its_variable() {
+        let cmd = Cmd::new("aws", Effect::Read, "t")
+            .secret_env("AWS_SESSION_TOKEN", Val::known("s3cr3t"))
+            .arg("sts");
+        assert_eq!(cmd.to_string(), "aws sts");
+        assert_eq!(
+            cmd.secret_env_values().collect::<Vec<_>>(),
+            [("AWS_SESSION_TOKEN", "s3cr3t")]
+        );
+        let script = Cmd::new("aws", Effect::Read, "t").secret_env("AWS_SESSION_TOKEN", Val::var("AGENT_SESSION"));
+        assert_eq!(script.to_string(), "AWS_SESSION_TOKEN=\"${AGENT_SESSION}\" aws");
     }
 
     #[test]

@@ -197,7 +197,9 @@ pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Res
             agent(a);
             register(r);
         }
-        Command::Register(r) | Command::Verify(r) | Command::Down { register: r, .. } => register(r),
+        Command::Register(r)
+        | Command::Verify(crate::cli::VerifyArgs { register: r, .. })
+        | Command::Down { register: r, .. } => register(r),
         _ => {}
     }
     Ok(if explicit(matches, "testing_cluster") {

@@ -240,6 +240,7 @@ impl<'r> RealExecutor<'r> {
         child
             .args(cmd.argv())
             .envs(cmd.child_env())
+            .envs(cmd.secret_env_values())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -522,3 +522,41 @@ fn script_survives_a_newline_in_an_argument() {
         .run()
         .success();
 }
+
+/// Issue 13: `verify --live --dry-run` prints the hops as a script: the token into a 0600 file
+/// that is removed, each hop's credentials into shell variables that only the next child's
+/// environment names; valid bash, and nothing runs.
+#[test]
+fn dry_run_of_verify_live_prints_the_hops_with_credentials_in_variables() {
+    let args = ["verify", "--live", "--region", REGION];
+    Test::new()
+        .rules(fresh_account())
+        .args(args)
+        .arg("--dry-run")
+        .run()
+        .success()
+        .no_calls();
+    let out = script(&args);
+    let token = "--audience sts.amazonaws.com --duration 10m > .gitops-iam/live-token-gitops-agent)";
+    let want = [
+        "(umask 077 && kubectl ",
+        token,
+        "if ! AGENT_CREDS=$(aws sts assume-role-with-web-identity --role-arn \"arn:aws:iam::${ACCOUNT_ID}:role/ArgoCD\" --role-session-name gitops-iam-verify --web-identity-token file://.gitops-iam/live-token-gitops-agent ",
+        "rm -f .gitops-iam/live-token-gitops-agent\n",
+        "read -r AGENT_KEY AGENT_SECRET AGENT_SESSION <<<\"${AGENT_CREDS}\"",
+        "DEPLOYER_CREDS=$(AWS_ACCESS_KEY_ID=\"${AGENT_KEY}\" AWS_SECRET_ACCESS_KEY=\"${AGENT_SECRET}\" AWS_SESSION_TOKEN=\"${AGENT_SESSION}\" aws sts assume-role ",
+        "AWS_SESSION_TOKEN=\"${DEPLOYER_SESSION}\" kubectl --kubeconfig \".gitops-iam/kubeconfig/${ACCOUNT_ID}-us-east-1-testing.live.yaml\" --context \"${LIVE_CONTEXT}\" --user gitops-iam-live auth whoami -o json",
+        "--user gitops-iam-live auth can-i '*' '*' --all-namespaces",
+        "'--exec-command=aws' '--exec-arg=eks' '--exec-arg=get-token'",
+        "read -r AGENT_KEY_SA2 AGENT_SECRET_SA2 AGENT_SESSION_SA2 <<<\"${AGENT_CREDS_SA2}\"",
+    ];
+    for w in want {
+        assert!(out.stdout.contains(w), "no {w:?} in the script\n{}", out.context());
+    }
+    Test::new()
+        .no_fakes()
+        .write("script.sh", &out.stdout)
+        .bash(["-n", "script.sh"])
+        .run()
+        .success();
+}

@@ -7,6 +7,7 @@
 pub(crate) mod agent;
 pub(crate) mod cluster;
 pub(crate) mod down;
+pub(crate) mod live;
 pub(crate) mod mgmt;
 pub(crate) mod needs;
 pub(crate) mod register;

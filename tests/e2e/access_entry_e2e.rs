@@ -1,9 +1,11 @@
 //! `--cluster-access access-entry` against the sandbox (moto with EKS access entries, see
 //! docs/sandbox.md): `up` gives the Deployer an access entry with cluster-admin instead of an
 //! aws-auth mapping and otherwise builds what the aws-auth mode builds; a re-run changes
-//! nothing; `verify` checks the entry and its printed fix repairs a lost policy; `down
+//! nothing; `verify` checks the entry, `verify --live` reaches the cluster through it (issue 13),
+//! and the printed fix repairs a lost policy, which `--live` sees as no admin; `down
 //! --keep-clusters` deletes the entry.
 
+use super::live::{assert_live_fails, assert_live_green};
 use super::sandbox::Sandbox;
 use super::support::*;
 use super::*;
@@ -72,7 +74,8 @@ fn up_with_access_entries_grants_the_deployer_cluster_admin_verify_checks_it_and
     let with_harness: Vec<&str> = ACCESS_ENTRY.iter().copied().chain(h.iter().copied()).collect();
     sb.gitops_iam(&up_args(&with_harness)).success();
     let verify = args(&["verify"], &with_harness);
-    let checks = assert_verify_green(&sb, &verify, "after up");
+    let live = args(&["verify", "--live"], &with_harness);
+    let checks = parse_report(&assert_live_green(&sb, &live, "after up"));
     let access = checks.iter().find(|c| c.name == "Deployer access to testing").unwrap();
     assert_eq!(
         access.detail,
@@ -93,11 +96,12 @@ fn up_with_access_entries_grants_the_deployer_cluster_admin_verify_checks_it_and
         REGION,
     ])
     .success();
-    let fix = assert_verify_fails_only(
+    let fix = assert_live_fails(
         &sb,
-        &verify,
+        &live,
         "Deployer access to testing",
         "no access entry with AmazonEKSClusterAdminPolicy at cluster scope",
+        Some(("API of testing", "can-i '*' '*' --all-namespaces: no")),
         "gitops-iam testing --region us-east-1 ",
     );
     assert!(fix.ends_with(" --cluster-access access-entry"), "{fix}");

@@ -1,6 +1,6 @@
 //! `--testing-profile`: the testing cluster and the Deployer role live in the testing account
 //! (222222222222, reached with `aws --profile testing`), trusted by the agent role of the
-//! management account.
+//! management account; `verify --live` walks the chain across the accounts (issue 13).
 
 use super::sandbox::Sandbox;
 use super::*;
@@ -91,6 +91,15 @@ fn up_with_testing_profile_puts_testing_cluster_and_deployer_in_the_testing_acco
         mutating.is_empty(),
         "the second run changed things:\n{}\n{}",
         mutating.join("\n"),
+        out.describe()
+    );
+
+    // the agent's own calls: AssumeRole into the testing account's Deployer, its cluster's API
+    let live = ["verify", "--live", "--region", REGION, "--testing-profile", "testing"];
+    let out = super::live::assert_live_green(&sb, &live, "cross-account");
+    assert!(
+        out.stdout.contains(&format!("credentials of {CROSS_DEPLOYER_ARN}")),
+        "{}",
         out.describe()
     );
 }

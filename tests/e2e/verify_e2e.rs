@@ -4,8 +4,12 @@
 //! summary.
 //!
 //! The break-a-link tests share one sandbox per group: each case starts from a `verify` that is
-//! all green (the previous case's repair), so no case depends on another one's leftovers.
+//! all green (the previous case's repair), so no case depends on another one's leftovers. The
+//! IAM and access group runs `verify --live` (issue 13): each broken link fails its static check
+//! and exactly its hop for both service accounts, with the same fix; there the next case's run
+//! (exactly one static check failing, the hops before its own passing) shows the repair.
 
+use super::live::*;
 use super::sandbox::Sandbox;
 use super::support::*;
 use super::*;
@@ -161,13 +165,36 @@ fn expect_failure_then_fix(
     assert_verify_green(sb, verify, &format!("after `{fix}` repaired {failed}"));
 }
 
+/// One broken link, `verify --live` (issue 13): the static check FAILED and, for both service
+/// accounts, exactly the hop HOP fail (HOP `None`: a weak link every hop passes), with one fix,
+/// which is then run as printed. No green run in between (each costs seconds): the next case's
+/// run, where exactly its own static check fails and the hops before its own hop pass, and the
+/// closing `verify --live` show the repair.
+#[track_caller]
+fn expect_live_failure_then_fix(
+    sb: &Sandbox,
+    live: &[&str],
+    failed: &str,
+    detail: &str,
+    hop: Option<(&str, &str)>,
+    fix_prefix: &str,
+) {
+    let fix = assert_live_fails(sb, live, failed, detail, hop, fix_prefix);
+    run_fix(sb, &fix, &[]);
+}
+
 #[test]
 fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repairs_it() {
     let sb = Sandbox::start();
     let h = harness_args(&sb);
     sb.gitops_iam(&up_args(&h)).success();
-    let verify = args(&["verify"], &h);
-    assert_verify_green(&sb, &verify, "after up");
+    let live = args(&["verify", "--live"], &h);
+    // green, as the agent: every hop ok (the JSON run, with every secret, at the end)
+    let text = assert_live_green(&sb, &[live.as_slice(), &["-v"]].concat(), "after up");
+    let web_denied = "AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity";
+    let assume_denied = format!(
+        "AccessDenied: User: arn:aws:sts::{MGMT_ACCOUNT}:assumed-role/ArgoCD/gitops-iam-verify is not authorized to perform: sts:AssumeRole on resource: {DEPLOYER_ROLE_ARN}"
+    );
     let iss = mgmt_issuer_host(&sb);
     let provider_arn = format!("arn:aws:iam::{MGMT_ACCOUNT}:oidc-provider/{iss}");
     let mgmt_fix = "gitops-iam mgmt --region us-east-1 --mgmt-cluster management ";
@@ -205,13 +232,14 @@ fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repair
     let mut conditions = serde_json::Map::new();
     conditions.insert(format!("{iss}:sub"), agent_sub("iam"));
     set_trust("ArgoCD", &web_identity_trust(Value::Object(conditions)), "no-aud.json");
-    expect_failure_then_fix(
+    // STS takes any audience then: a weakness the static check names, no hop fails
+    expect_live_failure_then_fix(
         &sb,
-        &verify,
+        &live,
         "ArgoCD trust",
         &format!("no {iss}:aud condition"),
+        None,
         mgmt_fix,
-        &[],
     );
 
     // 2. the ArgoCD trust for another namespace's service accounts
@@ -223,13 +251,27 @@ fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repair
         &web_identity_trust(Value::Object(conditions)),
         "other-ns.json",
     );
-    expect_failure_then_fix(
+    expect_live_failure_then_fix(
         &sb,
-        &verify,
+        &live,
         "ArgoCD trust",
         &format!("the {iss}:sub condition does not allow system:serviceaccount:iam:gitops-agent"),
+        Some(("AssumeRoleWithWebIdentity ArgoCD", web_denied)),
         mgmt_fix,
-        &[],
+    );
+
+    // 2b. the ArgoCD trust for another audience
+    let mut conditions = serde_json::Map::new();
+    conditions.insert(format!("{iss}:aud"), json!("sts.amazonaws.com.cn"));
+    conditions.insert(format!("{iss}:sub"), agent_sub("iam"));
+    set_trust("ArgoCD", &web_identity_trust(Value::Object(conditions)), "aud.json");
+    expect_live_failure_then_fix(
+        &sb,
+        &live,
+        "ArgoCD trust",
+        &format!("the {iss}:aud condition does not allow sts.amazonaws.com"),
+        Some(("AssumeRoleWithWebIdentity ArgoCD", web_denied)),
+        mgmt_fix,
     );
 
     // 3. the ArgoCD inline policy without the Deployer's ARN
@@ -254,13 +296,13 @@ fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repair
         REGION,
     ])
     .success();
-    expect_failure_then_fix(
+    expect_live_failure_then_fix(
         &sb,
-        &verify,
+        &live,
         "ArgoCD policy AssumeRole",
         &format!("does not allow sts:AssumeRole on {DEPLOYER_ROLE_ARN}"),
+        Some(("AssumeRole Deployer (testing)", &assume_denied)),
         mgmt_fix,
-        &[],
     );
 
     // 4. the OIDC provider deleted
@@ -273,13 +315,15 @@ fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repair
         REGION,
     ])
     .success();
-    expect_failure_then_fix(
+    let no_provider =
+        format!("InvalidIdentityToken: No OpenIDConnect provider found in your account for https://{iss}");
+    expect_live_failure_then_fix(
         &sb,
-        &verify,
+        &live,
         "OIDC provider",
         &format!("no IAM OIDC provider {provider_arn}"),
+        Some(("AssumeRoleWithWebIdentity ArgoCD", &no_provider)),
         mgmt_fix,
-        &[],
     );
 
     // 5. the Deployer trusting another role only (one that exists, or IAM refuses the
@@ -309,13 +353,13 @@ fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repair
         }]}),
         "deployer-trust.json",
     );
-    expect_failure_then_fix(
+    expect_live_failure_then_fix(
         &sb,
-        &verify,
+        &live,
         "Deployer trust",
         &format!("does not trust {AGENT_ROLE_ARN}"),
+        Some(("AssumeRole Deployer (testing)", &assume_denied)),
         testing_fix,
-        &[],
     );
 
     // 6. the mapping removed
@@ -334,25 +378,49 @@ fn verify_fails_exactly_the_broken_iam_or_access_link_and_the_printed_fix_repair
         sb.eksctl(&argv).success();
     };
     mapping("delete", &["--all"]);
-    expect_failure_then_fix(
+    // what Argo CD shows as "the server has asked for the client to provide credentials"
+    expect_live_failure_then_fix(
         &sb,
-        &verify,
+        &live,
         "Deployer access to testing",
         &format!("{DEPLOYER_ROLE_ARN} is not mapped in aws-auth"),
+        Some((
+            "API of testing",
+            "error: You must be logged in to the server (Unauthorized): EKS maps",
+        )),
         testing_fix,
-        &[],
     );
 
-    // 7. the mapping duplicated (eksctl appends without --no-duplicate-arns)
+    // 7. the mapping duplicated (eksctl appends without --no-duplicate-arns): both say admin
     mapping("create", &["--username", "deployer", "--group", "system:masters"]);
-    expect_failure_then_fix(
+    expect_live_failure_then_fix(
         &sb,
-        &verify,
+        &live,
         "Deployer access to testing",
         &format!("{DEPLOYER_ROLE_ARN} is mapped 2 time(s)"),
+        None,
         testing_fix,
-        &[],
     );
+
+    // 8. the mapping's group: mapped, but not an admin
+    mapping("delete", &["--all"]);
+    mapping("create", &["--username", "deployer", "--group", "viewers"]);
+    expect_live_failure_then_fix(
+        &sb,
+        &live,
+        "Deployer access to testing",
+        &format!("{DEPLOYER_ROLE_ARN} is mapped 1 time(s) or with other username/groups"),
+        Some(("API of testing", "can-i '*' '*' --all-namespaces: no")),
+        testing_fix,
+    );
+    // every repair made, as JSON events: all ok; no token or credential in any stream
+    let json = sb.gitops_iam(&[live.as_slice(), &["--output", "json", "-v"]].concat());
+    json.success();
+    let events = json_lines(&json);
+    let checks: Vec<&Value> = events.iter().filter(|e| e["event"] == "check").collect();
+    assert_eq!(checks.len(), CHECKS.len() + 8, "{}", json.describe());
+    assert!(checks.iter().all(|e| e["status"] == "ok"), "{}", json.describe());
+    assert_no_secrets(&sb, &[&text, &json]);
 }
 
 #[test]

@@ -2,10 +2,12 @@
 """Kubernetes API server emulator for the gitops-iam test sandbox (Python 3.11 stdlib only).
 
 It is driven by the real kubectl 1.32 (and by plain JSON HTTP clients) over plain HTTP,
-without TLS or authentication.  See README-kubeapi.md next to this file.
+without TLS or authentication; with `--auth-config FILE` (the eksctl emulator's clusters) also
+over TLS, authenticating and authorizing as EKS does (kubeauth.py, which needs `cryptography`).
+See README-kubeapi.md next to this file.
 
     python3 kubeapi.py --port-file FILE [--host 127.0.0.1] [--rollout-delay 0.5]
-                       [--seed FILE] [--log FILE]
+                       [--seed FILE] [--log FILE] [--auth-config FILE]
 """
 from __future__ import annotations
 
@@ -1370,6 +1372,8 @@ RESOURCES = [
        categories=["all"], field_labels=["status.replicas"], workload=True),
     RT("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
        "SelfSubjectAccessReview", False, verbs=["create"]),
+    RT("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview",
+       "SelfSubjectReview", False, verbs=["create"]),
     # Stored as given: no schema checks, no status conditions, no new API for the kind it defines.
     RT("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
        "CustomResourceDefinition", False, ["crd", "crds"], status=True, categories=["api-extensions"]),
@@ -1754,6 +1758,18 @@ class Cluster:
         self.delay = max(0.0, rollout_delay)
         self.node_name = "ip-192-168-10-20.ec2.internal"
         self.node_ip = "192.168.10.20"
+        self.auth = None  # kubeauth.Auth, made by main() (or on the first TokenRequest)
+
+    def authenticator(self):
+        if self.auth is None:
+            import kubeauth
+
+            self.auth = kubeauth.Auth(None)
+        return self.auth
+
+    def config_map(self, ns: str, name: str):
+        with self.lock:
+            return deep(self.get(CM_RT, ns, name))
 
     # ---- low level storage (call with the lock held) ----
     def get(self, rt: RT, ns: str | None, name: str):
@@ -2879,6 +2895,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         method = self.command
         c = self.cluster
+        # The cluster's OIDC issuer: on EKS a public endpoint beside the API (kubeauth.py).
+        if path in ("/.well-known/openid-configuration", "/openid/v1/jwks", "/keys"):
+            auth = c.authenticator()
+            doc = auth.discovery() if path.startswith("/.well-known") else auth.jwks()
+            return self._only_get(method) or self._send_json(200, doc)
+        self._user = None
+        if c.auth is not None and c.auth.enforce and path not in ("/healthz", "/livez", "/readyz", "/version"):
+            import kubeauth
+
+            try:
+                self._user = c.auth.authenticate(self.headers.get("Authorization") or "", c.config_map)
+            except kubeauth.Unauthorized as exc:
+                raise ApiError(401, "Unauthorized", "Unauthorized", log_detail=f"authentication failed: {exc}")
         if path in ("/version", "/version/"):
             return self._only_get(method) or self._send_json(200, VERSION_INFO)
         if path in ("/healthz", "/livez", "/readyz"):
@@ -2919,6 +2948,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise err_generic(404)
         rt, ns, name, sub = r
         params = self._params()
+        user = self._user
+        if user is not None and not user.admin and rt.kind not in ("SelfSubjectReview", "SelfSubjectAccessReview"):
+            verb = {"GET": "list" if name is None else "get", "POST": "create", "PUT": "update",
+                    "PATCH": "patch", "DELETE": "delete" if name else "deletecollection"}.get(method, method.lower())
+            if method == "GET" and params.get("watch") in ("true", "1"):
+                verb = "watch"
+            raise err_forbidden(rt, name or "", c.auth.forbidden_message(user, verb, rt, ns, name))
+        if rt is SA_RT and sub == "token" and name is not None:
+            return self._token_request(ns, name)
+        if rt.kind == "SelfSubjectReview":
+            if method != "POST" or name is not None:
+                raise err_generic(405)
+            info = user.view() if user is not None else {"username": "system:anonymous",
+                                                          "groups": ["system:unauthenticated"]}
+            return self._send_json(201, {"kind": rt.kind, "apiVersion": rt.gv, "metadata": {"creationTimestamp": None},
+                                         "status": {"userInfo": info}})
         if not self._accepts_json():
             raise err_generic(406, "only the following media types are accepted: application/json, "
                                    "application/yaml")
@@ -2943,8 +2988,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = self._decode_body()
             if not isinstance(body, dict):
                 raise err_bad_request("invalid SelfSubjectAccessReview")
-            body = dict(body, kind=rt.kind, apiVersion=rt.gv, metadata={"creationTimestamp": None},
-                        status={"allowed": True, "reason": "the emulator allows everything"})
+            if user is None or user.admin:
+                verdict = {"allowed": True, "reason": "the emulator allows everything" if user is None else
+                           "the identity is a cluster admin (system:masters or AmazonEKSClusterAdminPolicy)"}
+            else:
+                verdict = {"allowed": False}
+            body = dict(body, kind=rt.kind, apiVersion=rt.gv, metadata={"creationTimestamp": None}, status=verdict)
             return self._send_json(201, body)
 
         if method == "GET":
@@ -3024,6 +3073,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send_json(200, c.delete(rt, ns, name, opts, dry_run=dry))
         raise err_generic(405)
 
+    def _token_request(self, ns: str, name: str):
+        """TokenRequest (`kubectl create token`): a JWT for the service account, stored nowhere."""
+        if self.command != "POST":
+            raise err_generic(405)
+        c = self.cluster
+        with c.lock:
+            sa = deep(c.get(SA_RT, ns, name))
+        if sa is None:
+            raise err_not_found(SA_RT, name)
+        body = self._decode_body() or {}
+        spec = body.get("spec") or {}
+        seconds = int(spec.get("expirationSeconds") or 3600)
+        if seconds < 600:
+            raise ApiError(422, "Invalid", f'TokenRequest.authentication.k8s.io "{name}" is invalid: '
+                                           f'spec.expirationSeconds: Invalid value: {seconds}: may not specify a '
+                                           f'duration less than 10 minutes',
+                           {"name": name, "group": "authentication.k8s.io", "kind": "TokenRequest"})
+        token, exp = c.authenticator().service_account_token(ns, sa, list(spec.get("audiences") or []), seconds)
+        out = {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+               "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
+               "spec": {"audiences": list(spec.get("audiences") or [c.auth.issuer]), "expirationSeconds": seconds,
+                        "boundObjectRef": spec.get("boundObjectRef")},
+               "status": {"token": token, "expirationTimestamp": now_iso(exp)}}
+        return self._send_json(201, out)
+
     def _only_get(self, method):
         if method not in ("GET", "HEAD"):
             raise err_generic(405)
@@ -3034,6 +3108,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         import select
         try:
             r, _, _ = select.select([self.connection], [], [], 0)
+            if r and hasattr(self.connection, "pending"):  # TLS: no MSG_PEEK; a watcher sends nothing
+                try:
+                    return self.connection.recv(1) == b""
+                except (BlockingIOError, InterruptedError):
+                    return False
             if r:
                 return self.connection.recv(1, socket.MSG_PEEK) == b""
         except (OSError, ValueError):
@@ -3134,6 +3213,15 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
     block_on_close = False
+    tls = None  # an ssl.SSLContext: the handshake runs in the request's own thread
+
+    def finish_request(self, request, client_address):
+        if self.tls is not None:
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except OSError:
+                return
+        super().finish_request(request, client_address)
 
 
 # --------------------------------------------------------------------------------------
@@ -3207,13 +3295,30 @@ def main(argv=None):
                     help="seconds between a workload spec change and a finished rollout")
     ap.add_argument("--seed", help="JSON file with a list of objects to create at startup")
     ap.add_argument("--log", help="append one line per request to this file (default: stderr)")
+    ap.add_argument("--auth-config", help="JSON: authenticate and authorize as EKS does (kubeauth.py)")
     args = ap.parse_args(argv)
     LOG = Log(args.log)
     cluster = Cluster(args.rollout_delay)
+    if args.auth_config:
+        import kubeauth
+
+        with open(args.auth_config, encoding="utf-8") as fh:
+            cluster.auth = kubeauth.Auth(json.load(fh))
     seed_cluster(cluster, args.seed)
     server = make_server(args.host, cluster)
     port = server.server_address[1]
     stop = threading.Event()
+    tls_server = None
+    if args.auth_config:
+        # the kubeconfigs' server: TLS, with its CA (kubectl sends no credentials over plain HTTP)
+        tls_server = make_server(args.host, cluster)
+        tls_server.tls, ca = cluster.auth.tls_context(os.path.dirname(os.path.abspath(args.port_file)))
+        info = f"{args.port_file}.tls"
+        with open(info + ".tmp", "w", encoding="utf-8") as fh:
+            json.dump({"port": tls_server.server_address[1], "ca": ca}, fh)
+        os.replace(info + ".tmp", info)
+        threading.Thread(target=tls_server.serve_forever, kwargs={"poll_interval": 0.2}, name="https",
+                         daemon=True).start()
 
     def on_signal(signum, _frame):
         stop.set()
@@ -3238,6 +3343,9 @@ def main(argv=None):
         cluster.timer_cond.notify_all()
     server.shutdown()
     server.server_close()
+    if tls_server is not None:
+        tls_server.shutdown()
+        tls_server.server_close()
     return 0
 
 
@@ -3406,6 +3514,13 @@ SecretKeySelector 1:localObjectReference:LocalObjectReference 2:key:string 3:opt
 SecretProjection 1:localObjectReference:LocalObjectReference 2:items:*KeyToPath 4:optional:bool
 SecretVolumeSource 1:secretName:string 2:items:*KeyToPath 3:defaultMode:int32 4:optional:bool
 SecurityContext 1:capabilities:Capabilities 2:privileged:bool 3:seLinuxOptions:SELinuxOptions 4:runAsUser:int64 5:runAsNonRoot:bool 6:readOnlyRootFilesystem:bool 7:allowPrivilegeEscalation:bool 8:runAsGroup:int64 9:procMount:string 10:windowsOptions:WindowsSecurityContextOptions 11:seccompProfile:SeccompProfile 12:appArmorProfile:AppArmorProfile
+TokenRequest 1:metadata:ObjectMeta 2:spec:TokenRequestSpec 3:status:TokenRequestStatus
+TokenRequestSpec 1:audiences:*string 3:boundObjectRef:BoundObjectReference 4:expirationSeconds:int64
+TokenRequestStatus 1:token:string 2:expirationTimestamp:Time
+BoundObjectReference 1:kind:string 2:apiVersion:string 3:name:string 4:uid:string
+SelfSubjectReview 1:metadata:ObjectMeta 2:status:SelfSubjectReviewStatus
+SelfSubjectReviewStatus 1:userInfo:UserInfo
+UserInfo 1:username:string 2:uid:string 3:groups:*string
 SelfSubjectAccessReview 1:metadata:ObjectMeta 2:spec:SelfSubjectAccessReviewSpec 3:status:SubjectAccessReviewStatus
 SelfSubjectAccessReviewSpec 1:resourceAttributes:ResourceAttributes 2:nonResourceAttributes:NonResourceAttributes
 Service 1:metadata:ObjectMeta 2:spec:ServiceSpec 3:status:ServiceStatus

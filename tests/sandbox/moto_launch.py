@@ -30,6 +30,9 @@ which stock moto lacks (HTML 404).
 Last, IAM principal validation and propagation (moto_iam_principals.py): trust
 policies naming a missing or just-created role are refused as IAM refuses them.
 
+Then STS trust evaluation (moto_sts_trust.py, issue 13): AssumeRoleWithWebIdentity and
+AssumeRole refuse what STS refuses, and a presigned GetCallerIdentity names its caller.
+
 If a patch fails (moto internals changed) moto runs without it and a warning is
 printed to its log.  Arguments are moto_server's (`-H 127.0.0.1 -p PORT`).
 """
@@ -162,6 +165,13 @@ def main():
         moto_iam_principals.install()
     except Exception as e:  # pragma: no cover
         print("sandbox moto_launch: WARNING: IAM principal patch failed, trust policies unchecked: %r" % (e,),
+              flush=True)
+    try:
+        import moto_sts_trust
+
+        moto_sts_trust.install()
+    except Exception as e:  # pragma: no cover
+        print("sandbox moto_launch: WARNING: STS trust patch failed, every role can be assumed: %r" % (e,),
               flush=True)
     from moto.server import main as moto_main
 
