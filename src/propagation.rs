@@ -19,7 +19,6 @@ pub(crate) enum Propagation {
     /// `InvalidParameterException: The specified principalArn is invalid: invalid principal.`
     EksPrincipal,
     /// STS refuses to let a just-created role be assumed: `AccessDenied` on AssumeRole.
-    #[allow(dead_code)] // for `verify --live` (issue 13), which assumes the roles
     AssumeRole,
 }
 
