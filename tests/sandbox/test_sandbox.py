@@ -814,6 +814,7 @@ class TestIamPrincipals(SandboxTestCase):
         self.assertEqual(r.stderr.strip(), refused % ("CreateRole", agent))
         t0 = time.monotonic()
         create("ArgoCD", service)
+        made = time.monotonic()  # IAM made it between t0 and now: it propagates by made + delay
         # just made: still refused, by CreateRole and UpdateAssumeRolePolicy alike
         r = create("Deployer", trusts_agent, check=255)
         self.assertEqual(r.stderr.strip(), refused % ("CreateRole", agent))
@@ -827,7 +828,7 @@ class TestIamPrincipals(SandboxTestCase):
         self.assertIn("(EntityAlreadyExists)", r.stderr)
         create("Root", doc("root.json", {"AWS": "arn:aws:iam::%s:root" % TESTING}))
         # propagated: accepted, also across accounts (the testing account trusts the agent role)
-        time.sleep(max(0.0, delay - (time.monotonic() - t0)) + 0.2)
+        time.sleep(max(0.0, delay - (time.monotonic() - made)) + 0.2)
         self.run_tool(env, "aws", "iam", "update-assume-role-policy", "--role-name", "Deployer",
                       "--policy-document", trusts_agent, *R, check=0)
         create("Deployer", trusts_agent, "--profile", "testing")
