@@ -109,17 +109,20 @@ fn render_merge_current_keeps_other_principals_statements() {
     let stale = json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/ArgoCD"}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:SecureTransport": "true"}}});
     let current = json!({"Version": "2012-10-17", "Statement": [stale, other]});
     let ours = render(&["deployer-trust", "--account-id", ACCOUNT]);
-    let out = Test::new()
-        .write("current.json", &current.to_string())
-        .args([
-            "render",
-            "deployer-trust",
-            "--account-id",
-            ACCOUNT,
-            "--merge-current",
-            "current.json",
-        ])
-        .run();
+    let merge = |contents: &str| {
+        Test::new()
+            .write("current.json", contents)
+            .args([
+                "render",
+                "deployer-trust",
+                "--account-id",
+                ACCOUNT,
+                "--merge-current",
+                "current.json",
+            ])
+            .run()
+    };
+    let out = merge(&current.to_string());
     out.success().no_calls();
     // ours in the place of the stale statement of the same principal, the other kept
     out.stdout_json(json!({"Version": "2012-10-17", "Statement": [ours["Statement"][0], other]}));
@@ -133,17 +136,5 @@ fn render_merge_current_keeps_other_principals_statements() {
         .run()
         .success()
         .stdout_json(json!({"Version": "2012-10-17", "Statement": [ours["Statement"][0], other]}));
-    Test::new()
-        .write("current.json", "not json")
-        .args([
-            "render",
-            "deployer-trust",
-            "--account-id",
-            ACCOUNT,
-            "--merge-current",
-            "current.json",
-        ])
-        .run()
-        .status(2)
-        .stderr_contains("--merge-current");
+    merge("not json").status(2).stderr_contains("--merge-current");
 }

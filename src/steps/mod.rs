@@ -442,7 +442,7 @@ impl<'a> Ctx<'a> {
             self.report.info(&format!(
                 "trust policy of role {role}: will name what the commands before it create"
             ));
-            return self.update_trust(aws, role, trust).await;
+            return self.update_trust(aws, role, trust, "").await;
         }
         let ours = crate::policy::document(&trust.contents(self.settings.partition()));
         let owner = crate::policy::Owner::of(&ours).expect("trust documents name their principal");
@@ -459,11 +459,7 @@ impl<'a> Ctx<'a> {
                 ),
             };
             self.report.diff(&what, &pretty(&current.trust), &pretty(&desired));
-            let path = self.settings.policy_file(&file);
-            self.exec
-                .write_file(&path, &pretty(&desired), &self.trust_render(aws, role, trust))?;
-            self.exec.run(&aws.update_trust(role, &path)).await?;
-            changes.push(format!("updated trust policy of role {role}"));
+            changes = self.update_trust(aws, role, trust, &pretty(&desired)).await?;
         }
         Ok(changes)
     }
@@ -477,11 +473,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Replaces gitops-iam's statement in a role's trust with `trust`, whose values only the
-    /// script knows: it merges into what the role has when it runs.
-    async fn update_trust(&self, aws: &Aws, role: &str, trust: &Doc) -> Result<Changes> {
+    /// Writes a role's new trust policy (`contents` in a real run; a script merges `trust` into
+    /// what the role has when it runs) and updates the role with it.
+    async fn update_trust(&self, aws: &Aws, role: &str, trust: &Doc, contents: &str) -> Result<Changes> {
         let path = self.settings.policy_file(&format!("trust-{role}"));
-        self.exec.write_file(&path, "", &self.trust_render(aws, role, trust))?;
+        self.exec
+            .write_file(&path, contents, &self.trust_render(aws, role, trust))?;
         self.exec.run(&aws.update_trust(role, &path)).await?;
         Ok(Changes(vec![format!("updated trust policy of role {role}")]))
     }

@@ -211,6 +211,11 @@ fn up_repairs_drifted_trust_annotation_fs_group_and_duplicated_mapping() {
 /// cluster's OIDC issuer.
 fn make_drift(sb: &Sandbox, kc: &str) -> String {
     let read_trust = || get_role(sb, "ArgoCD")["AssumeRolePolicyDocument"].clone();
+    // kubectl in the agent's namespace of the management cluster
+    let kube = |args: &[&str]| {
+        sb.kubectl(&[&["--kubeconfig", kc, "-n", "iam"][..], args].concat())
+            .success();
+    };
     // 1. gitops-iam's own statement in the ArgoCD trust loosened to the tutorial's: any service
     //    account of the namespace, no audience (statements for other principals would be kept:
     //    e2e::realworld_iam checks that)
@@ -239,64 +244,25 @@ fn make_drift(sb: &Sandbox, kc: &str) -> String {
     // 2. the agent's annotation removed, and its pods recreated meanwhile (so they lack the
     //    IRSA environment: only a restart after re-annotating brings it back)
     let annotation_removal = format!("{ROLE_ARN_ANNOTATION}-");
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "annotate",
-        "sa",
-        "gitops-agent",
-        &annotation_removal,
-    ])
-    .success();
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "rollout",
-        "restart",
-        "deployment/gitops-agent",
-    ])
-    .success();
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
-        "rollout",
-        "status",
-        "deployment/gitops-agent",
-        "--timeout=120s",
-    ])
-    .success();
+    kube(&["annotate", "sa", "gitops-agent", &annotation_removal]);
+    kube(&["rollout", "restart", "deployment/gitops-agent"]);
+    kube(&["rollout", "status", "deployment/gitops-agent", "--timeout=120s"]);
 
     // 3. fsGroup removed from the StatefulSet
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
+    kube(&[
         "patch",
         "statefulset",
         "argocd-application-controller",
         "--type=json",
         "-p",
         r#"[{"op":"remove","path":"/spec/template/spec/securityContext/fsGroup"}]"#,
-    ])
-    .success();
-    sb.kubectl(&[
-        "--kubeconfig",
-        kc,
-        "-n",
-        "iam",
+    ]);
+    kube(&[
         "rollout",
         "status",
         "statefulset/argocd-application-controller",
         "--timeout=120s",
-    ])
-    .success();
+    ]);
 
     // 4. the Deployer mapped a second time (eksctl appends without --no-duplicate-arns)
     sb.eksctl(&[
