@@ -321,6 +321,12 @@ class TestRealAwsWarmAndCold(SandboxTestCase):
             ["aws", "iam", "no-such-operation"],
             ["aws", "--profile", "testing", "sts", "get-caller-identity", "--query", "Account", *R],
             ["aws", "sts", "get-caller-identity", "--query", "Account", "--output", "text"],
+            # models, paginators, waiters and endpoint rules from the server's shared caches
+            # (awscli_warm.py), for services and accounts other than the ones above
+            ["aws", "iam", "list-roles", "--max-items", "1", "--output", "json"],
+            ["aws", "eks", "list-clusters", "--region", "us-east-1"],
+            ["aws", "--profile", "testing", "cloudformation", "list-stacks", *R],
+            ["aws", "eks", "wait", "cluster-active", "--name", "missing", "--region", "us-east-1"],
         ]
         for argv in calls:
             warm = self.run_tool(env, *argv)
