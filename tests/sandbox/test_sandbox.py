@@ -541,6 +541,33 @@ class TestInjection(SandboxTestCase):
         r = self.run_tool(env, "eksctl", "version", check=0)
         self.assertEqual(r.stdout, "0.230.0\n")
 
+    def test_a_create_that_meets_another_ones_lock_but_no_stack_does_not_answer_already_exists(self):
+        # Another eksctl of this sandbox holds the creation lock but has made no stack (it is
+        # between the lock and CreateStack, or gave up): CloudFormation's CreateStack would
+        # succeed, so this create must not answer AlreadyExistsException; once the lock goes
+        # without a stack, it creates the cluster itself.
+        d, env = self.start_sandbox()
+        rec_path = sandboxlib.cluster_record_path(d, MGMT, "us-east-1", "testing")
+        open(rec_path, "w").close()
+        second = subprocess.Popen(["eksctl", "create", "cluster", "--name", "testing", *R], env=env, cwd=d,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            # long enough for the old emulator to have answered AlreadyExistsException at once
+            try:
+                second.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                pass
+            os.unlink(rec_path)
+            _, err = second.communicate(timeout=120)
+        finally:
+            if second.poll() is None:
+                second.kill()
+                second.communicate()
+        self.assertEqual(second.returncode, 0, err)
+        self.assertNotIn("AlreadyExistsException", err)
+        cl = self.aws_json(env, "eks", "describe-cluster", "--name", "testing", *R)["cluster"]
+        self.assertEqual(cl["status"], "ACTIVE")
+
     def test_create_delay_and_concurrent_creates(self):
         d, env = self.start_sandbox()
         # long enough that the reads below fall inside it on a loaded machine
