@@ -94,8 +94,10 @@ STUB_KUBEAPI = textwrap.dedent('''
 ''')
 
 REAL_KUBEAPI = os.path.exists(KUBEAPI)
+# (SANDBOX_SHARED_MOTO, the test run's shared moto server, is not a sandbox's setting: kept)
 _BASE_ENV = {k: v for k, v in os.environ.items()
-             if not k.startswith(("AWS_", "SANDBOX_", "KUBE")) and k not in ("GITOPS_IAM_SANDBOX", "HARNESS_API_KEY")}
+             if (not k.startswith(("AWS_", "SANDBOX_", "KUBE")) or k == "SANDBOX_SHARED_MOTO")
+             and k not in ("GITOPS_IAM_SANDBOX", "HARNESS_API_KEY")}
 
 
 class SandboxTestCase(unittest.TestCase):

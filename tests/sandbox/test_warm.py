@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WARM = os.path.join(HERE, "warm.py")
 WARMRUN = os.path.join(HERE, "warmrun.py")
 sys.path.insert(0, HERE)
-from test_sandbox import R, TESTING, SandboxTestCase  # noqa: E402
+from test_sandbox import R, SANDBOX, TESTING, SandboxTestCase  # noqa: E402
 
 TOY = textwrap.dedent('''
     import json, os, signal, sys, time
@@ -322,7 +322,7 @@ class TestRealAwsWarmAndCold(SandboxTestCase):
             ["aws", "--profile", "testing", "sts", "get-caller-identity", "--query", "Account", *R],
             ["aws", "sts", "get-caller-identity", "--query", "Account", "--output", "text"],
             # models, paginators, waiters and endpoint rules from the server's shared caches
-            # (awscli_warm.py), for services and accounts other than the ones above
+            # (botocore_warm.py), for services and accounts other than the ones above
             ["aws", "iam", "list-roles", "--max-items", "1", "--output", "json"],
             ["aws", "eks", "list-clusters", "--region", "us-east-1"],
             ["aws", "--profile", "testing", "cloudformation", "list-stacks", *R],
@@ -340,6 +340,48 @@ class TestRealAwsWarmAndCold(SandboxTestCase):
         self.assertEqual(self.run_tool(env, *calls[3], check=0).stdout.strip(), '"%s"' % TESTING)
         # assumed-role credentials are cached in the sandbox's own HOME, never the user's
         self.assertTrue(os.listdir(os.path.join(d, "aws-home", ".aws", "cli", "cache")))
+
+
+
+def _children(pid):
+    """The PIDs of PID's children (all its threads')."""
+    out = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+            out += [int(c) for c in f.read().split()]
+    return out
+
+
+class TestSharedMoto(SandboxTestCase):
+    """`sandbox share DIR`: sandboxes fork their moto from one server; each keeps its own state."""
+
+    def test_two_sandboxes_fork_moto_from_one_server_each_with_its_own_state_and_stop_leaves_none(self):
+        shared = tempfile.mkdtemp(prefix="gitops-iam-shared-")
+        self.addCleanup(shutil.rmtree, shared, True)
+        self.addCleanup(subprocess.run, [SANDBOX, "stop", shared], capture_output=True, timeout=60)
+        r = subprocess.run([SANDBOX, "share", shared], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sock = os.path.join(shared, "warm-moto.sock")
+        self.assertEqual(r.stdout.strip(), "SANDBOX_SHARED_MOTO=" + sock)
+        server = int(open(os.path.join(shared, "pids")).read().split("\t")[0])
+        (d1, env1), (d2, env2) = (self.start_sandbox(SANDBOX_SHARED_MOTO=sock) for _ in range(2))
+        # each sandbox's moto is a worker of the shared server (one supervisor per call)
+        self.assertEqual(len(_children(server)), 2)
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+        self.run_tool(env1, "aws", "iam", "create-role", "--role-name", "OnlyInOne",
+                      "--assume-role-policy-document", trust, check=0)
+        names = [[r["RoleName"] for r in self.aws_json(env, "iam", "list-roles")["Roles"]] for env in (env1, env2)]
+        self.assertIn("OnlyInOne", names[0])
+        self.assertNotIn("OnlyInOne", names[1])
+        with open(os.path.join(shared, "warm.log")) as f:
+            self.assertNotIn("runs cold", f.read())
+        for d in (d1, d2):
+            subprocess.run([SANDBOX, "stop", d], capture_output=True, timeout=60, check=True)
+        deadline = time.monotonic() + 10
+        while _children(server) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(_children(server), [], "a moto outlived its sandbox")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Warm caches for the aws CLI's warm-start server (warm.py --preload awscli_warm:prewarm).
+"""Warm caches for the warm-start servers of the aws CLI and the eksctl emulator (warm.py
+--preload botocore_warm:prewarm_aws_cli, botocore_warm:share_caches).
 
-Each aws call builds a new botocore session. Its data loader lists every service directory
+Each aws call builds a new botocore session (each eksctl emulator call a few clients). Its data loader lists every service directory
 (about 6,000 stat calls) and parses the models it needs (service, endpoints, partitions, rule
 sets) anew, and its event emitter inspects the signature of each of the ~390 handlers awscli
 registers and rewrites each event name through the alias table: together about four fifths of
@@ -56,13 +57,18 @@ def _remembered_accepts_kwargs(func):
         return _inspect_accepts_kwargs(func)
 
 
-def prewarm():
-    """Installs the shared caches and fills them as one call of the CLI would."""
-    import awscli.clidriver
-
+def share_caches():
+    """Installs the shared caches (filled by whatever runs next, in the server or a call)."""
     botocore.loaders.Loader.__init__ = _loader_sharing_its_cache
     botocore.hooks.EventAliaser.__init__ = _aliaser_sharing_its_alias_names
     botocore.hooks.accepts_kwargs = _remembered_accepts_kwargs
+
+
+def prewarm_aws_cli():
+    """Installs the shared caches and fills them as one call of the CLI would."""
+    import awscli.clidriver
+
+    share_caches()
     # a driver registers every handler awscli has (signatures and event names cached)
     driver = awscli.clidriver.create_clidriver()
     # the loader a session makes, on the search paths the CLI's sessions will have
