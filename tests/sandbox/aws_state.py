@@ -26,7 +26,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-import sandbox_boto  # noqa: E402
+import sandbox_boto
 
 
 def cli_output(response):

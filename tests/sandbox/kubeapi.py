@@ -2887,8 +2887,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                                 "(YAML is not supported): " + str(exc))
                 raise err_bad_request(f"couldn't get version/kind; json parse error: {exc}")
         raise ApiError(415, "UnsupportedMediaType",
-                       f"the body of the request was in an unknown format - accepted media types include: "
-                       f"application/json, application/yaml, application/vnd.kubernetes.protobuf")
+                       "the body of the request was in an unknown format - accepted media types include: "
+                       "application/json, application/yaml, application/vnd.kubernetes.protobuf")
 
     # ---- dispatch ----
     def _dispatch(self):
@@ -3042,9 +3042,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             ptype = PATCH_TYPES.get(ctype)
             if ptype is None:
                 raise ApiError(415, "UnsupportedMediaType",
-                               f"the body of the request was in an unknown format - accepted media types "
-                               f"include: application/json-patch+json, application/merge-patch+json, "
-                               f"application/apply-patch+yaml, application/strategic-merge-patch+json")
+                               "the body of the request was in an unknown format - accepted media types "
+                               "include: application/json-patch+json, application/merge-patch+json, "
+                               "application/apply-patch+yaml, application/strategic-merge-patch+json")
             if ptype == "apply" and not params.get("fieldManager"):
                 raise err_bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
                                       "is required for apply patch")

@@ -11,7 +11,6 @@ import base64
 import http.server
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -19,8 +18,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import kubeauth  # noqa: E402
-from test_sandbox import MGMT, R, TESTING, SandboxTestCase  # noqa: E402
+import kubeauth
+from test_sandbox import MGMT, TESTING, R, SandboxTestCase
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 

@@ -28,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 SANDBOX = os.path.join(HERE, "sandbox")
 KUBEAPI = os.path.join(HERE, "kubeapi.py")
 sys.path.insert(0, HERE)
-import sandboxlib  # noqa: E402
+import sandboxlib
 
 R = ["--region", "us-east-1"]
 MGMT = "123456789012"
@@ -522,7 +522,7 @@ class TestInjection(SandboxTestCase):
             self.run_tool(env, *argv)
         lines = [e["line"] for e in sandboxlib.read_command_log(d)]
         self.assertEqual(lines, [sandboxlib.shell_join(a) for a in cases])
-        for line, argv in zip(lines, cases):
+        for line, argv in zip(lines, cases, strict=False):
             self.assertNotIn("\n", line)
             back = subprocess.run(["bash", "-c", 'printf "%s\\0" ' + line.split(" ", 1)[1]],
                                   capture_output=True, check=True).stdout.decode().split("\0")[:-1]

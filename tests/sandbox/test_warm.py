@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WARM = os.path.join(HERE, "warm.py")
 WARMRUN = os.path.join(HERE, "warmrun.py")
 sys.path.insert(0, HERE)
-from test_sandbox import R, SANDBOX, TESTING, SandboxTestCase  # noqa: E402
+from test_sandbox import SANDBOX, TESTING, R, SandboxTestCase
 
 TOY = textwrap.dedent('''
     import json, os, signal, sys, time

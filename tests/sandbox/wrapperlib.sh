@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/sandbox/bin/aws and bin/kubectl (bash).
 #
 # Command log + fault injection, same protocol as sandboxlib.record_command
@@ -21,7 +22,7 @@ sb_quote() {
     for ((i = 0; i < ${#s}; i++)); do
       c=${s:i:1}
       case $c in
-        \\) out+='\\' ;;
+        \\) out+="\\\\" ;;
         \') out+="\\'" ;;
         $'\n') out+='\n' ;;
         $'\t') out+='\t' ;;
