@@ -19,6 +19,7 @@ pub(crate) struct ConfigFile {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub state_dir: Option<PathBuf>,
+    pub propagation_timeout: Option<String>,
     pub mgmt_cluster: Option<String>,
     pub testing_cluster: Option<String>,
     pub namespace: Option<String>,
@@ -30,6 +31,7 @@ pub(crate) struct ConfigFile {
     pub identity_group: Option<String>,
     pub identity_username: Option<String>,
     pub cluster_access: Option<String>,
+    pub enable_access_entries: Option<bool>,
     pub assume_any_role: Option<bool>,
     pub agent_manifest: Option<PathBuf>,
     pub wait_timeout: Option<String>,
@@ -110,6 +112,15 @@ fn parse_enum<T: ValueEnum>(key: &str, value: &str) -> Result<T> {
     })
 }
 
+/// A duration key (`90s`, `10m`), as its flag parses it.
+fn duration(key: &str, value: Option<&str>) -> Result<Option<std::time::Duration>> {
+    value
+        .map(|v| {
+            humantime::parse_duration(v).map_err(|err| Error::invalid(&format!("{key} (config)"), v, err.to_string()))
+        })
+        .transpose()
+}
+
 /// Fills every setting the user did not give explicitly from the file. Returns the fleet, unless
 /// --testing-cluster was given explicitly.
 pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Result<Option<Vec<TestingEntry>>> {
@@ -147,13 +158,17 @@ pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Res
             Some(parse_enum::<crate::cli::ClusterAccess>("cluster_access", v)?)
         );
     }
-    let wait = cfg
-        .wait_timeout
-        .as_deref()
-        .map(|w| {
-            humantime::parse_duration(w).map_err(|err| Error::invalid("wait_timeout (config)", w, err.to_string()))
-        })
-        .transpose()?;
+    set!(
+        e.enable_access_entries,
+        "enable_access_entries",
+        cfg.enable_access_entries
+    );
+    set!(
+        g.propagation_timeout,
+        "propagation_timeout",
+        duration("propagation_timeout", cfg.propagation_timeout.as_deref())?
+    );
+    let wait = duration("wait_timeout", cfg.wait_timeout.as_deref())?;
     let to = cfg
         .to
         .as_deref()
@@ -267,5 +282,84 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("line 3") && err.contains("deployer"), "{err}");
+    }
+
+    /// Flags that are a decision of one run, not a setting of the environment: no config key.
+    const PER_RUN_FLAGS: &[&str] = &[
+        "config",
+        "dry-run",
+        "plan",
+        "detailed-exitcode",
+        "output",
+        "verbose",
+        "quiet",
+        // destructive or one-off choices are made on the command line, each time
+        "replace-trust",
+        "yes",
+        "keep-clusters",
+        "live",
+        // `render` and `man` take their inputs as arguments; they read no environment
+        "oidc-provider",
+        "deployer-role-arn",
+        "agent-role-arn",
+        "merge-current",
+        "server",
+        "ca-data",
+        "role-arn",
+        "dir",
+    ];
+
+    fn long_flags(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                out.push((path.to_owned(), long.to_owned()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            long_flags(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_flag_of_the_environment_has_its_config_key_documented_in_configuration_md() {
+        let docs = include_str!("../docs/configuration.md");
+        let mut flags = Vec::new();
+        long_flags(&Cli::command(), "gitops-iam", &mut flags);
+        let mut missing = Vec::new();
+        for (path, flag) in &flags {
+            if PER_RUN_FLAGS.contains(&flag.as_str()) {
+                continue;
+            }
+            let key = flag.replace('-', "_");
+            let unknown = serde_saphyr::from_str::<ConfigFile>(&format!("{key}: x\n"))
+                .err()
+                .is_some_and(|e| e.to_string().contains("unknown field"));
+            if unknown {
+                missing.push(format!("{path} --{flag}: no config key `{key}`"));
+            } else if !docs.contains(&format!("| `{key}` | `--{flag}")) {
+                missing.push(format!("{path} --{flag}: key `{key}` is not in docs/configuration.md"));
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "flags without a config key (add one, or list the flag in PER_RUN_FLAGS with why):\n{}",
+            missing.join("\n")
+        );
+        // the list names real flags only
+        for flag in PER_RUN_FLAGS {
+            assert!(flags.iter().any(|(_, f)| f == flag), "--{flag} is no flag any more");
+        }
+    }
+
+    #[test]
+    fn propagation_timeout_and_enable_access_entries_come_from_the_file() {
+        let yaml = "propagation_timeout: 30s\nenable_access_entries: true\n";
+        let (cli, _) = parse(&["gitops-iam", "testing"], yaml).unwrap();
+        assert_eq!(cli.global.propagation_timeout, std::time::Duration::from_secs(30));
+        assert!(cli.env.enable_access_entries);
+        let (cli, _) = parse(&["gitops-iam", "testing", "--propagation-timeout", "5m"], yaml).unwrap();
+        assert_eq!(cli.global.propagation_timeout, std::time::Duration::from_secs(300));
+        let err = parse(&["gitops-iam", "up"], "propagation_timeout: soon\n").unwrap_err();
+        assert!(err.to_string().contains("propagation_timeout (config)"), "{err}");
     }
 }
