@@ -3,7 +3,7 @@
 //!
 //! - `harness`: the `Test` builder and `Output` assertions; runs the real binary in a temp dir.
 //! - `fakes`: the fake `aws`/`eksctl`/`kubectl` and the accounts they pretend to be.
-//! - `cli`, `converge`, `failures`, `bad_input`, `dry_run`: one contract each (see each module).
+//! - `cli`, `converge`, `failures`, `bad_input`, `dry_run`, `docs`: one contract each (see each module).
 //! - `install`: `scripts/install.sh` against a local release directory served on 127.0.0.1.
 //!
 //! Sandbox end-to-end modules (`e2e/`) are meant to join this binary as further `mod`s.
@@ -18,6 +18,7 @@ mod access_entry;
 mod bad_input;
 mod cli;
 mod converge;
+mod docs;
 mod dry_run;
 mod e2e;
 mod failures;
