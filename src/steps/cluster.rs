@@ -98,30 +98,60 @@ pub(crate) async fn after_stack_exists(
         ));
         // A stack that then fails leaves no cluster: the observation below says so.
         let _ = ctx.exec.run(&aws.wait_cluster_stack(name)).await;
-        if let Some(info) = ctx
-            .observe(&aws.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
-            .await?
-        {
-            return Ok(info);
-        }
+    } else {
+        // The stack may have got its cluster (and completed) since the cluster was read.
+        ctx.exec.forget(&aws.key(&format!("eks/{cluster}")));
+    }
+    if let Some(info) = ctx
+        .observe(&aws.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
+        .await?
+    {
+        return Ok(info);
     }
     Err(stack_without_cluster(eksctl, cluster))
 }
 
+/// How long a run that met another run's creation gives that run to make its nodegroup: eksctl
+/// creates the nodegroup stack as soon as the cluster stack is complete, and EKS lists the
+/// nodegroup once the stack has made it, within a minute or two of ACTIVE.
+pub(crate) const CREATOR_NODEGROUP_TIMEOUT: Duration = Duration::from_secs(3 * 60);
+
 /// Makes sure the cluster has a nodegroup: a creation cut off after the control plane leaves an
 /// ACTIVE cluster without nodes, where no pod would ever start (eksctl's `pkg/ctl/create/cluster.go`
 /// creates the nodegroup stack only once the control plane is ready).
+///
+/// `another_run`: this run's `create cluster` met another run's (its stack appeared between our
+/// read and our create). Then "no nodegroup yet" is that run's next step, not a cut-off
+/// creation: wait for it ([`CREATOR_NODEGROUP_TIMEOUT`]), and make one only if it never comes
+/// (that run was cut off after all). `eksctl create nodegroup` names every nodegroup afresh, so
+/// making one at once would leave the cluster with two. A cluster that was merely CREATING
+/// when first read is not waited for: that is also what a cut-off creation leaves, and its
+/// re-run should not pay minutes for a nodegroup that will never come.
 pub(crate) async fn ensure_nodegroup(
     ctx: &Ctx<'_>,
     aws: &Aws,
     eksctl: &Eksctl,
     cluster: &ClusterName,
+    another_run: bool,
 ) -> Result<Changes> {
     let mut changes = Changes::none();
     let name = cluster.as_str();
-    let groups = ctx
-        .observe(&aws.list_nodegroups(name), aws::is_not_found, aws::parse_nodegroups)
-        .await?;
+    let list = aws.list_nodegroups(name);
+    let mut groups = ctx.observe(&list, aws::is_not_found, aws::parse_nodegroups).await?;
+    if another_run && groups.as_ref().is_some_and(Vec::is_empty) {
+        ctx.report.info(&format!(
+            "cluster {cluster} has no nodegroup yet: waiting for the run that is creating it to make one"
+        ));
+        let start = Instant::now();
+        let mut pause = Duration::from_secs(2);
+        while groups.as_ref().is_some_and(Vec::is_empty) && start.elapsed() < CREATOR_NODEGROUP_TIMEOUT {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(15));
+            // a fresh answer each time, not the one read ahead
+            ctx.exec.forget(&aws.key(&format!("eks/{cluster}/nodegroups")));
+            groups = ctx.observe(&list, aws::is_not_found, aws::parse_nodegroups).await?;
+        }
+    }
     if groups.is_some_and(|g| g.is_empty()) {
         ctx.report.info(&format!(
             "cluster {cluster} has no nodegroup (its creation was cut off): creating one as `eksctl create cluster` does"

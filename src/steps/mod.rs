@@ -354,6 +354,7 @@ impl<'a> Ctx<'a> {
         let mut changes = Changes::none();
         let describe = aws.describe_cluster(cluster.as_str());
         let mut found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
+        let mut another_run = false;
         if found.is_none() {
             self.report
                 .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
@@ -376,6 +377,7 @@ impl<'a> Ctx<'a> {
                     self.report.info(&format!(
                         "cluster {cluster} was created by another run meanwhile: using it"
                     ));
+                    another_run = true;
                 }
                 Err(e) => return Err(e),
             }
@@ -397,9 +399,11 @@ impl<'a> Ctx<'a> {
                 return Err(cluster::unusable(aws, eksctl, cluster, &info.status));
             }
         }
-        changes
-            .0
-            .extend(cluster::ensure_nodegroup(self, aws, eksctl, cluster).await?.0);
+        changes.0.extend(
+            cluster::ensure_nodegroup(self, aws, eksctl, cluster, another_run)
+                .await?
+                .0,
+        );
         self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
             .await?;
         Ok((changes, Some(info)))

@@ -349,7 +349,13 @@ class TestAwsAndEksctl(SandboxTestCase):
         self.assertEqual(self.aws_json(env, "eks", "list-nodegroups", "--cluster-name", "b", *R)["nodegroups"], [])
         self.assertIn("eksctl-b-cluster", self.stacks(env))
         self.run_tool(env, "eksctl", "create", "nodegroup", "--cluster", "b", *R, check=0)
-        self.assertEqual(len(self.aws_json(env, "eks", "list-nodegroups", "--cluster-name", "b", *R)["nodegroups"]), 1)
+        made = self.aws_json(env, "eks", "list-nodegroups", "--cluster-name", "b", *R)["nodegroups"]
+        self.assertEqual(len(made), 1)
+        # named afresh (eksctl's names.ForNodeGroup), not as the cut-off creation planned it: a
+        # run still creating the cluster makes its own nodegroup beside it, never the same stack
+        planned = sandboxlib.read_json(sandboxlib.cluster_record_path(d, MGMT, "us-east-1", "b"))["nodegroup"]
+        self.assertRegex(made[0], r"^ng-[0-9a-f]{8}$")
+        self.assertNotEqual(made[0], planned)
 
         # the control-plane stack "rolls back": a stack and no cluster; create again: AlreadyExists
         self.run_tool(env, "eksctl", "create", "cluster", "--name", "c", *R, "--kubeconfig", kc,
