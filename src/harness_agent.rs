@@ -243,13 +243,16 @@ impl Harness {
         let json = serde_json::to_string(&body).expect("a plain struct serialises");
         // harness-go-sdk sends the account as routingId here too (body.AccountIdentifier).
         let url = format!("{}?routingId={}", self.agents_url(), enc(&self.account));
-        self.agent_request(
+        let mut req = self.agent_request(
             Method::Post,
             url,
             Some(Arg::from(json.as_str())),
             format!("create Harness GitOps agent {}", self.agent),
             Effect::Mutate,
-        )
+        );
+        // The answer holds the agent's private key: a script does not print it.
+        req.output = Some(crate::http::DISCARD.into());
+        req
     }
 
     pub(crate) fn delete_agent(&self) -> HttpRequest {
@@ -298,11 +301,13 @@ impl Harness {
         req
     }
 
-    /// The agent, or `None` when Harness has none: a 404 with a not-found code, or a 2xx
-    /// without an identifier. Any other answer is an error.
+    /// The agent, or `None` when Harness has none: a 404 (any 404, as terraform-provider-harness
+    /// `resource_gitops_agent.go` reads an agent: unlike a cluster's, an agent's path has no
+    /// other thing that could be missing), or a 2xx without an identifier. Any other answer is an
+    /// error.
     pub(crate) fn parse_agent(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Option<Agent>> {
         match resp.status {
-            404 if crate::harness::is_not_found(resp) => Ok(None),
+            404 => Ok(None),
             200..=299 => {
                 let agent: Agent = serde_json::from_str(&resp.body).map_err(|e| Error::Parse {
                     command: req.to_string(),
@@ -386,7 +391,8 @@ mod tests {
         let missing = resp(404, r#"{"error":"agent x not found","code":5,"message":"agent x not found","details":[]}"#);
         assert!(h.parse_agent(&req, &missing).unwrap().is_none());
         assert!(h.parse_agent(&req, &resp(200, "{}")).unwrap().is_none());
-        assert!(h.parse_agent(&req, &resp(404, "{}")).is_err());
+        assert!(h.parse_agent(&req, &resp(404, "")).unwrap().is_none());
+        assert!(h.parse_agent(&req, &resp(403, "{}")).is_err());
         let a = h
             .parse_agent(
                 &req,

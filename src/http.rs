@@ -9,6 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
 
+/// The output of a printed request whose answer must not reach the terminal.
+pub(crate) const DISCARD: &str = "/dev/null";
+
 /// The shell variable the dry-run script reads the API key from.
 pub(crate) const API_KEY_VAR: &str = "HARNESS_API_KEY";
 
@@ -42,7 +45,8 @@ pub(crate) struct HttpRequest {
     /// form refers to a shell variable instead.
     pub secret_param: Option<SecretParam>,
     /// Where the printed `curl` saves the answer (`-o FILE`, in a `umask 077` subshell: the
-    /// answer is a secret). A real run writes the file itself.
+    /// answer is a secret; [`DISCARD`]: an answer that holds a secret nobody needs). A real run
+    /// reads the answer and writes any file itself.
     pub output: Option<std::path::PathBuf>,
 }
 
@@ -62,7 +66,8 @@ pub(crate) struct HttpResponse {
 
 impl fmt::Display for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.output.is_some() {
+        let private = self.output.as_deref().is_some_and(|o| o != std::path::Path::new(DISCARD));
+        if private {
             write!(f, "(umask 077 && ")?;
         }
         write!(f, "curl -sS --fail-with-body -X {}", self.method.as_str())?;
@@ -72,14 +77,16 @@ impl fmt::Display for HttpRequest {
         if let Some(body) = &self.body {
             write!(f, " -H 'Content-Type: application/json' --data-binary {}", body.shell())?;
         }
-        if let Some(out) = &self.output {
-            write!(f, " -o {}", quote(&out.to_string_lossy()))?;
+        match &self.output {
+            Some(_) if !private => write!(f, " -o {DISCARD}")?,
+            Some(out) => write!(f, " --create-dirs -o {}", quote(&out.to_string_lossy()))?,
+            None => {}
         }
         write!(f, " {}", quote(&self.url))?;
         if let Some(p) = &self.secret_param {
             write!(f, "'&{}='\"${{{}}}\"", p.name, p.var)?;
         }
-        if self.output.is_some() {
+        if private {
             write!(f, ")")?;
         }
         Ok(())
@@ -130,7 +137,7 @@ fn send_once(agent: &ureq::Agent, req: &HttpRequest) -> Result<HttpResponse, Str
     let key = req.api_key.as_ref().map(|k| k.expose_secret().to_string());
     let url = req.wire_url();
     // deploy.yaml answers YAML (harness-go-sdk asks for `application/x-yml`).
-    let accept = if req.output.is_some() {
+    let accept = if req.url.contains("/deploy.yaml?") {
         "application/x-yml"
     } else {
         "application/json"
@@ -247,7 +254,7 @@ mod tests {
         let text = req.to_string();
         assert_eq!(
             text,
-            "(umask 077 && curl -sS --fail-with-body -X GET -H \"x-api-key: ${HARNESS_API_KEY}\" -o .gitops-iam/agent/a.yaml 'https://h/deploy.yaml?accountIdentifier=a&namespace=iam''&privateKey='\"${AGENT_PRIVATE_KEY}\")"
+            "(umask 077 && curl -sS --fail-with-body -X GET -H \"x-api-key: ${HARNESS_API_KEY}\" --create-dirs -o .gitops-iam/agent/a.yaml 'https://h/deploy.yaml?accountIdentifier=a&namespace=iam''&privateKey='\"${AGENT_PRIVATE_KEY}\")"
         );
         assert!(!format!("{req:?}").contains("c2Vj"));
         assert_eq!(

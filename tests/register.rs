@@ -27,6 +27,7 @@ const ENDPOINT: &str = "https://EXAMPLE0123456789.gr7.us-east-1.eks.amazonaws.co
 const CA: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==";
 const CLUSTERS: &str = "/gitops/api/v1/agents/myagent/clusters";
 const CLUSTER: &str = "/gitops/api/v1/agents/myagent/clusters/testing";
+const AGENT_PATH: &str = "/gitops/api/v1/agents/myagent";
 /// The query of the POST, in the order the tool writes it.
 const POST_QUERY: &str =
     "accountIdentifier=acc123&routingId=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing";
@@ -171,6 +172,11 @@ fn lines(requests: &[Request]) -> Vec<String> {
 
 fn get_line() -> String {
     format!("GET {CLUSTER}?{GET_QUERY}")
+}
+
+/// `down` reads the agent last, to delete it if gitops-iam created it.
+fn agent_get_line() -> String {
+    format!("GET {AGENT_PATH}?{GET_QUERY}")
 }
 
 fn post_line() -> String {
@@ -1385,10 +1391,47 @@ async fn down_deletes_the_registration_with_force_delete() {
     out.success().stderr_contains("removed Harness cluster testing");
     assert_requests(
         &received(&server).await,
-        &[get_line(), format!("DELETE {CLUSTER}?{GET_QUERY}&forceDelete=true")],
+        &[
+            get_line(),
+            format!("DELETE {CLUSTER}?{GET_QUERY}&forceDelete=true"),
+            agent_get_line(),
+        ],
         &out,
     );
     assert_no_key(&out, KEY);
+}
+
+/// `down` deletes the agent record only when gitops-iam created it (its tag), after its cluster.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
+    for (tags, deleted) in [(json!({"created-by": "gitops-iam"}), true), (json!({"team": "x"}), false)] {
+        let server = MockServer::start().await;
+        get_absent().mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path(AGENT_PATH))
+            .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
+            .and(query_param("routingId", HARNESS_ACCOUNT))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"identifier": "myagent", "tags": tags})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(AGENT_PATH))
+            .and(query_param("projectIdentifier", "proj_1"))
+            .and(header("x-api-key", KEY))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+            .expect(u64::from(deleted))
+            .mount(&server)
+            .await;
+        let out = run(down_harness(&server)).await;
+        out.success();
+        let mut want = vec![get_line(), agent_get_line()];
+        if deleted {
+            want.push(format!("DELETE {AGENT_PATH}?{GET_QUERY}"));
+        }
+        assert_requests(&received(&server).await, &want, &out);
+        assert_no_key(&out, KEY);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1397,7 +1440,7 @@ async fn down_without_a_registration_deletes_nothing_in_harness() {
     get_absent().expect(1).mount(&server).await;
     let out = run(down_harness(&server)).await;
     out.success().stderr_lacks("removed Harness cluster");
-    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_requests(&received(&server).await, &[get_line(), agent_get_line()], &out);
 }
 
 /// The DELETE's 404 means "already gone" only with a not-found code, as the GET's does.

@@ -15,7 +15,7 @@
 use super::{Ctx, agent};
 use crate::error::{Error, Result};
 use crate::harness::Harness;
-use crate::harness_agent::{Agent, TOKEN_KEY, TOKEN_SECRET};
+use crate::harness_agent::{Agent, CREATED_BY, TOKEN_KEY, TOKEN_SECRET};
 use crate::http::HttpRequest;
 use crate::report::Changes;
 use crate::tools::kubectl;
@@ -150,12 +150,19 @@ async fn manifest(ctx: &Ctx<'_>, h: &Harness, existing: Option<&Agent>, created_
                 changes.push(format!("downloaded the manifest of {} with a new token", h.agent));
             }
             if !unchanged || !missing.is_empty() {
-                let apply = ctx
-                    .mgmt_kubectl()
-                    .await?
-                    .apply_server_side(s.namespace.as_str(), &path, "the agent manifest");
-                ctx.exec.run(&apply).await?;
+                let k = ctx.mgmt_kubectl().await?;
+                ctx.exec
+                    .run(&k.apply_server_side(s.namespace.as_str(), &path, "the agent manifest"))
+                    .await?;
                 changes.push(format!("applied {}", path.display()));
+                // A running agent read its token when it started: with a new token in its Secret
+                // it must start again (a Secret change restarts nothing).
+                let ran_before = !ctx.exec.is_dry_run() && missing.is_empty();
+                if ran_before && req.effect == crate::cmd::Effect::Mutate {
+                    let (_, kind, name) = agent::WORKLOADS[0];
+                    ctx.exec.run(&k.rollout_restart(s.namespace.as_str(), kind, name)).await?;
+                    changes.push(format!("restarted {kind} {name} (new token)"));
+                }
             }
             Ok((changes, ()))
         })
@@ -235,10 +242,20 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
         .step(&format!("down: harness agent {}", h.agent), async {
             let mut changes = Changes::none();
             let get = h.get_agent();
+            if ctx.exec.is_dry_run() {
+                // The script cannot know who created the agent: it asks Harness, as a run does.
+                ctx.exec.script_only(&format!(
+                    "if {get} | grep -Eq '\"{}\" *: *\"{}\"'; then {}; fi",
+                    CREATED_BY.0,
+                    CREATED_BY.1,
+                    h.delete_agent()
+                ));
+                changes.push(format!("deleted Harness GitOps agent {} (if gitops-iam created it)", h.agent));
+                return Ok((changes, ()));
+            }
             let ours = match ctx.exec.http_observe(&get).await? {
                 Some(resp) => h.parse_agent(&get, &resp)?.is_some_and(|a| a.created_by_us()),
-                // A dry-run assumes everything `up` makes exists.
-                None => true,
+                None => false,
             };
             if ours {
                 let del = h.delete_agent();

@@ -65,6 +65,16 @@ pub fn harness_state(sb: &Sandbox) -> Value {
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
 }
 
+/// `GET $SANDBOX_HARNESS_URL/_sandbox/agents`: `{"agents": [... with credentials.privateKey],
+/// "rotations": N}` (how often a manifest download regenerated a token).
+pub fn harness_agents(sb: &Sandbox) -> Value {
+    let url = format!("{}/_sandbox/agents", sb.var("SANDBOX_HARNESS_URL"));
+    let mut resp = agent().get(&url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    assert_eq!(resp.status().as_u16(), 200, "GET {url}");
+    let body = resp.body_mut().read_to_string().unwrap();
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
+}
+
 /// The API requests the stand-in answered after the first SINCE (from `harness_state`).
 pub fn harness_requests_since(sb: &Sandbox, since: usize) -> Vec<Value> {
     let state = harness_state(sb);
