@@ -1156,10 +1156,13 @@ async fn up_with_harness_settings_registers_last() {
     let server = MockServer::start().await;
     get_absent().expect(1).mount(&server).await;
     post_ok().expect(1).mount(&server).await;
+    // The agent from a manifest: without one, `up` installs it through Harness (issue 14,
+    // tests/e2e/register_e2e.rs).
     let out = run(Test::new()
         .rules(account())
         .env("HARNESS_API_KEY", KEY)
-        .args(["up", "--region", REGION])
+        .write("agent.yaml", "")
+        .args(["up", "--region", REGION, "--agent-manifest", "agent.yaml"])
         .args(harness_args(&server)))
     .await;
     out.success()
