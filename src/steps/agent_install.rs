@@ -43,6 +43,16 @@ async fn record(ctx: &Ctx<'_>, h: &Harness) -> Result<(Option<Agent>, Option<Sec
             }
             let post = h.create_agent(ctx.settings.namespace.as_str());
             let resp = ctx.exec.http_run(&post).await?;
+            // Created meanwhile (another run, or a retried POST whose first answer was lost):
+            // use it as it is.
+            if resp.status == 409
+                && let Some(resp) = ctx.exec.http_observe(&get).await?
+                && let Some(agent) = h.parse_agent(&get, &resp)?
+            {
+                ctx.report
+                    .info(&format!("Harness GitOps agent {} was created meanwhile: using it", h.agent));
+                return Ok((changes, (Some(agent), None)));
+            }
             if !(200..300).contains(&resp.status) {
                 return Err(h.api_error(&post, &resp));
             }

@@ -138,7 +138,8 @@ class Agents:
                     rec = json.load(f)
             except (OSError, ValueError):
                 continue
-            if not rec.get("port") or not rec.get("account"):
+            # clusters/ also holds each emulator's .seed.json and .auth.json
+            if not isinstance(rec, dict) or not rec.get("port") or not rec.get("account"):
                 continue
             secret = self._kube_get(rec, "/api/v1/namespaces/%s/secrets/%s" % (ns, SECRET_NAME))
             if not secret or (secret.get("data") or {}).get(TOKEN_KEY) != want:
