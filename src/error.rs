@@ -95,7 +95,9 @@ pub(crate) enum Error {
         run_first: Vec<String>,
     },
     /// Harness did not report the agent connected within the wait.
-    #[error("Harness does not report GitOps agent {agent} connected after {waited} (last: {health}). Look at its pods (kubectl -n {namespace} logs deployment/gitops-agent), then re-run:\n  {rerun}\n(a re-run passes the installed agent's key, so its token stays as it is)")]
+    #[error(
+        "Harness does not report GitOps agent {agent} connected after {waited} (last: {health}). Look at its pods (kubectl -n {namespace} logs deployment/gitops-agent), then re-run:\n  {rerun}\n(a re-run passes the installed agent's key, so its token stays as it is)"
+    )]
     AgentNotConnected {
         agent: String,
         namespace: String,
@@ -104,7 +106,9 @@ pub(crate) enum Error {
         rerun: String,
     },
     /// The agent runs somewhere else: fetching its manifest would regenerate its token.
-    #[error("Harness GitOps agent {agent} is connected, but it is not installed in namespace {namespace} of cluster {cluster}: downloading its manifest would regenerate its token and cut off the running agent. Pass another --agent-id (gitops-iam creates it), or install that agent's manifest with --agent-manifest FILE")]
+    #[error(
+        "Harness GitOps agent {agent} is connected, but it is not installed in namespace {namespace} of cluster {cluster}: downloading its manifest would regenerate its token and cut off the running agent. Pass another --agent-id (gitops-iam creates it), or install that agent's manifest with --agent-manifest FILE"
+    )]
     AgentInUse {
         agent: String,
         namespace: String,

@@ -203,7 +203,14 @@ impl Harness {
         format!("{}/gitops/api/v1/agents", self.base_url.trim_end_matches('/'))
     }
 
-    fn agent_request(&self, method: Method, url: String, body: Option<Arg>, purpose: String, effect: Effect) -> HttpRequest {
+    fn agent_request(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<Arg>,
+        purpose: String,
+        effect: Effect,
+    ) -> HttpRequest {
         HttpRequest {
             method,
             url,
@@ -269,7 +276,12 @@ impl Harness {
 
     /// `GET .../deploy.yaml`, saved to `output`. Without `private_key` Harness regenerates the
     /// agent's token: that request is a mutation.
-    pub(crate) fn deploy_yaml(&self, namespace: &str, private_key: Option<SecretString>, output: PathBuf) -> HttpRequest {
+    pub(crate) fn deploy_yaml(
+        &self,
+        namespace: &str,
+        private_key: Option<SecretString>,
+        output: PathBuf,
+    ) -> HttpRequest {
         let s = self.agent_scope();
         let url = format!(
             "{}/{}/deploy.yaml?{}&namespace={}",
@@ -339,7 +351,10 @@ mod tests {
     #[test]
     fn create_sends_a_v1_agent_at_the_agents_scope() {
         let req = harness("myagent").create_agent("iam");
-        assert_eq!(req.url, "https://app.harness.io/gateway/gitops/api/v1/agents?routingId=acc1");
+        assert_eq!(
+            req.url,
+            "https://app.harness.io/gateway/gitops/api/v1/agents?routingId=acc1"
+        );
         let body: Value = serde_json::from_str(&req.body.unwrap().value()).unwrap();
         assert_eq!(
             body,
@@ -363,12 +378,17 @@ mod tests {
         assert_eq!(h.delete_agent().url, h.get_agent().url);
         let fresh = h.deploy_yaml("iam", None, "s/a.yaml".into());
         assert_eq!(fresh.effect, Effect::Mutate);
-        assert!(fresh.url.ends_with("/agents/shared/deploy.yaml?accountIdentifier=acc1&routingId=acc1&orgIdentifier=default&namespace=iam"));
+        assert!(fresh.url.ends_with(
+            "/agents/shared/deploy.yaml?accountIdentifier=acc1&routingId=acc1&orgIdentifier=default&namespace=iam"
+        ));
         let again = h.deploy_yaml("iam", Some(SecretString::from("S3CR3T")), "s/a.yaml".into());
         assert_eq!(again.effect, Effect::Read);
         assert!(!again.to_string().contains("S3CR3T"), "{again}");
         assert!(!format!("{again:?}").contains("S3CR3T"));
-        assert!(again.to_string().contains("'&privateKey='\"${AGENT_PRIVATE_KEY}\""), "{again}");
+        assert!(
+            again.to_string().contains("'&privateKey='\"${AGENT_PRIVATE_KEY}\""),
+            "{again}"
+        );
     }
 
     #[test]
@@ -376,7 +396,12 @@ mod tests {
         let mut h = harness("myagent");
         assert!(h.check_agent_scope().is_ok());
         h.project = None;
-        assert!(h.check_agent_scope().unwrap_err().to_string().contains("--harness-project"));
+        assert!(
+            h.check_agent_scope()
+                .unwrap_err()
+                .to_string()
+                .contains("--harness-project")
+        );
         assert!(harness("account.x").check_agent_scope().is_ok());
     }
 
@@ -388,7 +413,10 @@ mod tests {
             status,
             body: body.into(),
         };
-        let missing = resp(404, r#"{"error":"agent x not found","code":5,"message":"agent x not found","details":[]}"#);
+        let missing = resp(
+            404,
+            r#"{"error":"agent x not found","code":5,"message":"agent x not found","details":[]}"#,
+        );
         assert!(h.parse_agent(&req, &missing).unwrap().is_none());
         assert!(h.parse_agent(&req, &resp(200, "{}")).unwrap().is_none());
         assert!(h.parse_agent(&req, &resp(404, "")).unwrap().is_none());
@@ -408,7 +436,10 @@ mod tests {
         let d = h
             .parse_agent(
                 &req,
-                &resp(200, r#"{"identifier":"x","health":{"connectionStatus":"DISCONNECTED"}}"#),
+                &resp(
+                    200,
+                    r#"{"identifier":"x","health":{"connectionStatus":"DISCONNECTED"}}"#,
+                ),
             )
             .unwrap()
             .unwrap();

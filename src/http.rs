@@ -66,7 +66,10 @@ pub(crate) struct HttpResponse {
 
 impl fmt::Display for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let private = self.output.as_deref().is_some_and(|o| o != std::path::Path::new(DISCARD));
+        let private = self
+            .output
+            .as_deref()
+            .is_some_and(|o| o != std::path::Path::new(DISCARD));
         if private {
             write!(f, "(umask 077 && ")?;
         }

@@ -619,7 +619,14 @@ fn agent_install_script_creates_downloads_privately_applies_patches_and_waits() 
     // with a key file, the script reads it before its first request
     let with_file = script(&[&base[..], &["--api-key-file", "key.txt", "--wait-timeout", "90s"]].concat());
     let first_curl = with_file.stdout.find("curl ").unwrap();
-    let read = with_file.stdout.find("HARNESS_API_KEY=\"$(cat key.txt)\"\n").expect("reads the key file");
+    let read = with_file
+        .stdout
+        .find("HARNESS_API_KEY=\"$(cat key.txt)\"\n")
+        .expect("reads the key file");
     assert!(read < first_curl, "{}", with_file.context());
-    assert!(with_file.stdout.contains("deadline=$((SECONDS + 90))"), "{}", with_file.context());
+    assert!(
+        with_file.stdout.contains("deadline=$((SECONDS + 90))"),
+        "{}",
+        with_file.context()
+    );
 }

@@ -1407,7 +1407,10 @@ async fn down_deletes_the_registration_with_force_delete() {
 /// `down` deletes the agent record only when gitops-iam created it (its tag), after its cluster.
 #[tokio::test(flavor = "multi_thread")]
 async fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
-    for (tags, deleted) in [(json!({"created-by": "gitops-iam"}), true), (json!({"team": "x"}), false)] {
+    for (tags, deleted) in [
+        (json!({"created-by": "gitops-iam"}), true),
+        (json!({"team": "x"}), false),
+    ] {
         let server = MockServer::start().await;
         get_absent().mount(&server).await;
         Mock::given(method("GET"))

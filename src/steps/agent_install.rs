@@ -49,8 +49,10 @@ async fn record(ctx: &Ctx<'_>, h: &Harness) -> Result<(Option<Agent>, Option<Sec
                 && let Some(resp) = ctx.exec.http_observe(&get).await?
                 && let Some(agent) = h.parse_agent(&get, &resp)?
             {
-                ctx.report
-                    .info(&format!("Harness GitOps agent {} was created meanwhile: using it", h.agent));
+                ctx.report.info(&format!(
+                    "Harness GitOps agent {} was created meanwhile: using it",
+                    h.agent
+                ));
                 return Ok((changes, (Some(agent), None)));
             }
             if !(200..300).contains(&resp.status) {
@@ -108,13 +110,19 @@ fn write_secret_file(path: &Path, contents: &str) -> Result<()> {
         .open(path)
         .map_err(fail)?;
     // An older file keeps its mode through open(): set it again.
-    f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(fail)?;
     f.write_all(contents.as_bytes()).map_err(fail)
 }
 
 /// Downloads the manifest with the key the agent has, and applies it when it changed or the
 /// agent's objects are missing.
-async fn manifest(ctx: &Ctx<'_>, h: &Harness, existing: Option<&Agent>, created_key: Option<SecretString>) -> Result<()> {
+async fn manifest(
+    ctx: &Ctx<'_>,
+    h: &Harness,
+    existing: Option<&Agent>,
+    created_key: Option<SecretString>,
+) -> Result<()> {
     let s = ctx.settings;
     ctx.report
         .step("agent: manifest", async {
@@ -170,7 +178,9 @@ async fn manifest(ctx: &Ctx<'_>, h: &Harness, existing: Option<&Agent>, created_
                 let ran_before = !ctx.exec.is_dry_run() && missing.is_empty();
                 if ran_before && req.effect == crate::cmd::Effect::Mutate {
                     let (_, kind, name) = agent::WORKLOADS[0];
-                    ctx.exec.run(&k.rollout_restart(s.namespace.as_str(), kind, name)).await?;
+                    ctx.exec
+                        .run(&k.rollout_restart(s.namespace.as_str(), kind, name))
+                        .await?;
                     changes.push(format!("restarted {kind} {name} (new token)"));
                 }
             }
@@ -260,7 +270,10 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
                     CREATED_BY.1,
                     h.delete_agent()
                 ));
-                changes.push(format!("deleted Harness GitOps agent {} (if gitops-iam created it)", h.agent));
+                changes.push(format!(
+                    "deleted Harness GitOps agent {} (if gitops-iam created it)",
+                    h.agent
+                ));
                 return Ok((changes, ()));
             }
             let ours = match ctx.exec.http_observe(&get).await? {

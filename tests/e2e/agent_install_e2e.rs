@@ -16,7 +16,14 @@ fn agent_install_dry_run_script_installs_the_agent_and_a_real_run_after_it_chang
     let url = sb.var("SANDBOX_HARNESS_URL");
     let install = args(
         &["agent", "install"],
-        &["--harness-url", url, "--harness-account", HARNESS_ACCOUNT, "--agent-id", "account.scripted"],
+        &[
+            "--harness-url",
+            url,
+            "--harness-account",
+            HARNESS_ACCOUNT,
+            "--agent-id",
+            "account.scripted",
+        ],
     );
 
     let script = sb.gitops_iam(&[install.as_slice(), &["--dry-run"]].concat());
@@ -39,7 +46,11 @@ fn agent_install_dry_run_script_installs_the_agent_and_a_real_run_after_it_chang
     let key = a["credentials"]["privateKey"].as_str().unwrap().to_owned();
     let token = base64::engine::general_purpose::STANDARD.encode(key.as_bytes());
     for secret in [&key, &token] {
-        assert!(!run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()), "{}", run.describe());
+        assert!(
+            !run.stdout.contains(secret.as_str()) && !run.stderr.contains(secret.as_str()),
+            "{}",
+            run.describe()
+        );
         assert!(!script.stdout.contains(secret.as_str()));
     }
     let manifest = sb.work().join(".gitops-iam/agent/account.scripted.yaml");
@@ -57,8 +68,15 @@ fn agent_install_dry_run_script_installs_the_agent_and_a_real_run_after_it_chang
     assert!(mutating.is_empty(), "{}\n{}", mutating.join("\n"), real.describe());
     let after = harness_agents(&sb);
     assert_eq!(after["rotations"], 1, "{after:#}");
-    assert_eq!(after["agents"][0]["health"]["connectionStatus"], "CONNECTED", "{after:#}");
+    assert_eq!(
+        after["agents"][0]["health"]["connectionStatus"], "CONNECTED",
+        "{after:#}"
+    );
     for secret in [&key, &token] {
-        assert!(!real.stdout.contains(secret.as_str()) && !real.stderr.contains(secret.as_str()), "{}", real.describe());
+        assert!(
+            !real.stdout.contains(secret.as_str()) && !real.stderr.contains(secret.as_str()),
+            "{}",
+            real.describe()
+        );
     }
 }

@@ -15,7 +15,10 @@ const NEW_AGENT: &str = "account.bootstrap";
 /// The agent's private key and token as they could leak: the key itself and base64 of it (the
 /// Secret's data).
 fn secrets_of(agent: &Value) -> [String; 2] {
-    let key = agent["credentials"]["privateKey"].as_str().expect("the stand-in shows the key").to_owned();
+    let key = agent["credentials"]["privateKey"]
+        .as_str()
+        .expect("the stand-in shows the key")
+        .to_owned();
     let b64 = base64::engine::general_purpose::STANDARD.encode(key.as_bytes());
     [key, b64]
 }
@@ -23,8 +26,16 @@ fn secrets_of(agent: &Value) -> [String; 2] {
 #[track_caller]
 fn assert_no_secret(out: &super::sandbox::Output, secrets: &[String], what: &str) {
     for s in secrets {
-        assert!(!out.stdout.contains(s.as_str()), "{what}: a secret on stdout\n{}", out.describe());
-        assert!(!out.stderr.contains(s.as_str()), "{what}: a secret on stderr\n{}", out.describe());
+        assert!(
+            !out.stdout.contains(s.as_str()),
+            "{what}: a secret on stdout\n{}",
+            out.describe()
+        );
+        assert!(
+            !out.stderr.contains(s.as_str()),
+            "{what}: a secret on stderr\n{}",
+            out.describe()
+        );
     }
 }
 
@@ -38,7 +49,14 @@ fn assert_no_secret(out: &super::sandbox::Output, secrets: &[String], what: &str
 fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_writes_nothing() {
     let sb = Sandbox::start();
     let url = sb.var("SANDBOX_HARNESS_URL");
-    let h = ["--harness-url", url, "--harness-account", HARNESS_ACCOUNT, "--agent-id", NEW_AGENT];
+    let h = [
+        "--harness-url",
+        url,
+        "--harness-account",
+        HARNESS_ACCOUNT,
+        "--agent-id",
+        NEW_AGENT,
+    ];
     let up = args(&["up", "-v"], &h);
     let first = sb.gitops_iam(&up);
     first.success();
@@ -48,8 +66,18 @@ fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_wri
     assert_eq!(list.len(), 1, "{agents:#}");
     let a = &list[0];
     assert_eq!(
-        (&a["identifier"], &a["prefixedIdentifier"], &a["type"], &a["accountIdentifier"]),
-        (&json!("bootstrap"), &json!(NEW_AGENT), &json!("MANAGED_ARGO_PROVIDER"), &json!(HARNESS_ACCOUNT)),
+        (
+            &a["identifier"],
+            &a["prefixedIdentifier"],
+            &a["type"],
+            &a["accountIdentifier"]
+        ),
+        (
+            &json!("bootstrap"),
+            &json!(NEW_AGENT),
+            &json!("MANAGED_ARGO_PROVIDER"),
+            &json!(HARNESS_ACCOUNT)
+        ),
         "{a:#}"
     );
     assert_eq!(a["metadata"], json!({"namespace": "iam"}), "{a:#}");
@@ -64,7 +92,11 @@ fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_wri
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&manifest).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "{}", manifest.display());
     assert!(std::fs::read_to_string(&manifest).unwrap().contains(&secrets[1]));
-    assert!(summary_line(&first.stderr, "agent: harness agent account.bootstrap").contains("created Harness GitOps agent"), "{}", first.describe());
+    assert!(
+        summary_line(&first.stderr, "agent: harness agent account.bootstrap").contains("created Harness GitOps agent"),
+        "{}",
+        first.describe()
+    );
 
     let eks = describe_cluster(&sb, "testing", None);
     let endpoint = eks["endpoint"].as_str().expect("endpoint").to_owned();
@@ -93,14 +125,16 @@ fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_wri
         }),
         "{c:#}"
     );
-    let writes = |requests: &[Value]| -> Vec<Value> {
-        requests.iter().filter(|r| r["method"] != "GET").cloned().collect()
-    };
+    let writes =
+        |requests: &[Value]| -> Vec<Value> { requests.iter().filter(|r| r["method"] != "GET").cloned().collect() };
     let requests = state["requests"].as_array().unwrap();
     let posts: Vec<Value> = writes(requests);
     assert_eq!(
         posts.iter().map(|r| r["path"].as_str().unwrap()).collect::<Vec<_>>(),
-        ["/gitops/api/v1/agents", "/gitops/api/v1/agents/account.bootstrap/clusters"],
+        [
+            "/gitops/api/v1/agents",
+            "/gitops/api/v1/agents/account.bootstrap/clusters"
+        ],
         "{requests:#?}"
     );
     // harness-go-sdk sends the account as routingId on every call; so does gitops-iam
@@ -117,14 +151,20 @@ fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_wri
     let since = harness_requests_since(&sb, count);
     assert!(writes(&since).is_empty(), "the re-run wrote to Harness: {since:#?}");
     assert!(
-        since.iter().any(|r| r["path"] == "/gitops/api/v1/agents/bootstrap/deploy.yaml" && r["query"]["privateKey"] == "<redacted>"),
+        since
+            .iter()
+            .any(|r| r["path"] == "/gitops/api/v1/agents/bootstrap/deploy.yaml"
+                && r["query"]["privateKey"] == "<redacted>"),
         "the re-run did not download the manifest with the installed key: {since:#?}"
     );
     let mutating = mutating_lines(&sb.commands_since(mark));
     assert!(mutating.is_empty(), "{}", mutating.join("\n"));
     let after = harness_agents(&sb);
     assert_eq!(after["rotations"], 0, "{after:#}");
-    assert_eq!(after["agents"][0]["health"]["connectionStatus"], "CONNECTED", "{after:#}");
+    assert_eq!(
+        after["agents"][0]["health"]["connectionStatus"], "CONNECTED",
+        "{after:#}"
+    );
     assert_no_secret(&again, &secrets, "the re-run (-v, --output json)");
     assert_eq!(harness_state(&sb)["clusters"], state["clusters"]);
 
