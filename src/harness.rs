@@ -68,7 +68,14 @@ impl Harness {
         )
     }
 
-    fn request(&self, method: Method, url: String, body: Option<Arg>, purpose: String, effect: Effect) -> HttpRequest {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<Arg>,
+        purpose: String,
+        effect: Effect,
+    ) -> HttpRequest {
         HttpRequest {
             method,
             url,

@@ -203,30 +203,10 @@ impl Harness {
         format!("{}/gitops/api/v1/agents", self.base_url.trim_end_matches('/'))
     }
 
-    fn agent_request(
-        &self,
-        method: Method,
-        url: String,
-        body: Option<Arg>,
-        purpose: String,
-        effect: Effect,
-    ) -> HttpRequest {
-        HttpRequest {
-            method,
-            url,
-            body,
-            api_key: self.api_key.clone(),
-            purpose,
-            effect,
-            secret_param: None,
-            output: None,
-        }
-    }
-
     pub(crate) fn get_agent(&self) -> HttpRequest {
         let s = self.agent_scope();
         let url = format!("{}/{}?{}", self.agents_url(), enc(s.identifier), self.agent_query());
-        self.agent_request(
+        self.request(
             Method::Get,
             url,
             None,
@@ -250,7 +230,7 @@ impl Harness {
         let json = serde_json::to_string(&body).expect("a plain struct serialises");
         // harness-go-sdk sends the account as routingId here too (body.AccountIdentifier).
         let url = format!("{}?routingId={}", self.agents_url(), enc(&self.account));
-        let mut req = self.agent_request(
+        let mut req = self.request(
             Method::Post,
             url,
             Some(Arg::from(json.as_str())),
@@ -265,7 +245,7 @@ impl Harness {
     pub(crate) fn delete_agent(&self) -> HttpRequest {
         let s = self.agent_scope();
         let url = format!("{}/{}?{}", self.agents_url(), enc(s.identifier), self.agent_query());
-        self.agent_request(
+        self.request(
             Method::Delete,
             url,
             None,
@@ -303,7 +283,7 @@ impl Harness {
                 ),
             ),
         };
-        let mut req = self.agent_request(Method::Get, url, None, purpose, effect);
+        let mut req = self.request(Method::Get, url, None, purpose, effect);
         req.secret_param = private_key.map(|value| SecretParam {
             name: "privateKey",
             value,
