@@ -1516,3 +1516,41 @@ fn failing_argocd_apply_does_not_call_the_secret_an_agent_manifest() {
         .run();
     out.status(1).stderr_lacks("agent manifest");
 }
+
+// ---------------------------------------------------------------------------------------------
+// `agent install`
+
+/// An agent Harness reports connected but that is not installed here runs somewhere else:
+/// downloading its manifest without its key would regenerate its token and cut it off. `agent
+/// install` stops before any download, naming the ways forward (issue 14).
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_install_leaves_an_agent_connected_elsewhere_alone() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AGENT_PATH))
+        .and(query_param("projectIdentifier", "proj_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "identifier": "myagent",
+            "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(Test::new()
+        .rules(
+            account()
+                .with(Rule::new("kubectl", "get secret gitops-agent ").kubectl_not_found("secrets", "gitops-agent")),
+        )
+        .env("HARNESS_API_KEY", KEY)
+        .args(["agent", "install", "--region", REGION])
+        .args(harness_args(&server)))
+    .await;
+    out.status(1)
+        .no_mutations()
+        .stderr_contains(
+            "Harness GitOps agent myagent is connected, but it is not installed in namespace iam of cluster management",
+        )
+        .stderr_contains("--agent-manifest FILE");
+    assert_requests(&received(&server).await, &[agent_get_line()], &out);
+    assert_no_key(&out, KEY);
+}

@@ -221,7 +221,14 @@ async fn connected(ctx: &Ctx<'_>, h: &Harness, wait: Duration) -> Result<()> {
                     return Ok((Changes::none(), ()));
                 }
                 // A plan reads once: it does not wait for what it only printed.
-                if !ctx.exec.polls() || start.elapsed() >= wait {
+                if !ctx.exec.polls() {
+                    ctx.report.info(&format!(
+                        "Harness reports agent {}: {health}; a run waits until it is connected",
+                        h.agent
+                    ));
+                    return Ok((Changes::none(), ()));
+                }
+                if start.elapsed() >= wait {
                     return Err(Error::AgentNotConnected {
                         agent: h.agent.clone(),
                         namespace: ctx.settings.namespace.to_string(),
