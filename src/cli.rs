@@ -323,7 +323,9 @@ pub(crate) enum Command {
     /// Testing cluster, the Deployer role trusted by the agent role, and its Kubernetes access
     Testing,
 
-    /// Everything, in dependency order, with both clusters created at the same time
+    /// Everything, in dependency order, with both clusters created at the same time; with
+    /// Harness options and no --agent-manifest the agent is created and installed through the
+    /// Harness API, as `agent install` does
     Up {
         #[command(flatten)]
         policy: PolicyArgs,
