@@ -96,7 +96,7 @@ pub(crate) enum Error {
     },
     /// Harness did not report the agent connected within the wait.
     #[error(
-        "Harness does not report GitOps agent {agent} connected after {waited} (last: {health}). Look at its pods (kubectl -n {namespace} logs deployment/gitops-agent), then re-run:\n  {rerun}\n(a re-run passes the installed agent's key, so its token stays as it is)"
+        "Harness does not report GitOps agent {agent} connected after {waited} (last: {health}). Look at its pods (kubectl -n {namespace} logs deployment/gitops-agent), then re-run:\n  {rerun}\n(a re-run passes the installed agent's key, so its token stays as it is).\nWas its token regenerated elsewhere (its YAML downloaded without the key)? Then delete its Secret (kubectl -n {namespace} delete secret gitops-agent) and re-run: gitops-iam fetches a new token and restarts the agent"
     )]
     AgentNotConnected {
         agent: String,
