@@ -1554,3 +1554,81 @@ async fn agent_install_leaves_an_agent_connected_elsewhere_alone() {
     assert_requests(&received(&server).await, &[agent_get_line()], &out);
     assert_no_key(&out, KEY);
 }
+
+/// The first run: the agent is created, and the manifest downloaded with the key of the create
+/// answer (no new token), saved 0600, applied server-side; Harness reports it connected. The
+/// key reaches Harness only as `privateKey` and appears nowhere else.
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_install_creates_the_agent_and_downloads_its_manifest_with_the_created_key() {
+    const PRIVATE: &str = "cHJpdmF0ZS1rZXktb2YtdGhlLWFnZW50";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AGENT_PATH))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "agent not found", "code": 5})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(AGENT_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "identifier": "myagent",
+            "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/gitops/api/v1/agents"))
+        .and(query_param("routingId", HARNESS_ACCOUNT))
+        .and(header("x-api-key", KEY))
+        .and(body_json(json!({
+            "accountIdentifier": HARNESS_ACCOUNT, "orgIdentifier": "default", "projectIdentifier": "proj_1",
+            "identifier": "myagent", "name": "myagent", "type": "MANAGED_ARGO_PROVIDER",
+            "metadata": {"namespace": "iam"}, "tags": {"created-by": "gitops-iam"},
+        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"identifier": "myagent", "credentials": {"privateKey": PRIVATE}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{AGENT_PATH}/deploy.yaml")))
+        .and(query_param("namespace", "iam"))
+        .and(query_param("privateKey", PRIVATE))
+        .and(query_param("projectIdentifier", "proj_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!("kind: Secret\ndata:\n  GITOPS_AGENT_TOKEN: {PRIVATE}\n"),
+            "application/x-yaml",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(Test::new()
+        .rules(
+            account()
+                .with(Rule::new("kubectl", "get secret gitops-agent ").kubectl_not_found("secrets", "gitops-agent")),
+        )
+        .env("HARNESS_API_KEY", KEY)
+        .args(["agent", "install", "--region", REGION, "-v"])
+        .args(harness_args(&server)))
+    .await;
+    out.success()
+        .mutating(&[&format!(
+            "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context {MGMT_CONTEXT} -n iam apply -f .gitops-iam/agent/myagent.yaml --server-side --field-manager gitops-iam --force-conflicts"
+        )]);
+    let file = out.work_dir().join(".gitops-iam/agent/myagent.yaml");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        !out.stdout.contains(PRIVATE) && !out.stderr.contains(PRIVATE),
+        "{}",
+        out.context()
+    );
+    assert!(
+        out.stderr.contains("'&privateKey='\"${AGENT_PRIVATE_KEY}\""),
+        "-v shows the download with the key as a variable\n{}",
+        out.context()
+    );
+    assert_no_key(&out, KEY);
+}
