@@ -1520,6 +1520,26 @@ fn failing_argocd_apply_does_not_call_the_secret_an_agent_manifest() {
 // ---------------------------------------------------------------------------------------------
 // `agent install`
 
+/// `agent install` on the converged account, where the agent has no token Secret yet.
+fn agent_install(server: &MockServer) -> Test {
+    Test::new()
+        .rules(
+            account()
+                .with(Rule::new("kubectl", "get secret gitops-agent ").kubectl_not_found("secrets", "gitops-agent")),
+        )
+        .env("HARNESS_API_KEY", KEY)
+        .args(["agent", "install", "--region", REGION])
+        .args(harness_args(server))
+}
+
+/// The agent as Harness shows it once it runs: connected and healthy.
+fn connected_agent() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "identifier": "myagent",
+        "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
+    }))
+}
+
 /// An agent Harness reports connected but that is not installed here runs somewhere else:
 /// downloading its manifest without its key would regenerate its token and cut it off. `agent
 /// install` stops before any download, naming the ways forward (issue 14).
@@ -1529,22 +1549,11 @@ async fn agent_install_leaves_an_agent_connected_elsewhere_alone() {
     Mock::given(method("GET"))
         .and(path(AGENT_PATH))
         .and(query_param("projectIdentifier", "proj_1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "identifier": "myagent",
-            "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
-        })))
+        .respond_with(connected_agent())
         .expect(1)
         .mount(&server)
         .await;
-    let out = run(Test::new()
-        .rules(
-            account()
-                .with(Rule::new("kubectl", "get secret gitops-agent ").kubectl_not_found("secrets", "gitops-agent")),
-        )
-        .env("HARNESS_API_KEY", KEY)
-        .args(["agent", "install", "--region", REGION])
-        .args(harness_args(&server)))
-    .await;
+    let out = run(agent_install(&server)).await;
     out.status(1)
         .no_mutations()
         .stderr_contains(
@@ -1570,10 +1579,7 @@ async fn agent_install_creates_the_agent_and_downloads_its_manifest_with_the_cre
         .await;
     Mock::given(method("GET"))
         .and(path(AGENT_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "identifier": "myagent",
-            "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
-        })))
+        .respond_with(connected_agent())
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -1604,15 +1610,7 @@ async fn agent_install_creates_the_agent_and_downloads_its_manifest_with_the_cre
         .expect(1)
         .mount(&server)
         .await;
-    let out = run(Test::new()
-        .rules(
-            account()
-                .with(Rule::new("kubectl", "get secret gitops-agent ").kubectl_not_found("secrets", "gitops-agent")),
-        )
-        .env("HARNESS_API_KEY", KEY)
-        .args(["agent", "install", "--region", REGION, "-v"])
-        .args(harness_args(&server)))
-    .await;
+    let out = run(agent_install(&server).arg("-v")).await;
     out.success()
         .mutating(&[&format!(
             "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context {MGMT_CONTEXT} -n iam apply -f .gitops-iam/agent/myagent.yaml --server-side --field-manager gitops-iam --force-conflicts"
