@@ -137,11 +137,24 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
         Command::Register(args) => Some(Registration::resolve(args, settings.dry_run)?.ok_or_else(|| {
             Error::Usage("register needs --harness-account and --agent-id (Harness), or --to argocd".into())
         })?),
+        Command::Agent(AgentCommand::Install(args)) => match Registration::resolve(&args.register, settings.dry_run)? {
+            Some(reg @ Registration::Harness { .. }) => Some(reg),
+            _ => {
+                return Err(Error::Usage(
+                    "agent install needs --harness-account and --agent-id (and --harness-org, --harness-project for a project-level agent)".into(),
+                ));
+            }
+        },
         Command::Up { register, .. }
         | Command::Verify(crate::cli::VerifyArgs { register, .. })
         | Command::Down { register, .. } => Registration::resolve(register, settings.dry_run)?,
         _ => None,
     };
+    if let Some(Registration::Harness { harness, .. }) = &registration
+        && installs_agent(&cli.command)
+    {
+        harness.check_agent_scope()?;
+    }
     // A dry-run's progress lines would only repeat the script; -v still shows them.
     let verbosity = if settings.dry_run && settings.verbosity == Verbosity::Normal {
         Verbosity::Quiet
@@ -225,6 +238,16 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
     result
 }
 
+/// Whether the command creates and installs the Harness agent: `agent install`, and `up` with
+/// Harness settings but no `--agent-manifest`.
+fn installs_agent(command: &Command) -> bool {
+    match command {
+        Command::Agent(AgentCommand::Install(_)) => true,
+        Command::Up { agent, register, .. } => agent.agent_manifest.is_none() && register.harness_account.is_some(),
+        _ => false,
+    }
+}
+
 /// What a run needs before it starts: its tools, its input files, its state directories.
 fn prepare(cli: &Cli, settings: &Settings) -> Result<()> {
     for tool in required_tools(&cli.command) {
@@ -296,6 +319,14 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             if let Outcome::AgentMissing(missing) = agent::patch(ctx, args, DryRunAgent::Installed).await? {
                 return Err(agent::missing_error(ctx, &missing));
             }
+        }
+        Command::Agent(AgentCommand::Install(args)) => {
+            let Some(reg @ Registration::Harness { harness, .. }) = registration else {
+                unreachable!("resolved before the run")
+            };
+            needs::agent_patch(ctx).await?;
+            register::script_reads_key(ctx, reg);
+            crate::steps::agent_install::run(ctx, harness, args.wait_timeout).await?;
         }
         Command::Verify(args) => {
             let mut checks = verify::run(ctx, registration).await?;

@@ -323,7 +323,9 @@ pub(crate) enum Command {
     /// Testing cluster, the Deployer role trusted by the agent role, and its Kubernetes access
     Testing,
 
-    /// Everything, in dependency order, with both clusters created at the same time
+    /// Everything, in dependency order, with both clusters created at the same time; with
+    /// Harness options and no --agent-manifest the agent is created and installed through the
+    /// Harness API, as `agent install` does
     Up {
         #[command(flatten)]
         policy: PolicyArgs,
@@ -377,6 +379,23 @@ pub(crate) enum AgentCommand {
     /// Namespace, IRSA annotation on the agent's service accounts, fsGroup 999 on its workloads,
     /// restart, and wait until they are rolled out
     Patch(AgentArgs),
+    /// Create the agent in Harness (unless it exists), download its manifest into the state
+    /// directory (0600: it holds the agent's token), apply it server-side, patch it as `agent
+    /// patch` does and wait until Harness reports it connected. A re-run passes the installed
+    /// agent's key, so its token is never regenerated, and applies the manifest only when it
+    /// changed
+    Install(AgentInstallArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct AgentInstallArgs {
+    /// How long to wait for the agent's workloads to roll out, and then for Harness to report
+    /// the agent connected
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration, env = "GITOPS_IAM_WAIT_TIMEOUT")]
+    pub wait_timeout: std::time::Duration,
+
+    #[command(flatten)]
+    pub register: RegisterArgs,
 }
 
 #[derive(Debug, Subcommand)]

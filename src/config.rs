@@ -203,6 +203,10 @@ pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Res
     match &mut cli.command {
         Command::Mgmt(p) => policy(p),
         Command::Agent(AgentCommand::Patch(a)) => agent(a),
+        Command::Agent(AgentCommand::Install(a)) => {
+            set!(a.wait_timeout, "wait_timeout", wait);
+            register(&mut a.register);
+        }
         Command::Up {
             policy: p,
             agent: a,

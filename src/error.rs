@@ -94,6 +94,26 @@ pub(crate) enum Error {
         missing: Vec<String>,
         run_first: Vec<String>,
     },
+    /// Harness did not report the agent connected within the wait.
+    #[error(
+        "Harness does not report GitOps agent {agent} connected after {waited} (last: {health}). Look at its pods (kubectl -n {namespace} logs deployment/gitops-agent), then re-run:\n  {rerun}\n(a re-run passes the installed agent's key, so its token stays as it is).\nWas its token regenerated elsewhere (its YAML downloaded without the key)? Then delete its Secret (kubectl -n {namespace} delete secret gitops-agent) and re-run: gitops-iam fetches a new token and restarts the agent"
+    )]
+    AgentNotConnected {
+        agent: String,
+        namespace: String,
+        waited: String,
+        health: String,
+        rerun: String,
+    },
+    /// The agent runs somewhere else: fetching its manifest would regenerate its token.
+    #[error(
+        "Harness GitOps agent {agent} is connected, but it is not installed in namespace {namespace} of cluster {cluster}: downloading its manifest would regenerate its token and cut off the running agent. Pass another --agent-id (gitops-iam creates it), or install that agent's manifest with --agent-manifest FILE"
+    )]
+    AgentInUse {
+        agent: String,
+        namespace: String,
+        cluster: String,
+    },
     /// The step that failed, wrapping the cause.
     #[error("step `{step}` failed: {source}")]
     Step { step: String, source: Box<Error> },

@@ -93,6 +93,11 @@ pub(crate) trait Executor: Send + Sync {
     /// A line only a dry-run script needs (e.g. reading the API key from its file).
     fn script_only(&self, line: &str);
 
+    /// Whether a wait may poll (read again until a state is reached); a plan reads once.
+    fn polls(&self) -> bool {
+        true
+    }
+
     /// Runs read-only commands at once, ahead of the steps that will observe them: a converged
     /// run then costs one round of reads instead of a chain. Only commands with a resource key
     /// are kept; running a command on a resource drops what was read about it.

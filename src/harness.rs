@@ -37,7 +37,7 @@ pub(crate) struct ClusterSpec {
 /// RFC 3986 unreserved characters stay as they are (`account.agent` reads as itself).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     utf8_percent_encode(s, COMPONENT).to_string()
 }
 
@@ -68,7 +68,14 @@ impl Harness {
         )
     }
 
-    fn request(&self, method: Method, url: String, body: Option<Arg>, purpose: String, effect: Effect) -> HttpRequest {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<Arg>,
+        purpose: String,
+        effect: Effect,
+    ) -> HttpRequest {
         HttpRequest {
             method,
             url,
@@ -76,6 +83,8 @@ impl Harness {
             api_key: self.api_key.clone(),
             purpose,
             effect,
+            secret_param: None,
+            output: None,
         }
     }
 

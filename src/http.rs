@@ -9,6 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
 
+/// The output of a printed request whose answer must not reach the terminal.
+pub(crate) const DISCARD: &str = "/dev/null";
+
 /// The shell variable the dry-run script reads the API key from.
 pub(crate) const API_KEY_VAR: &str = "HARNESS_API_KEY";
 
@@ -38,6 +41,21 @@ pub(crate) struct HttpRequest {
     pub api_key: Option<SecretString>,
     pub purpose: String,
     pub effect: Effect,
+    /// A secret query parameter (the agent's private key): sent, never printed; the printed
+    /// form refers to a shell variable instead.
+    pub secret_param: Option<SecretParam>,
+    /// Where the printed `curl` saves the answer (`-o FILE`, in a `umask 077` subshell: the
+    /// answer is a secret; [`DISCARD`]: an answer that holds a secret nobody needs). A real run
+    /// reads the answer and writes any file itself.
+    pub output: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SecretParam {
+    pub name: &'static str,
+    pub value: SecretString,
+    /// The shell variable the printed form names instead of the value.
+    pub var: &'static str,
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +66,13 @@ pub(crate) struct HttpResponse {
 
 impl fmt::Display for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let private = self
+            .output
+            .as_deref()
+            .is_some_and(|o| o != std::path::Path::new(DISCARD));
+        if private {
+            write!(f, "(umask 077 && ")?;
+        }
         write!(f, "curl -sS --fail-with-body -X {}", self.method.as_str())?;
         if self.api_key.is_some() {
             write!(f, " -H \"x-api-key: ${{{API_KEY_VAR}}}\"")?;
@@ -55,7 +80,34 @@ impl fmt::Display for HttpRequest {
         if let Some(body) = &self.body {
             write!(f, " -H 'Content-Type: application/json' --data-binary {}", body.shell())?;
         }
-        write!(f, " {}", quote(&self.url))
+        match &self.output {
+            Some(_) if !private => write!(f, " -o {DISCARD}")?,
+            Some(out) => write!(f, " --create-dirs -o {}", quote(&out.to_string_lossy()))?,
+            None => {}
+        }
+        write!(f, " {}", quote(&self.url))?;
+        if let Some(p) = &self.secret_param {
+            write!(f, "'&{}='\"${{{}}}\"", p.name, p.var)?;
+        }
+        if private {
+            write!(f, ")")?;
+        }
+        Ok(())
+    }
+}
+
+impl HttpRequest {
+    /// The URL as sent: with the secret parameter's value (never displayed).
+    fn wire_url(&self) -> String {
+        match &self.secret_param {
+            Some(p) => format!(
+                "{}&{}={}",
+                self.url,
+                p.name,
+                percent_encoding::utf8_percent_encode(p.value.expose_secret(), percent_encoding::NON_ALPHANUMERIC)
+            ),
+            None => self.url.clone(),
+        }
     }
 }
 
@@ -86,16 +138,23 @@ fn retryable(status: u16) -> bool {
 /// Sends once; `Err` is a transport failure (connection refused, timeout, TLS).
 fn send_once(agent: &ureq::Agent, req: &HttpRequest) -> Result<HttpResponse, String> {
     let key = req.api_key.as_ref().map(|k| k.expose_secret().to_string());
+    let url = req.wire_url();
+    // deploy.yaml answers YAML (harness-go-sdk asks for `application/x-yml`).
+    let accept = if req.url.contains("/deploy.yaml?") {
+        "application/x-yml"
+    } else {
+        "application/json"
+    };
     let result = match (req.method, &req.body) {
         (Method::Get, _) => {
-            let mut r = agent.get(&req.url).header("Accept", "application/json");
+            let mut r = agent.get(&url).header("Accept", accept);
             if let Some(k) = &key {
                 r = r.header("x-api-key", k);
             }
             r.call()
         }
         (Method::Delete, _) => {
-            let mut r = agent.delete(&req.url).header("Accept", "application/json");
+            let mut r = agent.delete(&url).header("Accept", "application/json");
             if let Some(k) = &key {
                 r = r.header("x-api-key", k);
             }
@@ -103,7 +162,7 @@ fn send_once(agent: &ureq::Agent, req: &HttpRequest) -> Result<HttpResponse, Str
         }
         (Method::Post, body) => {
             let mut r = agent
-                .post(&req.url)
+                .post(&url)
                 .header("Accept", "application/json")
                 .header("Content-Type", "application/json");
             if let Some(k) = &key {
@@ -169,11 +228,41 @@ mod tests {
             api_key: Some(SecretString::from("sekrit-value")),
             purpose: "register".into(),
             effect: Effect::Mutate,
+            secret_param: None,
+            output: None,
         };
         let text = req.to_string();
         assert!(!text.contains("sekrit"), "{text}");
         assert!(!format!("{req:?}").contains("sekrit"));
         assert!(text.contains("-H \"x-api-key: ${HARNESS_API_KEY}\""), "{text}");
         assert!(text.contains("--data-binary '{\"server\":\"'\"${EP}\"'\"}'"), "{text}");
+    }
+
+    #[test]
+    fn a_secret_parameter_is_sent_but_printed_as_a_variable() {
+        let req = HttpRequest {
+            method: Method::Get,
+            url: "https://h/deploy.yaml?accountIdentifier=a&namespace=iam".into(),
+            body: None,
+            api_key: Some(SecretString::from("k")),
+            purpose: "download".into(),
+            effect: Effect::Read,
+            secret_param: Some(SecretParam {
+                name: "privateKey",
+                value: SecretString::from("c2Vj+cmV0"),
+                var: "AGENT_PRIVATE_KEY",
+            }),
+            output: Some(".gitops-iam/agent/a.yaml".into()),
+        };
+        let text = req.to_string();
+        assert_eq!(
+            text,
+            "(umask 077 && curl -sS --fail-with-body -X GET -H \"x-api-key: ${HARNESS_API_KEY}\" --create-dirs -o .gitops-iam/agent/a.yaml 'https://h/deploy.yaml?accountIdentifier=a&namespace=iam''&privateKey='\"${AGENT_PRIVATE_KEY}\")"
+        );
+        assert!(!format!("{req:?}").contains("c2Vj"));
+        assert_eq!(
+            req.wire_url(),
+            "https://h/deploy.yaml?accountIdentifier=a&namespace=iam&privateKey=c2Vj%2BcmV0"
+        );
     }
 }

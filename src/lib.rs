@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod exec;
 mod harness;
+mod harness_agent;
 mod http;
 mod names;
 mod plan;

@@ -220,6 +220,10 @@ impl Executor for PlanExecutor<'_> {
         })
     }
 
+    fn polls(&self) -> bool {
+        false
+    }
+
     fn script_only(&self, line: &str) {
         // `NAME=...` is needed by the lines that use `${NAME}`.
         let needed_by = match line.split_once('=') {

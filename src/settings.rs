@@ -308,6 +308,12 @@ impl Settings {
         self.state_dir.join("policies")
     }
 
+    /// The Harness agent's install manifest (it holds the agent's token: a 0600 file in a 0700
+    /// directory).
+    pub(crate) fn agent_manifest_file(&self, agent: &str) -> PathBuf {
+        self.state_dir.join("agent").join(format!("{agent}.yaml"))
+    }
+
     /// The tool's own kubeconfig for a cluster: named by account, region and cluster, so that
     /// one state directory used for several accounts or regions never mixes two clusters up.
     pub(crate) fn kubeconfig(&self, account: &Val, cluster: &ClusterName) -> crate::tools::kubectl::Kubeconfig {

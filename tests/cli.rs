@@ -62,8 +62,12 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
             ],
         ),
         (vec!["mgmt"], vec!["--assume-any-role"]),
-        (vec!["agent"], vec!["patch"]),
+        (vec!["agent"], vec!["patch", "install"]),
         (vec!["agent", "patch"], vec!["--agent-manifest", "--wait-timeout"]),
+        (
+            vec!["agent", "install"],
+            ["--wait-timeout"].into_iter().chain(REGISTER_FLAGS).collect(),
+        ),
         (vec!["testing"], vec![]),
         (vec!["up"], up_flags),
         (vec!["register"], REGISTER_FLAGS.to_vec()),

@@ -23,6 +23,20 @@ const COMMANDS: [&[&str]; 6] = [
     &["agent", "patch", "--region", REGION],
 ];
 
+/// `agent install` of an account-level agent of a self-managed Harness.
+const AGENT_INSTALL: [&str; 10] = [
+    "agent",
+    "install",
+    "--region",
+    REGION,
+    "--harness-url",
+    "https://h.example/gateway",
+    "--harness-account",
+    "acc1",
+    "--agent-id",
+    "account.myagent",
+];
+
 /// `gitops-iam ARGS --dry-run` with no tool on PATH; must succeed.
 #[track_caller]
 fn script(args: &[&str]) -> Output {
@@ -68,6 +82,9 @@ fn dry_run_scripts_pass_bash_syntax_check() {
         "--agent-manifest",
         "my agent's manifest.yaml",
     ]);
+    // issue 14: the agent's download, its subshell and the bounded wait
+    variants.push(AGENT_INSTALL.to_vec());
+    variants.push([&AGENT_INSTALL[..], &["--api-key-file", "the key.txt"]].concat());
     for args in variants {
         let out = script(&args);
         Test::new()
@@ -559,4 +576,57 @@ fn dry_run_of_verify_live_prints_the_hops_with_credentials_in_variables() {
         .bash(["-n", "script.sh"])
         .run()
         .success();
+}
+
+/// `agent install --dry-run`: the agent is created (its answer, which holds the private key,
+/// goes to /dev/null), its manifest downloaded into a 0600 file (umask 077) and applied
+/// server-side, the agent patched, then a bounded wait until Harness reports it connected. The
+/// key comes from the environment (or the key file), never from the script.
+#[test]
+fn agent_install_script_creates_downloads_privately_applies_patches_and_waits() {
+    let base = AGENT_INSTALL;
+    let out = script(&base);
+    let kc = "kubectl --kubeconfig \".gitops-iam/kubeconfig/${ACCOUNT_ID}-us-east-1-management.yaml\" --context \"${MGMT_CONTEXT}\"";
+    let harness: Vec<String> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("curl") || l.contains(" create namespace ") || l.contains(" apply "))
+        .map(str::to_string)
+        .collect();
+    let want = [
+        format!("{kc} create namespace iam"),
+        "curl -sS --fail-with-body -X POST -H \"x-api-key: ${HARNESS_API_KEY}\" -H 'Content-Type: application/json' --data-binary '{\"accountIdentifier\":\"acc1\",\"identifier\":\"myagent\",\"name\":\"myagent\",\"type\":\"MANAGED_ARGO_PROVIDER\",\"metadata\":{\"namespace\":\"iam\"},\"tags\":{\"created-by\":\"gitops-iam\"}}' -o /dev/null 'https://h.example/gateway/gitops/api/v1/agents?routingId=acc1'".to_string(),
+        "(umask 077 && curl -sS --fail-with-body -X GET -H \"x-api-key: ${HARNESS_API_KEY}\" --create-dirs -o .gitops-iam/agent/account.myagent.yaml 'https://h.example/gateway/gitops/api/v1/agents/myagent/deploy.yaml?accountIdentifier=acc1&routingId=acc1&namespace=iam')".to_string(),
+        format!("{kc} -n iam apply -f .gitops-iam/agent/account.myagent.yaml --server-side --field-manager gitops-iam --force-conflicts"),
+        "deadline=$((SECONDS + 300)); until curl -sS --fail-with-body -X GET -H \"x-api-key: ${HARNESS_API_KEY}\" 'https://h.example/gateway/gitops/api/v1/agents/myagent?accountIdentifier=acc1&routingId=acc1' | grep -Eq '\"connectionStatus\" *: *\"CONNECTED\"'; do (( SECONDS < deadline )) || { echo 'Harness does not report GitOps agent account.myagent connected after 300s' >&2; exit 1; }; sleep 2; done".to_string(),
+    ];
+    assert_lines_eq("the agent's lines", &harness, &want, &out.context());
+    // between the apply and the wait: the patch of both workloads, as `agent patch` prints it
+    let after_apply = out.stdout.split_once(" --force-conflicts\n").unwrap().1;
+    for needle in [
+        "annotate serviceaccount gitops-agent",
+        "patch deployment gitops-agent",
+        "rollout status deployment/gitops-agent",
+        "rollout status statefulset/argocd-application-controller",
+    ] {
+        assert!(
+            after_apply.split_once("deadline=").unwrap().0.contains(needle),
+            "{needle}\n{}",
+            out.context()
+        );
+    }
+
+    // with a key file, the script reads it before its first request
+    let with_file = script(&[&base[..], &["--api-key-file", "key.txt", "--wait-timeout", "90s"]].concat());
+    let first_curl = with_file.stdout.find("curl ").unwrap();
+    let read = with_file
+        .stdout
+        .find("HARNESS_API_KEY=\"$(cat key.txt)\"\n")
+        .expect("reads the key file");
+    assert!(read < first_curl, "{}", with_file.context());
+    assert!(
+        with_file.stdout.contains("deadline=$((SECONDS + 90))"),
+        "{}",
+        with_file.context()
+    );
 }

@@ -27,6 +27,7 @@ const ENDPOINT: &str = "https://EXAMPLE0123456789.gr7.us-east-1.eks.amazonaws.co
 const CA: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==";
 const CLUSTERS: &str = "/gitops/api/v1/agents/myagent/clusters";
 const CLUSTER: &str = "/gitops/api/v1/agents/myagent/clusters/testing";
+const AGENT_PATH: &str = "/gitops/api/v1/agents/myagent";
 /// The query of the POST, in the order the tool writes it.
 const POST_QUERY: &str =
     "accountIdentifier=acc123&routingId=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing";
@@ -171,6 +172,11 @@ fn lines(requests: &[Request]) -> Vec<String> {
 
 fn get_line() -> String {
     format!("GET {CLUSTER}?{GET_QUERY}")
+}
+
+/// `down` reads the agent last, to delete it if gitops-iam created it.
+fn agent_get_line() -> String {
+    format!("GET {AGENT_PATH}?{GET_QUERY}")
 }
 
 fn post_line() -> String {
@@ -1150,10 +1156,13 @@ async fn up_with_harness_settings_registers_last() {
     let server = MockServer::start().await;
     get_absent().expect(1).mount(&server).await;
     post_ok().expect(1).mount(&server).await;
+    // The agent from a manifest: without one, `up` installs it through Harness (issue 14,
+    // tests/e2e/register_e2e.rs).
     let out = run(Test::new()
         .rules(account())
         .env("HARNESS_API_KEY", KEY)
-        .args(["up", "--region", REGION])
+        .write("agent.yaml", "")
+        .args(["up", "--region", REGION, "--agent-manifest", "agent.yaml"])
         .args(harness_args(&server)))
     .await;
     out.success()
@@ -1385,10 +1394,50 @@ async fn down_deletes_the_registration_with_force_delete() {
     out.success().stderr_contains("removed Harness cluster testing");
     assert_requests(
         &received(&server).await,
-        &[get_line(), format!("DELETE {CLUSTER}?{GET_QUERY}&forceDelete=true")],
+        &[
+            get_line(),
+            format!("DELETE {CLUSTER}?{GET_QUERY}&forceDelete=true"),
+            agent_get_line(),
+        ],
         &out,
     );
     assert_no_key(&out, KEY);
+}
+
+/// `down` deletes the agent record only when gitops-iam created it (its tag), after its cluster.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
+    for (tags, deleted) in [
+        (json!({"created-by": "gitops-iam"}), true),
+        (json!({"team": "x"}), false),
+    ] {
+        let server = MockServer::start().await;
+        get_absent().mount(&server).await;
+        Mock::given(method("GET"))
+            .and(path(AGENT_PATH))
+            .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
+            .and(query_param("routingId", HARNESS_ACCOUNT))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"identifier": "myagent", "tags": tags})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path(AGENT_PATH))
+            .and(query_param("projectIdentifier", "proj_1"))
+            .and(header("x-api-key", KEY))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+            .expect(u64::from(deleted))
+            .mount(&server)
+            .await;
+        let out = run(down_harness(&server)).await;
+        out.success();
+        let mut want = vec![get_line(), agent_get_line()];
+        if deleted {
+            want.push(format!("DELETE {AGENT_PATH}?{GET_QUERY}"));
+        }
+        assert_requests(&received(&server).await, &want, &out);
+        assert_no_key(&out, KEY);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1397,7 +1446,7 @@ async fn down_without_a_registration_deletes_nothing_in_harness() {
     get_absent().expect(1).mount(&server).await;
     let out = run(down_harness(&server)).await;
     out.success().stderr_lacks("removed Harness cluster");
-    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_requests(&received(&server).await, &[get_line(), agent_get_line()], &out);
 }
 
 /// The DELETE's 404 means "already gone" only with a not-found code, as the GET's does.
@@ -1466,4 +1515,118 @@ fn failing_argocd_apply_does_not_call_the_secret_an_agent_manifest() {
         )
         .run();
     out.status(1).stderr_lacks("agent manifest");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `agent install`
+
+/// `agent install` on the converged account, where the agent has no token Secret yet.
+fn agent_install(server: &MockServer) -> Test {
+    Test::new()
+        .rules(
+            account()
+                .with(Rule::new("kubectl", "get secret gitops-agent ").kubectl_not_found("secrets", "gitops-agent")),
+        )
+        .env("HARNESS_API_KEY", KEY)
+        .args(["agent", "install", "--region", REGION])
+        .args(harness_args(server))
+}
+
+/// The agent as Harness shows it once it runs: connected and healthy.
+fn connected_agent() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "identifier": "myagent",
+        "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
+    }))
+}
+
+/// An agent Harness reports connected but that is not installed here runs somewhere else:
+/// downloading its manifest without its key would regenerate its token and cut it off. `agent
+/// install` stops before any download, naming the ways forward (issue 14).
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_install_leaves_an_agent_connected_elsewhere_alone() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AGENT_PATH))
+        .and(query_param("projectIdentifier", "proj_1"))
+        .respond_with(connected_agent())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(agent_install(&server)).await;
+    out.status(1)
+        .no_mutations()
+        .stderr_contains(
+            "Harness GitOps agent myagent is connected, but it is not installed in namespace iam of cluster management",
+        )
+        .stderr_contains("--agent-manifest FILE");
+    assert_requests(&received(&server).await, &[agent_get_line()], &out);
+    assert_no_key(&out, KEY);
+}
+
+/// The first run: the agent is created, and the manifest downloaded with the key of the create
+/// answer (no new token), saved 0600, applied server-side; Harness reports it connected. The
+/// key reaches Harness only as `privateKey` and appears nowhere else.
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_install_creates_the_agent_and_downloads_its_manifest_with_the_created_key() {
+    const PRIVATE: &str = "cHJpdmF0ZS1rZXktb2YtdGhlLWFnZW50";
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AGENT_PATH))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "agent not found", "code": 5})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(AGENT_PATH))
+        .respond_with(connected_agent())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/gitops/api/v1/agents"))
+        .and(query_param("routingId", HARNESS_ACCOUNT))
+        .and(header("x-api-key", KEY))
+        .and(body_json(json!({
+            "accountIdentifier": HARNESS_ACCOUNT, "orgIdentifier": "default", "projectIdentifier": "proj_1",
+            "identifier": "myagent", "name": "myagent", "type": "MANAGED_ARGO_PROVIDER",
+            "metadata": {"namespace": "iam"}, "tags": {"created-by": "gitops-iam"},
+        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"identifier": "myagent", "credentials": {"privateKey": PRIVATE}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{AGENT_PATH}/deploy.yaml")))
+        .and(query_param("namespace", "iam"))
+        .and(query_param("privateKey", PRIVATE))
+        .and(query_param("projectIdentifier", "proj_1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!("kind: Secret\ndata:\n  GITOPS_AGENT_TOKEN: {PRIVATE}\n"),
+            "application/x-yaml",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = run(agent_install(&server).arg("-v")).await;
+    out.success()
+        .mutating(&[&format!(
+            "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context {MGMT_CONTEXT} -n iam apply -f .gitops-iam/agent/myagent.yaml --server-side --field-manager gitops-iam --force-conflicts"
+        )]);
+    let file = out.work_dir().join(".gitops-iam/agent/myagent.yaml");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        !out.stdout.contains(PRIVATE) && !out.stderr.contains(PRIVATE),
+        "{}",
+        out.context()
+    );
+    assert!(
+        out.stderr.contains("'&privateKey='\"${AGENT_PRIVATE_KEY}\""),
+        "-v shows the download with the key as a variable\n{}",
+        out.context()
+    );
+    assert_no_key(&out, KEY);
 }

@@ -62,7 +62,7 @@ async fn observe(ctx: &Ctx<'_>, kind: &str, name: &str) -> Result<(Option<Value>
 
 /// The agent's objects that do not exist; with `known_only`, only those known not to (after an
 /// apply that a plan only printed, the rest will be there).
-async fn missing_objects(ctx: &Ctx<'_>, known_only: bool) -> Result<Vec<String>> {
+pub(crate) async fn missing_objects(ctx: &Ctx<'_>, known_only: bool) -> Result<Vec<String>> {
     let mut missing = Vec::new();
     for (sa, kind, name) in WORKLOADS {
         for (kind, name) in [("serviceaccount", sa), (kind, name)] {
@@ -80,7 +80,7 @@ fn already_exists(stderr: &str) -> bool {
     stderr.contains("(AlreadyExists)")
 }
 
-async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
+pub(crate) async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
         .step(&format!("agent: namespace {}", s.namespace), async {
@@ -267,15 +267,20 @@ pub(crate) async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> 
         });
         return Ok(Outcome::AgentMissing(missing));
     }
+    patch_workloads(ctx, args.wait_timeout).await?;
+    Ok(Outcome::Patched)
+}
+
+/// The two service accounts and workloads of an installed agent, at the same time.
+pub(crate) async fn patch_workloads(ctx: &Ctx<'_>, wait: Duration) -> Result<()> {
     let arn = ctx.agent_role_arn().await?;
     let [(sa0, kind0, name0), (sa1, kind1, name1)] = WORKLOADS;
     let (a, b) = tokio::join!(
-        patch_pair(ctx, &arn, sa0, kind0, name0, args.wait_timeout),
-        patch_pair(ctx, &arn, sa1, kind1, name1, args.wait_timeout)
+        patch_pair(ctx, &arn, sa0, kind0, name0, wait),
+        patch_pair(ctx, &arn, sa1, kind1, name1, wait)
     );
     a?;
-    b?;
-    Ok(Outcome::Patched)
+    b
 }
 
 /// The error `agent patch` gives when run on its own and the agent is missing.

@@ -377,9 +377,18 @@ pub(crate) async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters
         let done = join_all(targets.iter().map(|t| testing_cluster(ctx, t))).await;
         done.into_iter().filter_map(Result::err).collect::<Vec<_>>()
     };
-    let (c, m) = tokio::join!(clusters, mgmt_side(ctx, keep_clusters));
+    // The agent's clusters are unregistered (above): its record can go. Its objects in the
+    // management cluster go with the cluster (or stay, with --keep-clusters, disconnected).
+    let agent_record = async {
+        match reg {
+            Some(Registration::Harness { harness, .. }) => super::agent_install::delete(ctx, harness).await.err(),
+            _ => None,
+        }
+    };
+    let (c, m, a) = tokio::join!(clusters, mgmt_side(ctx, keep_clusters), agent_record);
     errors.extend(c);
     errors.extend(m);
+    errors.extend(a);
     all_failures(errors)
 }
 

@@ -5,6 +5,7 @@
 //! return nothing, so the acts printed are those of a run from scratch.
 
 pub(crate) mod agent;
+pub(crate) mod agent_install;
 pub(crate) mod cluster;
 pub(crate) mod down;
 pub(crate) mod live;

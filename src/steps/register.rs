@@ -115,8 +115,9 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
         .await
 }
 
-/// The whole `register` command, for every testing cluster.
-pub(crate) async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
+/// A dry-run script reads the API key from `--api-key-file` itself, once, before its first
+/// request.
+pub(crate) fn script_reads_key(ctx: &Ctx<'_>, reg: &Registration) {
     if let Registration::Harness {
         api_key_file: Some(file),
         ..
@@ -128,6 +129,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
             crate::cmd::quote(&file.to_string_lossy())
         ));
     }
+}
+
+/// The whole `register` command, for every testing cluster.
+pub(crate) async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
+    script_reads_key(ctx, reg);
     let results = futures_util::future::join_all(ctx.settings.testing.iter().map(|t| async move {
         match reg {
             Registration::Harness {

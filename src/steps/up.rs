@@ -11,12 +11,20 @@
 //! creation is never abandoned halfway; the first error is reported.
 
 use super::agent::{self, DryRunAgent, Outcome};
-use super::{Ctx, mgmt, testing};
+use super::{Ctx, agent_install, mgmt, testing};
 use crate::cli::{AgentArgs, PolicyArgs};
 use crate::error::Result;
+use crate::harness::Harness;
+use crate::registration::Registration;
 use futures_util::future::join_all;
 
-pub(crate) async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentArgs) -> Result<Outcome> {
+/// `install`: the Harness agent to create and install (Harness settings, no `--agent-manifest`).
+pub(crate) async fn run(
+    ctx: &Ctx<'_>,
+    policy: &PolicyArgs,
+    agent_args: &AgentArgs,
+    install: Option<&Harness>,
+) -> Result<Outcome> {
     let targets = &ctx.settings.testing;
     // Account ids first (a dry-run script then reads each once, at the top), with what the
     // cluster steps read: a creation starts as soon as those have answered. The other reads
@@ -44,7 +52,15 @@ pub(crate) async fn run(ctx: &Ctx<'_>, policy: &PolicyArgs, agent_args: &AgentAr
         let result = async {
             mgmt::cluster(ctx).await?;
             rest_read(read_rx.clone()).await;
-            let (outcome, iam) = tokio::join!(agent::patch(ctx, agent_args, DryRunAgent::Missing), iam);
+            let agent_step = async {
+                match install {
+                    Some(h) => agent_install::run(ctx, h, agent_args.wait_timeout)
+                        .await
+                        .map(|()| Outcome::Patched),
+                    None => agent::patch(ctx, agent_args, DryRunAgent::Missing).await,
+                }
+            };
+            let (outcome, iam) = tokio::join!(agent_step, iam);
             iam?;
             outcome
         }
@@ -80,9 +96,16 @@ pub(crate) async fn command(
     ctx: &Ctx<'_>,
     policy: &PolicyArgs,
     agent_args: &AgentArgs,
-    registration: Option<&crate::registration::Registration>,
+    registration: Option<&Registration>,
 ) -> Result<()> {
-    let outcome = run(ctx, policy, agent_args).await?;
+    let install = match registration {
+        Some(reg @ Registration::Harness { harness, .. }) if agent_args.agent_manifest.is_none() => {
+            super::register::script_reads_key(ctx, reg);
+            Some(harness)
+        }
+        _ => None,
+    };
+    let outcome = run(ctx, policy, agent_args, install).await?;
     let mut next = Vec::new();
     if let Outcome::AgentMissing(missing) = &outcome {
         next.push(format!(

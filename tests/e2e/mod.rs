@@ -36,6 +36,7 @@ mod cluster_lifecycle;
 mod support;
 
 mod access_entry_e2e;
+mod agent_install_e2e;
 mod agent_manifest_e2e;
 mod auth_mode_e2e;
 mod concurrent_e2e;

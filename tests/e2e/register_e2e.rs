@@ -9,12 +9,94 @@ use super::*;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+/// The agent `up` creates (issue 14): `account.bootstrap`, an agent Harness does not have yet.
+const NEW_AGENT: &str = "account.bootstrap";
+
+/// The agent's private key and token as they could leak: the key itself and base64 of it (the
+/// Secret's data).
+fn secrets_of(agent: &Value) -> [String; 2] {
+    let key = agent["credentials"]["privateKey"]
+        .as_str()
+        .expect("the stand-in shows the key")
+        .to_owned();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(key.as_bytes());
+    [key, b64]
+}
+
+#[track_caller]
+fn assert_no_secret(out: &super::sandbox::Output, secrets: &[String], what: &str) {
+    for s in secrets {
+        assert!(
+            !out.stdout.contains(s.as_str()),
+            "{what}: a secret on stdout\n{}",
+            out.describe()
+        );
+        assert!(
+            !out.stderr.contains(s.as_str()),
+            "{what}: a secret on stderr\n{}",
+            out.describe()
+        );
+    }
+}
+
+/// Issue 14, item 1: from an empty sandbox, `up` with Harness settings and no agent manifest
+/// creates the agent in Harness, installs its manifest, patches it and waits until Harness
+/// reports it connected, then registers the testing cluster with IRSA. A re-run writes nothing
+/// to Harness, runs no mutating command and does not regenerate the token (the agent stays
+/// connected); the key and token appear in no output (-v, --output json); `down` removes the
+/// agent record after its cluster.
 #[test]
-fn up_registers_the_testing_cluster_in_harness_with_irsa_and_a_rerun_sends_no_post() {
+fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_writes_nothing() {
     let sb = Sandbox::start();
-    let h = harness_args(&sb);
-    let up = up_args(&h);
-    sb.gitops_iam(&up).success();
+    let url = sb.var("SANDBOX_HARNESS_URL");
+    let h = [
+        "--harness-url",
+        url,
+        "--harness-account",
+        HARNESS_ACCOUNT,
+        "--agent-id",
+        NEW_AGENT,
+    ];
+    let up = args(&["up", "-v"], &h);
+    let first = sb.gitops_iam(&up);
+    first.success();
+
+    let agents = harness_agents(&sb);
+    let list = agents["agents"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{agents:#}");
+    let a = &list[0];
+    assert_eq!(
+        (
+            &a["identifier"],
+            &a["prefixedIdentifier"],
+            &a["type"],
+            &a["accountIdentifier"]
+        ),
+        (
+            &json!("bootstrap"),
+            &json!(NEW_AGENT),
+            &json!("MANAGED_ARGO_PROVIDER"),
+            &json!(HARNESS_ACCOUNT)
+        ),
+        "{a:#}"
+    );
+    assert_eq!(a["metadata"], json!({"namespace": "iam"}), "{a:#}");
+    assert_eq!(a["tags"], json!({"created-by": "gitops-iam"}), "{a:#}");
+    assert_eq!(a["health"]["connectionStatus"], "CONNECTED", "{a:#}");
+    assert_eq!(a["health"]["harnessGitopsAgent"]["status"], "HEALTHY", "{a:#}");
+    // the download passed the key the agent was created with: no token was regenerated
+    assert_eq!(agents["rotations"], 0, "{agents:#}");
+    let secrets = secrets_of(a);
+    assert_no_secret(&first, &secrets, "up");
+    let manifest = sb.work().join(".gitops-iam/agent/account.bootstrap.yaml");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&manifest).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "{}", manifest.display());
+    assert!(std::fs::read_to_string(&manifest).unwrap().contains(&secrets[1]));
+    assert!(
+        summary_line(&first.stderr, "agent: harness agent account.bootstrap").contains("created Harness GitOps agent"),
+        "{}",
+        first.describe()
+    );
 
     let eks = describe_cluster(&sb, "testing", None);
     let endpoint = eks["endpoint"].as_str().expect("endpoint").to_owned();
@@ -25,7 +107,7 @@ fn up_registers_the_testing_cluster_in_harness_with_irsa_and_a_rerun_sends_no_po
     let c = &clusters[0];
     assert_eq!(c["identifier"], "testing", "{c:#}");
     assert_eq!(c["accountIdentifier"], HARNESS_ACCOUNT, "{c:#}");
-    assert_eq!(c["agentIdentifier"], HARNESS_AGENT, "{c:#}");
+    assert_eq!(c["agentIdentifier"], NEW_AGENT, "{c:#}");
     assert!(
         c.get("orgIdentifier").is_none() && c.get("projectIdentifier").is_none(),
         "{c:#}"
@@ -43,26 +125,73 @@ fn up_registers_the_testing_cluster_in_harness_with_irsa_and_a_rerun_sends_no_po
         }),
         "{c:#}"
     );
-    let posts = |requests: &[Value]| requests.iter().filter(|r| r["method"] == "POST").count();
+    let writes =
+        |requests: &[Value]| -> Vec<Value> { requests.iter().filter(|r| r["method"] != "GET").cloned().collect() };
     let requests = state["requests"].as_array().unwrap();
-    assert_eq!(posts(requests), 1, "{requests:#?}");
+    let posts: Vec<Value> = writes(requests);
+    assert_eq!(
+        posts.iter().map(|r| r["path"].as_str().unwrap()).collect::<Vec<_>>(),
+        [
+            "/gitops/api/v1/agents",
+            "/gitops/api/v1/agents/account.bootstrap/clusters"
+        ],
+        "{requests:#?}"
+    );
     // harness-go-sdk sends the account as routingId on every call; so does gitops-iam
     for r in requests {
         assert_eq!(r["query"]["routingId"], HARNESS_ACCOUNT, "{r:#}");
     }
 
-    // a re-run: one GET, no POST, no mutating command (the GET leaves `insecure: false` out, as
-    // the real API's Go model may: that is no difference)
+    // a re-run: reads only, in Harness and in the clusters; the token stays, the agent
+    // connected (the GET leaves `insecure: false` out, as the real API's Go model may)
     let mark = sb.mark();
     let count = harness_request_count(&sb);
-    sb.gitops_iam(&up).success();
+    let again = sb.gitops_iam(&[up.as_slice(), &["--output", "json"]].concat());
+    again.success();
     let since = harness_requests_since(&sb, count);
-    assert_eq!(posts(&since), 0, "the re-run posted: {since:#?}");
-    assert_eq!(since.len(), 1, "the re-run's Harness requests: {since:#?}");
-    assert_eq!(since[0]["method"], "GET", "{since:#?}");
+    assert!(writes(&since).is_empty(), "the re-run wrote to Harness: {since:#?}");
+    assert!(
+        since
+            .iter()
+            .any(|r| r["path"] == "/gitops/api/v1/agents/bootstrap/deploy.yaml"
+                && r["query"]["privateKey"] == "<redacted>"),
+        "the re-run did not download the manifest with the installed key: {since:#?}"
+    );
     let mutating = mutating_lines(&sb.commands_since(mark));
     assert!(mutating.is_empty(), "{}", mutating.join("\n"));
+    let after = harness_agents(&sb);
+    assert_eq!(after["rotations"], 0, "{after:#}");
+    assert_eq!(
+        after["agents"][0]["health"]["connectionStatus"], "CONNECTED",
+        "{after:#}"
+    );
+    assert_no_secret(&again, &secrets, "the re-run (-v, --output json)");
     assert_eq!(harness_state(&sb)["clusters"], state["clusters"]);
+
+    // its dry-run neither holds nor prints a secret either
+    let dry = sb.gitops_iam(&args(&["agent", "install", "--dry-run", "-v"], &h));
+    dry.success();
+    assert_no_secret(&dry, &secrets, "agent install --dry-run");
+
+    // down: the cluster, then the agent record gitops-iam created
+    let count = harness_request_count(&sb);
+    let down = sb.gitops_iam(&args(&["down", "--yes", "--keep-clusters", "-v"], &h));
+    down.success();
+    assert_no_secret(&down, &secrets, "down");
+    let deletes: Vec<String> = writes(&harness_requests_since(&sb, count))
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            "DELETE /gitops/api/v1/agents/account.bootstrap/clusters/testing",
+            "DELETE /gitops/api/v1/agents/bootstrap",
+        ],
+        "{}",
+        down.describe()
+    );
+    assert_eq!(harness_agents(&sb)["agents"], json!([]));
 }
 
 /// An agent Harness does not have answers 404 without a not-found code: `register` stops at the

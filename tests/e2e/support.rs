@@ -58,11 +58,22 @@ fn agent() -> ureq::Agent {
 
 /// `GET $SANDBOX_HARNESS_URL/_sandbox/clusters`: `{"clusters", "request_count", "requests"}`.
 pub fn harness_state(sb: &Sandbox) -> Value {
-    let url = format!("{}/_sandbox/clusters", sb.var("SANDBOX_HARNESS_URL"));
+    sandbox_view(sb, "clusters")
+}
+
+/// `GET $SANDBOX_HARNESS_URL/_sandbox/WHAT` as JSON.
+fn sandbox_view(sb: &Sandbox, what: &str) -> Value {
+    let url = format!("{}/_sandbox/{what}", sb.var("SANDBOX_HARNESS_URL"));
     let mut resp = agent().get(&url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
     assert_eq!(resp.status().as_u16(), 200, "GET {url}");
     let body = resp.body_mut().read_to_string().unwrap();
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: not JSON ({e}): {body}"))
+}
+
+/// `GET $SANDBOX_HARNESS_URL/_sandbox/agents`: `{"agents": [... with credentials.privateKey],
+/// "rotations": N}` (how often a manifest download regenerated a token).
+pub fn harness_agents(sb: &Sandbox) -> Value {
+    sandbox_view(sb, "agents")
 }
 
 /// The API requests the stand-in answered after the first SINCE (from `harness_state`).

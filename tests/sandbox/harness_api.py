@@ -57,6 +57,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import harness_agents  # GitOps agents: create, get, delete, deploy.yaml
+
 IDENT_RE = re.compile(r"^[a-zA-Z_][0-9a-zA-Z_]{0,127}$")
 CLUSTERS_RE = re.compile(r"^/gitops/api/v1/agents/([^/]+)/clusters/?$")
 CLUSTER_RE = re.compile(r"^/gitops/api/v1/agents/([^/]+)/clusters/([^/]+)$")
@@ -73,6 +75,7 @@ class Store:
         self.requests = []
         self.fail_next = []  # list of statuses
         self.log_path = log_path
+        self.agent_api = harness_agents.Agents(os.environ.get("SANDBOX_DIR", ""))
 
     def log(self, msg):
         line = "%s %s\n" % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), msg)
@@ -202,12 +205,13 @@ def make_handler(store):
         protocol_version = "HTTP/1.1"
 
         def log_message(self, fmt, *args):  # route http.server's access log to our log
-            store.log("access %s %s" % (self.address_string(), fmt % args))
+            store.log("access %s %s" % (self.address_string(), harness_agents.redact_line(fmt % args)))
 
         def _send(self, status, obj):
-            data = json.dumps(obj).encode()
+            reply = obj if isinstance(obj, harness_agents.Reply) else None
+            data = reply.body if reply and isinstance(reply.body, bytes) else json.dumps(reply.body if reply else obj).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", reply.content_type if reply else "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -235,6 +239,9 @@ def make_handler(store):
                 status, obj = e.status, {"status": "ERROR", "code": e.code, "message": e.message}
             except GatewayError as e:
                 status, obj = e.status, e.body
+            except harness_agents.Reply as e:
+                status, obj = e.status, e
+            q = harness_agents.redact(q)
             with store.lock:
                 store.requests.append({"method": method, "path": path, "query": q, "status": status})
             store.log("%s %s %s -> %d" % (method, path, json.dumps(q, sort_keys=True), status))
@@ -247,6 +254,8 @@ def make_handler(store):
                            "request_count": len(store.requests),
                            "requests": list(store.requests)}
                 return self._send(200, out)
+            if harness_agents.sandbox_route(store, method, path) is not None:
+                return self._send(200, harness_agents.sandbox_route(store, method, path))
             if method == "POST" and path == "/_sandbox/fail-next":
                 try:
                     status = int(q.get("status", "503"))
@@ -265,6 +274,9 @@ def make_handler(store):
                 injected = store.fail_next.pop(0) if store.fail_next else None
             if injected is not None:
                 raise ApiError(injected, "INTERNAL_SERVER_ERROR", "injected fault (sandbox)")
+            routed = harness_agents.route(store, method, path, q, self._body)
+            if routed is not None:
+                return routed
             m_list = CLUSTERS_RE.match(path)
             m_one = CLUSTER_RE.match(path)
             agent = unquote((m_list or m_one).group(1)) if (m_list or m_one) else None
