@@ -57,6 +57,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import harness_apps  # repositories, applications and the agent's sync
+
 IDENT_RE = re.compile(r"^[a-zA-Z_][0-9a-zA-Z_]{0,127}$")
 CLUSTERS_RE = re.compile(r"^/gitops/api/v1/agents/([^/]+)/clusters/?$")
 CLUSTER_RE = re.compile(r"^/gitops/api/v1/agents/([^/]+)/clusters/([^/]+)$")
@@ -265,6 +267,9 @@ def make_handler(store):
                 injected = store.fail_next.pop(0) if store.fail_next else None
             if injected is not None:
                 raise ApiError(injected, "INTERNAL_SERVER_ERROR", "injected fault (sandbox)")
+            routed = harness_apps.handle(store, method, path, q, self._body, sys.modules[__name__])
+            if routed is not None:
+                return routed
             m_list = CLUSTERS_RE.match(path)
             m_one = CLUSTER_RE.match(path)
             agent = unquote((m_list or m_one).group(1)) if (m_list or m_one) else None
