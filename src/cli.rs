@@ -331,7 +331,17 @@ pub(crate) enum Command {
         agent: AgentArgs,
         #[command(flatten)]
         register: RegisterArgs,
+        /// At the end, deploy Argo CD's guestbook sample through the agent and wait until it is
+        /// Synced and Healthy (as `app guestbook`; needs the registration options)
+        #[arg(long)]
+        with_guestbook: bool,
+        #[command(flatten)]
+        app: AppWaitArgs,
     },
+
+    /// Deploy a sample application through the agent into the testing cluster
+    #[command(subcommand)]
+    App(AppCommand),
 
     /// Register the testing cluster in Harness GitOps (IRSA), or as an Argo CD cluster Secret
     Register(RegisterArgs),
@@ -369,6 +379,33 @@ pub(crate) enum Command {
         /// Write gitops-iam.1 and a page per subcommand (gitops-iam-up.1, ...) here
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+}
+
+/// How long `app` waits for an application.
+#[derive(Debug, Args)]
+pub(crate) struct AppWaitArgs {
+    /// How long to wait for the application to become Synced and Healthy
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        value_parser = humantime::parse_duration,
+        env = "GITOPS_IAM_APP_TIMEOUT"
+    )]
+    pub app_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AppCommand {
+    /// Register github.com/argoproj/argocd-example-apps (path guestbook) and a GitOps application
+    /// `guestbook` targeting the registered testing cluster, sync it, and wait until it is Synced
+    /// and Healthy (the whole IRSA chain, proven by a deployment)
+    Guestbook {
+        #[command(flatten)]
+        register: RegisterArgs,
+        #[command(flatten)]
+        wait: AppWaitArgs,
     },
 }
 

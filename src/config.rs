@@ -192,6 +192,7 @@ pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Res
             policy: p,
             agent: a,
             register: r,
+            ..
         } => {
             policy(p);
             agent(a);
@@ -199,7 +200,8 @@ pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Res
         }
         Command::Register(r)
         | Command::Verify(crate::cli::VerifyArgs { register: r, .. })
-        | Command::Down { register: r, .. } => register(r),
+        | Command::Down { register: r, .. }
+        | Command::App(crate::cli::AppCommand::Guestbook { register: r, .. }) => register(r),
         _ => {}
     }
     Ok(if explicit(matches, "testing_cluster") {

@@ -37,12 +37,12 @@ pub(crate) struct ClusterSpec {
 /// RFC 3986 unreserved characters stay as they are (`account.agent` reads as itself).
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 impl Harness {
-    fn query(&self, identifier: Option<&str>) -> String {
+    pub(crate) fn query(&self, identifier: Option<&str>) -> String {
         // harness-go-sdk sends the account as `routingId` on every agent and cluster call
         // (`harness/nextgen/api_clusters.go`); whether the server needs it is unknown, so do
         // as the SDK does.
@@ -61,14 +61,19 @@ impl Harness {
     }
 
     fn clusters_url(&self) -> String {
+        self.agent_url("clusters")
+    }
+
+    /// `{base}/gitops/api/v1/agents/{agent}/{collection}`: clusters, repositories, applications.
+    pub(crate) fn agent_url(&self, collection: &str) -> String {
         format!(
-            "{}/gitops/api/v1/agents/{}/clusters",
+            "{}/gitops/api/v1/agents/{}/{collection}",
             self.base_url.trim_end_matches('/'),
             enc(&self.agent)
         )
     }
 
-    fn request(&self, method: Method, url: String, body: Option<Arg>, purpose: String, effect: Effect) -> HttpRequest {
+    pub(crate) fn request(&self, method: Method, url: String, body: Option<Arg>, purpose: String, effect: Effect) -> HttpRequest {
         HttpRequest {
             method,
             url,

@@ -12,6 +12,7 @@ mod doctor;
 mod error;
 mod event;
 mod exec;
+mod gitops_app;
 mod harness;
 mod http;
 mod names;

@@ -81,6 +81,7 @@ pub(crate) async fn command(
     policy: &PolicyArgs,
     agent_args: &AgentArgs,
     registration: Option<&crate::registration::Registration>,
+    guestbook: Option<std::time::Duration>,
 ) -> Result<()> {
     let outcome = run(ctx, policy, agent_args).await?;
     let mut next = Vec::new();
@@ -93,7 +94,12 @@ pub(crate) async fn command(
         ));
     }
     match (registration, &outcome) {
-        (Some(reg), Outcome::Patched) => super::register::run(ctx, reg).await?,
+        (Some(reg), Outcome::Patched) => {
+            super::register::run(ctx, reg).await?;
+            if let Some(timeout) = guestbook {
+                super::guestbook::run(ctx, reg, timeout).await?;
+            }
+        }
         (Some(_), Outcome::AgentMissing(_)) => {
             next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")));
         }
