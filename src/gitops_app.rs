@@ -135,7 +135,10 @@ impl AppState {
             "sync {}, health {}{}",
             or(&self.sync),
             or(&self.health),
-            self.phase.as_deref().map(|p| format!(", operation {p}")).unwrap_or_default()
+            self.phase
+                .as_deref()
+                .map(|p| format!(", operation {p}"))
+                .unwrap_or_default()
         )
     }
 }
@@ -229,9 +232,7 @@ impl Harness {
         self.request(
             Method::Post,
             url,
-            Some(Arg::from_template(
-                &serde_json::to_string(&body).expect("serialisable"),
-            )),
+            Some(Arg::from_template(&serde_json::to_string(&body).expect("serialisable"))),
             format!(
                 "create GitOps application {} for cluster {} in Harness GitOps agent {}",
                 app.name, app.cluster_id, self.agent
@@ -289,26 +290,34 @@ pub(crate) fn repository_matches(current: &Value) -> bool {
 pub(crate) fn application_differences(current: &Value, app: &AppSpec) -> Vec<String> {
     let spec = &current["app"]["spec"];
     let checks = [
-        ("source.repoURL", spec["source"]["repoURL"].as_str(), REPO_URL.to_string()),
+        (
+            "source.repoURL",
+            spec["source"]["repoURL"].as_str(),
+            REPO_URL.to_string(),
+        ),
         ("source.path", spec["source"]["path"].as_str(), REPO_PATH.to_string()),
         (
             "source.targetRevision",
             spec["source"]["targetRevision"].as_str(),
             REVISION.to_string(),
         ),
-        ("destination.server", spec["destination"]["server"].as_str(), app.server.value()),
+        (
+            "destination.server",
+            spec["destination"]["server"].as_str(),
+            app.server.value(),
+        ),
         (
             "destination.namespace",
             spec["destination"]["namespace"].as_str(),
             DEST_NAMESPACE.to_string(),
         ),
-        ("clusterIdentifier", current["clusterIdentifier"].as_str(), app.cluster_id.clone()),
+        (
+            "clusterIdentifier",
+            current["clusterIdentifier"].as_str(),
+            app.cluster_id.clone(),
+        ),
     ];
-    checks
-        .into_iter()
-        .filter(|(_, have, want)| *have != Some(want.as_str()))
-        .map(|(field, have, want)| format!("{field}: {:?} -> {want:?}", have.unwrap_or("")))
-        .collect()
+    crate::harness::field_differences(checks)
 }
 
 #[cfg(test)]
@@ -366,7 +375,10 @@ mod tests {
                 "destination": {"server": "https://ABC.eks.amazonaws.com", "namespace": "default"}}},
                 "upsert": true})
         );
-        assert_eq!(h.sync_application("guestbook").url, format!("{base}/applications/guestbook/sync?{q}"));
+        assert_eq!(
+            h.sync_application("guestbook").url,
+            format!("{base}/applications/guestbook/sync?{q}")
+        );
         assert_eq!(
             h.delete_application("guestbook").url,
             format!("{base}/applications/guestbook?{q}&request.cascade=true")

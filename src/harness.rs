@@ -73,7 +73,14 @@ impl Harness {
         )
     }
 
-    pub(crate) fn request(&self, method: Method, url: String, body: Option<Arg>, purpose: String, effect: Effect) -> HttpRequest {
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<Arg>,
+        purpose: String,
+        effect: Effect,
+    ) -> HttpRequest {
         HttpRequest {
             method,
             url,
@@ -257,6 +264,13 @@ pub(crate) fn differences(current: &Value, spec: &ClusterSpec) -> Vec<String> {
             "false".to_string(),
         ),
     ];
+    field_differences(checks)
+}
+
+/// `field: "have" -> "want"` for each (field, what Harness has, what is wanted) that differs.
+pub(crate) fn field_differences<'a>(
+    checks: impl IntoIterator<Item = (&'a str, Option<&'a str>, String)>,
+) -> Vec<String> {
     checks
         .into_iter()
         .filter(|(_, have, want)| *have != Some(want.as_str()))

@@ -40,10 +40,16 @@ const REGISTER_FLAGS: [&str; 8] = [
 
 #[test]
 fn help_of_every_command_lists_its_flags_and_the_global_ones() {
-    let up_flags: Vec<&str> = ["--assume-any-role", "--agent-manifest", "--wait-timeout"]
-        .into_iter()
-        .chain(REGISTER_FLAGS)
-        .collect();
+    let up_flags: Vec<&str> = [
+        "--assume-any-role",
+        "--agent-manifest",
+        "--wait-timeout",
+        "--with-guestbook",
+        "--app-timeout",
+    ]
+    .into_iter()
+    .chain(REGISTER_FLAGS)
+    .collect();
     let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
         (
             vec![],
@@ -52,6 +58,7 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
                 "agent",
                 "testing",
                 "up",
+                "app",
                 "register",
                 "verify",
                 "down",
@@ -67,6 +74,11 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
         (vec!["testing"], vec![]),
         (vec!["up"], up_flags),
         (vec!["register"], REGISTER_FLAGS.to_vec()),
+        (vec!["app"], vec!["guestbook"]),
+        (
+            vec!["app", "guestbook"],
+            ["--app-timeout"].into_iter().chain(REGISTER_FLAGS).collect(),
+        ),
         (vec!["verify"], REGISTER_FLAGS.to_vec()),
         (
             vec!["down"],

@@ -36,7 +36,11 @@ pub(crate) fn app_name(ctx: &Ctx<'_>, t: &TestingTarget) -> String {
 /// The registration flags of a follow-up command (`verify --live`), as the user gave them.
 fn registration_flags(h: &Harness, cluster_id: &Option<String>) -> String {
     let mut out = format!("--harness-account {} --agent-id {}", h.account, h.agent);
-    for (flag, v) in [("--harness-org", &h.org), ("--harness-project", &h.project), ("--cluster-id", cluster_id)] {
+    for (flag, v) in [
+        ("--harness-org", &h.org),
+        ("--harness-project", &h.project),
+        ("--cluster-id", cluster_id),
+    ] {
         if let Some(v) = v {
             out.push_str(&format!(" {flag} {v}"));
         }
@@ -101,12 +105,7 @@ async fn repository(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
 }
 
 /// The registered cluster's server (what the application's destination must name).
-async fn registered_server(
-    ctx: &Ctx<'_>,
-    h: &Harness,
-    cluster_id: &str,
-    t: &TestingTarget,
-) -> Result<crate::cmd::Arg> {
+async fn registered_server(ctx: &Ctx<'_>, h: &Harness, cluster_id: &str, t: &TestingTarget) -> Result<crate::cmd::Arg> {
     if ctx.exec.is_dry_run() {
         let (server, _) = super::register::endpoint_and_ca(ctx, t).await?;
         return Ok(server.into());
@@ -119,7 +118,9 @@ async fn registered_server(
     match cluster.as_ref().and_then(|c| c["server"].as_str()) {
         Some(server) => Ok(crate::cmd::Arg::from(server)),
         None => Err(Error::Precondition {
-            missing: vec![format!("Harness cluster {cluster_id} (the testing cluster's registration)")],
+            missing: vec![format!(
+                "Harness cluster {cluster_id} (the testing cluster's registration)"
+            )],
             run_first: vec![format!(
                 "{} {}",
                 ctx.settings.suggest("register"),
@@ -151,9 +152,7 @@ async fn application(
                 Some(resp) => h.parse_entity(&get, &resp, "app")?,
                 None => None,
             };
-            let diffs = current
-                .as_ref()
-                .map(|c| gitops_app::application_differences(c, &app));
+            let diffs = current.as_ref().map(|c| gitops_app::application_differences(c, &app));
             let mut state = current.as_ref().map(AppState::of);
             if diffs.as_ref().is_none_or(|d| !d.is_empty()) {
                 if let Some(d) = &diffs {

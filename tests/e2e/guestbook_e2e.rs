@@ -9,14 +9,6 @@ use super::support::*;
 use super::*;
 use serde_json::Value;
 
-fn http() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .proxy(None)
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
 /// `METHOD` on an agent path of the stand-in's API, as a user would in Harness: (status, body).
 fn harness_call(sb: &Sandbox, method: &str, path: &str) -> (u16, Value) {
     let url = format!(
@@ -25,8 +17,8 @@ fn harness_call(sb: &Sandbox, method: &str, path: &str) -> (u16, Value) {
     );
     let key = sb.var("HARNESS_API_KEY");
     let resp = match method {
-        "GET" => http().get(&url).header("x-api-key", key).call(),
-        "DELETE" => http().delete(&url).header("x-api-key", key).call(),
+        "GET" => agent().get(&url).header("x-api-key", key).call(),
+        "DELETE" => agent().delete(&url).header("x-api-key", key).call(),
         _ => unreachable!(),
     };
     let mut resp = resp.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
@@ -71,14 +63,24 @@ fn assert_guestbook_runs(sb: &Sandbox, kubeconfig: &str) {
     out.success();
     let d = out.json();
     assert_eq!(
-        d["spec"]["template"]["spec"]["containers"][0]["image"],
-        "gcr.io/google-samples/gb-frontend:v5",
+        d["spec"]["template"]["spec"]["containers"][0]["image"], "gcr.io/google-samples/gb-frontend:v5",
         "{d:#}"
     );
-    assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/instance"], "guestbook", "{d:#}");
+    assert_eq!(
+        d["metadata"]["labels"]["app.kubernetes.io/instance"], "guestbook",
+        "{d:#}"
+    );
     assert_eq!(d["status"]["availableReplicas"], 1, "{d:#}");
-    sb.kubectl(&["--kubeconfig", kubeconfig, "get", "service", "guestbook-ui", "-n", "default"])
-        .success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        kubeconfig,
+        "get",
+        "service",
+        "guestbook-ui",
+        "-n",
+        "default",
+    ])
+    .success();
 }
 
 #[test]
@@ -90,8 +92,9 @@ fn up_with_guestbook_deploys_through_the_irsa_chain_converges_names_a_broken_dep
     out.success();
     assert_no_secret(&sb, &out);
     assert!(
-        out.stderr
-            .contains("application guestbook is Synced and Healthy: Harness shows it under GitOps > Applications > guestbook"),
+        out.stderr.contains(
+            "application guestbook is Synced and Healthy: Harness shows it under GitOps > Applications > guestbook"
+        ),
         "{}",
         out.describe()
     );
@@ -126,8 +129,15 @@ fn up_with_guestbook_deploys_through_the_irsa_chain_converges_names_a_broken_dep
         "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
     let update = |doc: &Value| {
         let file = doc_file(&sb, "trust.json", doc);
-        sb.aws(&["iam", "update-assume-role-policy", "--role-name", "Deployer", "--policy-document", &file])
-            .success();
+        sb.aws(&[
+            "iam",
+            "update-assume-role-policy",
+            "--role-name",
+            "Deployer",
+            "--policy-document",
+            &file,
+        ])
+        .success();
     };
     update(&ec2);
     assert_eq!(harness_call(&sb, "DELETE", "applications/guestbook").0, 200);
@@ -142,7 +152,11 @@ fn up_with_guestbook_deploys_through_the_irsa_chain_converges_names_a_broken_dep
         "the agent role cannot assume the Deployer role",
         "next: walk the IRSA chain hop by hop, then re-run this command:\n    gitops-iam verify --live --region us-east-1 ",
     ] {
-        assert!(failed.stderr.contains(needle), "{needle:?} missing:\n{}", failed.describe());
+        assert!(
+            failed.stderr.contains(needle),
+            "{needle:?} missing:\n{}",
+            failed.describe()
+        );
     }
 
     // the trust repaired, the dry-run script of `app guestbook`, run by bash, deploys it again
@@ -158,11 +172,20 @@ fn up_with_guestbook_deploys_through_the_irsa_chain_converges_names_a_broken_dep
 
     // down: the application, then the repository, then the registration
     let count = harness_request_count(&sb);
-    sb.gitops_iam(&args(&["down", "--yes", "--keep-clusters"], &h)).success();
+    sb.gitops_iam(&args(&["down", "--yes", "--keep-clusters"], &h))
+        .success();
     let deletes: Vec<String> = harness_requests_since(&sb, count)
         .into_iter()
         .filter(|r| r["method"] == "DELETE")
-        .map(|r| r["path"].as_str().unwrap().rsplit_once("/agents/").unwrap().1.to_string())
+        .map(|r| {
+            r["path"]
+                .as_str()
+                .unwrap()
+                .rsplit_once("/agents/")
+                .unwrap()
+                .1
+                .to_string()
+        })
         .collect();
     assert_eq!(
         deletes,
