@@ -174,9 +174,10 @@ def handle(store, method, path, q, read_body, api):
             raise api.ApiError(400, "INVALID_REQUEST", "repository %r is not registered with agent %s"
                                % (q.get("repoIdentifier", ""), agent))
         if dest.get("server") != cluster["cluster"]["server"]:
+            # argo-cd util/argo/argo.go GetDestinationCluster, util/db/cluster.go GetCluster
             raise api.ApiError(400, "INVALID_REQUEST",
-                               "application destination spec for %s is invalid: unable to find destination server: "
-                               "there are no clusters with this URL: %s" % (name, dest.get("server")))
+                               'error getting cluster by server "%s": rpc error: code = NotFound desc = cluster "%s" '
+                               'not found' % (dest.get("server"), dest.get("server")))
         key = scope + (agent, name)
         with store.lock:
             old = st.apps.get(key)
@@ -340,7 +341,7 @@ def sync_to_cluster(sandbox_dir, cluster, app_name, namespace, progress=lambda s
     server = cluster["server"]
     cluster_name = config.get("awsClusterName", "")
     prefix = ("failed to get cluster info for \"%s\": error synchronizing cache state : failed to sync cluster %s: "
-              "failed to load initial state of resource: Get \"%s/api?timeout=32s\": getting credentials: exec: "
+              "failed to load initial state of resource Deployment.apps: Get \"%s/api?timeout=32s\": getting credentials: exec: "
               "executable argocd-k8s-auth failed with exit code 20 (stderr: " % (server, server, server))
     if not agent_role:
         raise SyncError(prefix + "WebIdentityErr: failed to retrieve credentials: no role ARN: service account "

@@ -100,7 +100,8 @@ class TestHarnessApps(unittest.TestCase):
         other = json.loads(json.dumps(APP))
         other["application"]["spec"]["destination"]["server"] = "https://elsewhere"
         status, obj = self.call("POST", apps, other)
-        self.assertIn("there are no clusters with this URL: https://elsewhere", obj["message"])
+        self.assertEqual(obj["message"], 'error getting cluster by server "https://elsewhere": rpc error: '
+                         'code = NotFound desc = cluster "https://elsewhere" not found')
         status, obj = self.call("POST", apps, APP)
         self.assertEqual(status, 200, obj)
         self.assertEqual((obj["name"], obj["clusterIdentifier"], obj["app"]["status"]["sync"]["status"]),
