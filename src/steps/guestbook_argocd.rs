@@ -1,11 +1,128 @@
-//! `app guestbook --to argocd`: the guestbook as an Argo CD `Application` in the agent's namespace.
+//! `app guestbook --to argocd`: the guestbook as an Argo CD `Application` in the agent's
+//! namespace of the management cluster, reconciled by the agent's Argo CD.
+//!
+//! The Application declares automated sync, so applying it is the request; then its
+//! `status.sync.status` / `status.health.status` (written by Argo CD's controller) are read until
+//! Synced and Healthy, or until its operation fails, with the controller's own message. Its
+//! destination is the server of the cluster Secret that `register --to argocd` wrote (the EKS
+//! endpoint). A converged run reads the Application and applies nothing.
 
 use super::Ctx;
 use crate::error::{Error, Result};
-use std::time::Duration;
+use crate::gitops_app::{self, AppState};
+use crate::render::Doc;
+use crate::report::Changes;
+use crate::settings::TestingTarget;
+use crate::tools::kubectl;
+use std::time::{Duration, Instant};
 
-pub(crate) async fn run(_ctx: &Ctx<'_>, _timeout: Duration) -> Result<()> {
-    Err(Error::Usage(
-        "app guestbook --to argocd is not available yet: use the Harness target".into(),
-    ))
+const FIRST_POLL: Duration = Duration::from_millis(250);
+const POLL: Duration = Duration::from_secs(2);
+
+async fn application(ctx: &Ctx<'_>, t: &TestingTarget, timeout: Duration) -> Result<()> {
+    let s = ctx.settings;
+    let ns = s.namespace.as_str();
+    let name = super::guestbook::app_name(ctx, t);
+    ctx.report
+        .step(&format!("app: argocd application {name}"), async {
+            let mut changes = Changes::none();
+            let (server, _) = super::register::endpoint_and_ca(ctx, t).await?;
+            let doc = Doc::ArgocdApplication {
+                namespace: s.namespace.clone(),
+                name: name.clone(),
+                server,
+            };
+            let (path, desired) = ctx.write_doc(&format!("argocd-application-{name}"), &doc)?;
+            ctx.ensure_mgmt_kubeconfig().await?;
+            let k = ctx.mgmt_kubectl().await?;
+            let get = k.get(Some(ns), "applications.argoproj.io", &name);
+            let not_installed = |o: &crate::exec::Output| o.stderr.contains("the server doesn't have a resource type");
+            let current = match ctx.exec.observe(&get).await? {
+                None => None,
+                Some(o) if o.status == Some(0) => Some(crate::tools::parse_json::<serde_json::Value>(&get.to_string(), &o.stdout)?),
+                Some(o) if kubectl::is_not_found(&o.stderr) => None,
+                Some(o) if not_installed(&o) => {
+                    return Err(Error::State(format!(
+                        "the management cluster {} has no Argo CD Application resource (applications.argoproj.io): install the agent (it brings Argo CD's CRDs), then re-run this command",
+                        s.mgmt_cluster
+                    )));
+                }
+                Some(o) => return Err(crate::exec::command_error(&get, &o)),
+            };
+            let converged = matches!((&current, &desired), (Some(c), Some(d)) if crate::argocd_app::matches(c, d));
+            let done = converged && current.as_ref().is_some_and(|c| AppState::of_status(&c["status"]).is_done());
+            if done {
+                return Ok((changes, ()));
+            }
+            if !converged {
+                ctx.exec.run(&k.apply(ns, &path, "the Argo CD Application")).await?;
+                changes.push(format!(
+                    "{} Argo CD application {name}",
+                    if current.is_some() { "updated" } else { "created" }
+                ));
+            }
+            if ctx.exec.is_dry_run() {
+                let object = format!("applications.argoproj.io/{name}");
+                ctx.exec
+                    .run(&k.wait_for_field(ns, &object, ".status.health.status", "Healthy", timeout))
+                    .await?;
+                return Ok((changes, ()));
+            }
+            wait(ctx, &get, &name, timeout).await?;
+            Ok((changes, ()))
+        })
+        .await
+}
+
+async fn wait(ctx: &Ctx<'_>, get: &crate::cmd::Cmd, name: &str, timeout: Duration) -> Result<()> {
+    let started = Instant::now();
+    let (mut last, mut pause) = (String::new(), FIRST_POLL);
+    loop {
+        let out = ctx.exec.observe(get).await?.expect("a real run answers");
+        let app: serde_json::Value = crate::tools::parse_json(&get.to_string(), &out.stdout).unwrap_or_default();
+        let state = AppState::of_status(&app["status"]);
+        let line = state.line();
+        if line != last {
+            ctx.report.info(&format!("application {name}: {line}"));
+            last = line;
+        }
+        if state.is_done() {
+            ctx.report.info(&format!(
+                "application {name} is Synced and Healthy: kubectl -n {} get applications.argoproj.io {name} (management cluster); in the testing cluster: kubectl get deployment {} -n {}",
+                ctx.settings.namespace,
+                gitops_app::DEPLOYMENT,
+                gitops_app::DEST_NAMESPACE
+            ));
+            return Ok(());
+        }
+        let timed_out = started.elapsed() >= timeout;
+        if state.failed() || timed_out {
+            let why = super::guestbook::cause(&state.message)
+                .map(|w| format!("{w}\n  "))
+                .unwrap_or_default();
+            return Err(Error::Sync {
+                app: name.to_string(),
+                state: state.line(),
+                message: if state.message.is_empty() {
+                    "(no message)".into()
+                } else {
+                    state.message.clone()
+                },
+                hint: format!(
+                    "{why}look: kubectl -n {} get applications.argoproj.io {name} -o yaml (status.conditions)\n  next: walk the IRSA chain hop by hop, then re-run this command:\n    {} --to argocd",
+                    ctx.settings.namespace,
+                    ctx.settings.suggest("verify --live")
+                ),
+            });
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL);
+    }
+}
+
+/// `app guestbook --to argocd`, for every testing cluster.
+pub(crate) async fn run(ctx: &Ctx<'_>, timeout: Duration) -> Result<()> {
+    let results =
+        futures_util::future::join_all(ctx.settings.testing.iter().map(|t| application(ctx, t, timeout))).await;
+    super::all(results).map(|_| ())
 }
