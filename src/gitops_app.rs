@@ -109,13 +109,8 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    /// A Harness `Servicev1Application`: Argo CD's status is under `app.status`.
     pub(crate) fn of(app: &Value) -> AppState {
-        AppState::of_status(&app["app"]["status"])
-    }
-
-    /// Argo CD's `Application.status`.
-    pub(crate) fn of_status(status: &Value) -> AppState {
+        let status = &app["app"]["status"];
         let text = |v: &Value| v.as_str().unwrap_or("").to_string();
         AppState {
             sync: text(&status["sync"]["status"]),

@@ -52,7 +52,7 @@ fn registration_flags(h: &Harness, cluster_id: &Option<String>) -> String {
 }
 
 /// What the agent's message means, when it names a link of the chain.
-pub(crate) fn cause(message: &str) -> Option<&'static str> {
+fn cause(message: &str) -> Option<&'static str> {
     [
         (
             "sts:AssumeRoleWithWebIdentity",
