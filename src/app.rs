@@ -160,17 +160,6 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
         | Command::Down { register, .. } => Registration::resolve(register, settings.dry_run)?,
         _ => None,
     };
-    let guestbook = matches!(
-        cli.command,
-        Command::App(_)
-            | Command::Up {
-                with_guestbook: true,
-                ..
-            }
-    );
-    if guestbook && matches!(registration, Some(Registration::Argocd)) {
-        return Err(crate::steps::guestbook::argocd_not_yet());
-    }
     // A dry-run's progress lines would only repeat the script; -v still shows them.
     let verbosity = if settings.dry_run && settings.verbosity == Verbosity::Normal {
         Verbosity::Quiet

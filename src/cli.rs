@@ -447,6 +447,15 @@ pub(crate) enum RenderCommand {
         #[arg(long, value_name = "ARN")]
         role_arn: Option<String>,
     },
+    /// The guestbook's Argo CD Application in --namespace (`app guestbook --to argocd`)
+    ArgocdApplication {
+        /// The testing cluster's API endpoint (the server of its cluster Secret)
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The Application's name
+        #[arg(long, value_name = "NAME", default_value = "guestbook")]
+        name: String,
+    },
     /// Trust policy of the Deployer role: the agent role
     DeployerTrust {
         /// ARN of the agent role [default: --agent-role in --account-id]

@@ -77,13 +77,24 @@ struct Spec {
     destination: Destination,
 }
 
+/// Where the guestbook comes from (`ApplicationsApplicationSource`, Argo CD's `spec.source`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Source {
+pub(crate) struct Source {
     #[serde(rename = "repoURL")]
     repo_url: &'static str,
     path: &'static str,
     target_revision: &'static str,
+}
+
+impl Source {
+    pub(crate) fn guestbook() -> Source {
+        Source {
+            repo_url: REPO_URL,
+            path: REPO_PATH,
+            target_revision: REVISION,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -109,8 +120,13 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// A Harness `Servicev1Application`: Argo CD's status is under `app.status`.
     pub(crate) fn of(app: &Value) -> AppState {
-        let status = &app["app"]["status"];
+        AppState::of_status(&app["app"]["status"])
+    }
+
+    /// Argo CD's `Application.status`.
+    pub(crate) fn of_status(status: &Value) -> AppState {
         let text = |v: &Value| v.as_str().unwrap_or("").to_string();
         AppState {
             sync: text(&status["sync"]["status"]),
@@ -208,11 +224,7 @@ impl Harness {
                 metadata: Metadata { name: app.name.clone() },
                 spec: Spec {
                     project: "default",
-                    source: Source {
-                        repo_url: REPO_URL,
-                        path: REPO_PATH,
-                        target_revision: REVISION,
-                    },
+                    source: Source::guestbook(),
                     destination: Destination {
                         server: app.server.template(),
                         namespace: DEST_NAMESPACE,

@@ -4,6 +4,7 @@
 //! The library holds everything; `main.rs` only calls [`run`]. See `docs/architecture.md`.
 
 mod argocd;
+mod argocd_app;
 mod arn;
 mod cli;
 mod cmd;

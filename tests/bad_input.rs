@@ -42,8 +42,6 @@ bad_input! {
         ["up", "--region", R, "--with-guestbook"] => ["--with-guestbook deploys through the registered cluster", "--harness-account"];
     guestbook_app_without_registration_options:
         ["app", "guestbook", "--region", R] => ["app guestbook needs the registration's options"];
-    guestbook_to_argocd_is_not_available_yet:
-        ["up", "--region", R, "--with-guestbook", "--to", "argocd"] => ["--to argocd is not available yet"];
     region_with_too_few_parts:
         ["up", "--region", "us-east"] => ["invalid value \"us-east\" for --region"];
     region_in_upper_case:

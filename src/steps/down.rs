@@ -64,6 +64,10 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                         .await?;
                     if mgmt.is_some() || ctx.exec.is_dry_run() {
                         let k = ctx.mgmt_kubectl().await?;
+                        // The guestbook (`app guestbook --to argocd`) deploys through the Secret.
+                        if let Some(removed) = super::guestbook_argocd::remove(ctx, &k, t).await? {
+                            changes.push(removed);
+                        }
                         let get = k.get(Some(s.namespace.as_str()), "secret", &name);
                         if exists(ctx, &get, |o| kubectl::is_not_found(&o.stderr)).await? {
                             ctx.exec.run(&k.delete(s.namespace.as_str(), "secret", &name)).await?;

@@ -52,7 +52,7 @@ fn registration_flags(h: &Harness, cluster_id: &Option<String>) -> String {
 }
 
 /// What the agent's message means, when it names a link of the chain.
-fn cause(message: &str) -> Option<&'static str> {
+pub(crate) fn cause(message: &str) -> Option<&'static str> {
     [
         (
             "sts:AssumeRoleWithWebIdentity",
@@ -205,20 +205,58 @@ async fn wait(
         ));
         return Ok(());
     }
-    let started = Instant::now();
-    let mut last = String::new();
-    let mut pause = FIRST_POLL;
-    loop {
+    let watch = Watch {
+        name: name.to_string(),
+        shown: format!(
+            "Harness shows it under GitOps > Applications > {name} (agent {})",
+            h.agent
+        ),
+        look: format!(
+            "Harness, GitOps > Applications > {name} (agent {}, cluster {cluster})",
+            h.agent
+        ),
+        verify: format!(
+            "{} {}",
+            ctx.settings.suggest("verify --live"),
+            registration_flags(h, cluster_id)
+        ),
+    };
+    poll(ctx, &watch, timeout, || async {
         let resp = ctx.exec.http_observe(&get).await?.expect("a real run answers");
-        let state = h
-            .parse_entity(&get, &resp, "app")?
+        Ok(h.parse_entity(&get, &resp, "app")?
             .map(|a| AppState::of(&a))
             .unwrap_or(AppState {
                 sync: String::new(),
                 health: String::new(),
                 phase: None,
                 message: "the application is gone".into(),
-            });
+            }))
+    })
+    .await
+}
+
+/// A waited-for application: where it is shown once Healthy, where to look when it is not, and
+/// the `verify --live` command that walks the chain.
+pub(crate) struct Watch {
+    pub name: String,
+    pub shown: String,
+    pub look: String,
+    pub verify: String,
+}
+
+/// Reads the application's state with `read` until it is Synced and Healthy, its operation
+/// failed, or `timeout`; each change of state is a progress line.
+pub(crate) async fn poll<F, Fut>(ctx: &Ctx<'_>, w: &Watch, timeout: Duration, mut read: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<AppState>>,
+{
+    let name = &w.name;
+    let started = Instant::now();
+    let mut last = String::new();
+    let mut pause = FIRST_POLL;
+    loop {
+        let state = read().await?;
         let line = state.line();
         if line != last {
             ctx.report.info(&format!("application {name}: {line}"));
@@ -226,8 +264,8 @@ async fn wait(
         }
         if state.is_done() {
             ctx.report.info(&format!(
-                "application {name} is Synced and Healthy: Harness shows it under GitOps > Applications > {name} (agent {}); in the testing cluster: kubectl get deployment {} -n {}",
-                h.agent,
+                "application {name} is Synced and Healthy: {}; in the testing cluster: kubectl get deployment {} -n {}",
+                w.shown,
                 gitops_app::DEPLOYMENT,
                 gitops_app::DEST_NAMESPACE
             ));
@@ -235,14 +273,9 @@ async fn wait(
         }
         let timed_out = started.elapsed() >= timeout;
         if state.failed() || timed_out {
-            let verify = format!(
-                "{} {}",
-                ctx.settings.suggest("verify --live"),
-                registration_flags(h, cluster_id)
-            );
             let why = cause(&state.message).map(|w| format!("{w}\n  ")).unwrap_or_default();
             return Err(Error::Sync {
-                app: name.to_string(),
+                app: name.clone(),
                 state: if timed_out && !state.failed() {
                     format!("{} after {}", state.line(), humantime::format_duration(timeout))
                 } else {
@@ -254,23 +287,14 @@ async fn wait(
                     state.message.clone()
                 },
                 hint: format!(
-                    "{why}look: Harness, GitOps > Applications > {name} (agent {}, cluster {cluster})\n  next: walk the IRSA chain hop by hop, then re-run this command:\n    {verify}",
-                    h.agent
+                    "{why}look: {}\n  next: walk the IRSA chain hop by hop, then re-run this command:\n    {}",
+                    w.look, w.verify
                 ),
             });
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(POLL);
     }
-}
-
-/// `--to argocd` (an Argo CD `Application` in the agent's namespace) is not built yet: the
-/// sandbox's Kubernetes emulator stores CRDs but serves no API for their kinds, so it could not be
-/// tested. Refused before anything runs.
-pub(crate) fn argocd_not_yet() -> Error {
-    Error::Usage(
-        "app guestbook (and up --with-guestbook) deploy through Harness only for now: --to argocd is not available yet; give the Harness options (--harness-account, --agent-id)".into(),
-    )
 }
 
 /// The whole `app guestbook` command (and the end of `up --with-guestbook`).
@@ -281,7 +305,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, reg: &Registration, timeout: Duration) ->
         api_key_file,
     } = reg
     else {
-        return Err(argocd_not_yet());
+        return super::guestbook_argocd::run(ctx, timeout).await;
     };
     if let Some(file) = api_key_file {
         ctx.exec.script_only(&format!(
@@ -309,11 +333,7 @@ pub(crate) async fn remove(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
             .step(&format!("down: application {name}"), async {
                 let mut changes = Changes::none();
                 if present(ctx, h, &h.get_application(&name), "app").await? {
-                    let del = h.delete_application(&name);
-                    let resp = ctx.exec.http_run(&del).await?;
-                    if !(200..300).contains(&resp.status) && !crate::harness::is_not_found(&resp) {
-                        return Err(h.api_error(&del, &resp));
-                    }
+                    delete(ctx, h, &h.delete_application(&name)).await?;
                     changes.push(format!("removed Harness GitOps application {name}"));
                 }
                 Ok((changes, ()))
@@ -324,16 +344,35 @@ pub(crate) async fn remove(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
         .step(&format!("down: repository {}", gitops_app::REPO_ID), async {
             let mut changes = Changes::none();
             if present(ctx, h, &h.get_repository(), "repository").await? {
-                let del = h.delete_repository();
-                let resp = ctx.exec.http_run(&del).await?;
-                if !(200..300).contains(&resp.status) && !crate::harness::is_not_found(&resp) {
-                    return Err(h.api_error(&del, &resp));
-                }
+                delete(ctx, h, &h.delete_repository()).await?;
                 changes.push(format!("removed Harness GitOps repository {}", gitops_app::REPO_ID));
             }
             Ok((changes, ()))
         })
         .await
+}
+
+/// A DELETE; gone already (a 404 with a not-found code) is fine. A dry-run's script cannot know
+/// whether `up` ran with `--with-guestbook`, so its line accepts a 404 too.
+async fn delete(ctx: &Ctx<'_>, h: &Harness, del: &crate::http::HttpRequest) -> Result<()> {
+    if ctx.exec.is_dry_run() {
+        let shown = del.to_string();
+        let probe = shown.replacen(
+            "curl -sS --fail-with-body",
+            "curl -sS -o /dev/null -w '%{http_code}'",
+            1,
+        );
+        ctx.exec.script_only(&format!(
+            "HTTP_STATUS=$({probe}); [ \"$HTTP_STATUS\" = 200 ] || [ \"$HTTP_STATUS\" = 404 ] || {{ echo \"failed to {}: HTTP $HTTP_STATUS\" >&2; exit 1; }}",
+            del.purpose
+        ));
+        return Ok(());
+    }
+    let resp = ctx.exec.http_run(del).await?;
+    if !(200..300).contains(&resp.status) && !crate::harness::is_not_found(&resp) {
+        return Err(h.api_error(del, &resp));
+    }
+    Ok(())
 }
 
 /// Whether a GET finds the entity; always true in a dry-run (down's script removes everything).

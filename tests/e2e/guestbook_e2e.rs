@@ -2,7 +2,8 @@
 //! syncs through the real IRSA chain (a service-account token, the sandbox's STS, the Deployer,
 //! an EKS token) into the testing cluster's emulator. One `up` from empty, then every contract on
 //! that environment: converged re-run, a broken Deployer trust, the dry-run script run for real,
-//! and `down`.
+//! the same through Argo CD (`--to argocd`: an `Application` the agent's Argo CD reconciles), and
+//! `down`.
 
 use super::sandbox::Sandbox;
 use super::support::*;
@@ -169,6 +170,65 @@ fn up_with_guestbook_deploys_through_the_irsa_chain_converges_names_a_broken_dep
     assert_eq!(run.code, Some(0), "{}\n--- script\n{}", run.describe(), script.stdout);
     assert_eq!(app_status(&sb), ("Synced".into(), "Healthy".into()));
     assert_guestbook_runs(&sb, testing);
+
+    // --to argocd: the agent's Argo CD reconciles a declarative Application through the cluster
+    // Secret (the CRD comes with the agent's Argo CD; the sandbox's agent.yaml has none)
+    sb.gitops_iam(&args(&["register", "--to", "argocd"], &[])).success();
+    let mgmt = sb.kubeconfig_for("management", None);
+    let mgmt = mgmt.to_str().unwrap();
+    let crd = format!("{REPO}/tests/sandbox/guestbook/application-crd.json");
+    sb.kubectl(&["--kubeconfig", mgmt, "apply", "-f", &crd]).success();
+    sb.kubectl(&[
+        "--kubeconfig",
+        testing,
+        "delete",
+        "deployment",
+        "guestbook-ui",
+        "-n",
+        "default",
+    ])
+    .success();
+    let argocd = args(&["app", "guestbook", "--to", "argocd"], &[]);
+    let out = sb.gitops_iam(&argocd);
+    out.success();
+    assert_no_secret(&sb, &out);
+    assert_guestbook_runs(&sb, testing);
+    let app = kubectl_mgmt(
+        &sb,
+        mgmt,
+        &[
+            "get",
+            "applications.argoproj.io",
+            "guestbook",
+            "-n",
+            "iam",
+            "-o",
+            "json",
+        ],
+    );
+    let app = app.success().json();
+    assert_eq!(
+        (&app["status"]["sync"]["status"], &app["status"]["health"]["status"]),
+        (&serde_json::json!("Synced"), &serde_json::json!("Healthy")),
+        "{app:#}"
+    );
+    let mark = sb.mark();
+    sb.gitops_iam(&argocd).success();
+    let mutating = mutating_lines(&sb.commands_since(mark));
+    assert!(mutating.is_empty(), "{}", mutating.join("\n"));
+    let out = sb.gitops_iam(&args(&["down", "--yes", "--keep-clusters", "--to", "argocd"], &[]));
+    out.success();
+    assert!(
+        out.stderr.contains("deleted Argo CD application guestbook"),
+        "{}",
+        out.describe()
+    );
+    kubectl_mgmt(
+        &sb,
+        mgmt,
+        &["get", "applications.argoproj.io", "guestbook", "-n", "iam"],
+    )
+    .code(1);
 
     // down: the application, then the repository, then the registration
     let count = harness_request_count(&sb);

@@ -359,6 +359,8 @@ def main(argv=None):
         f.write("%d\n" % port)
     os.replace(tmp, args.port_file)
     store.log("listening on %s:%d agents=%s" % (args.host, port, ",".join(sorted(store.agents))))
+    if args.log:  # the agent's Argo CD also reconciles Application objects (harness_apps.py)
+        harness_apps.start_controller(os.path.dirname(os.path.abspath(args.log)))
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()

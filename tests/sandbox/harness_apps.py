@@ -432,3 +432,110 @@ def _resolve(sandbox_dir, creds, endpoint, region, server, config):
         return "https://127.0.0.1:%d" % rec["tls_port"], ctx
     host = re.sub(r"^https?://", "", server).split("/")[0]
     return "dial tcp: lookup %s: no such host" % host
+
+
+# ------------------------------------------------------------------ Argo CD Applications (--to argocd)
+#
+# The Argo CD inside the agent also reconciles `Application` objects (argoproj.io/v1alpha1) in its
+# namespace of the management cluster. This controller does it with the same sync: every second it
+# lists the Applications of each emulator that serves the CRD, and syncs one whose spec changed
+# (automated sync: `spec.syncPolicy.automated`) or that asks for an `operation`, through the
+# cluster Secret (`argocd.argoproj.io/secret-type: cluster`) whose `server` is the destination:
+# `config.awsAuthConfig.roleARN`/`clusterName` and `tlsClientConfig.caData`, as `register --to
+# argocd` writes it. Status is written as Argo CD writes it (the whole object: Argo CD's CRD has no
+# status subresource): `status.sync.status`, `status.health.status`, `status.operationState`.
+
+APPS_PATH = "/apis/argoproj.io/v1alpha1/applications"
+CLUSTER_LABEL = "argocd.argoproj.io/secret-type"
+
+
+def _admin(rec):
+    return "http://127.0.0.1:%d" % rec["port"], "sandbox-%s" % rec["account"]
+
+
+def _b64(s):
+    return base64.b64decode(s or "").decode("utf-8", "replace")
+
+
+def _cluster_secret(rec, ns, server):
+    base, token = _admin(rec)
+    status, secrets = _http("%s/api/v1/namespaces/%s/secrets?labelSelector=%s%%3Dcluster" % (base, ns, CLUSTER_LABEL),
+                            token=token)
+    for s in secrets.get("items", []) if status == 200 else []:
+        data = s.get("data") or {}
+        if _b64(data.get("server")).rstrip("/") == (server or "").rstrip("/"):
+            config = json.loads(_b64(data.get("config")) or "{}")
+            aws = config.get("awsAuthConfig") or {}
+            return {"server": _b64(data.get("server")),
+                    "config": {"awsClusterName": aws.get("clusterName", ""), "roleARN": aws.get("roleARN", ""),
+                               "tlsClientConfig": config.get("tlsClientConfig") or {}}}
+    return None
+
+
+def _write_status(rec, app, **status):
+    base, token = _admin(rec)
+    meta = app["metadata"]
+    url = "%s/apis/argoproj.io/v1alpha1/namespaces/%s/applications/%s" % (base, meta["namespace"], meta["name"])
+    for _ in range(5):
+        code, cur = _http(url, token=token)
+        if code != 200:
+            return
+        cur.setdefault("status", {}).update(status)
+        if status.get("operationState", {}).get("phase") not in (None, "Running"):
+            cur.pop("operation", None)
+        code, _ = _http(url, "PUT", cur, token=token)
+        if code != 409:
+            return
+
+
+def _sync_application(sandbox_dir, rec, app):
+    meta, spec = app["metadata"], app.get("spec") or {}
+    dest = spec.get("destination") or {}
+    started = now()
+    op = lambda phase, message="": {"phase": phase, "message": message, "startedAt": started}  # noqa: E731
+    _write_status(rec, app, operationState=op("Running"))
+    try:
+        cluster = _cluster_secret(rec, meta["namespace"], dest.get("server"))
+        if cluster is None:
+            raise SyncError('error getting cluster by server "%s": rpc error: code = NotFound desc = cluster "%s" '
+                            'not found' % (dest.get("server"), dest.get("server")))
+        sync_to_cluster(sandbox_dir, cluster, meta["name"], dest.get("namespace") or "default",
+                        progress=lambda sync, health: _write_status(rec, app, sync={"status": sync},
+                                                                    health={"status": health}))
+        _write_status(rec, app, sync={"status": "Synced"}, health={"status": "Healthy"}, conditions=[],
+                      operationState=dict(op("Succeeded", "successfully synced (all tasks run)"), finishedAt=now()))
+    except SyncError as e:
+        _write_status(rec, app, sync={"status": "Unknown"}, health={"status": "Unknown"},
+                      conditions=[{"type": "SyncError", "message": str(e)}],
+                      operationState=dict(op("Error", str(e)), finishedAt=now()))
+    except Exception as e:  # the sandbox's own failure: say so
+        _write_status(rec, app, operationState=dict(op("Error", "sandbox agent error: %r" % (e,)), finishedAt=now()))
+
+
+def start_controller(sandbox_dir, interval=1.0):
+    """Reconciles Argo CD Applications in every emulator of `sandbox_dir` (a daemon thread)."""
+    handled = {}
+
+    def loop():
+        while True:
+            for rec in _records(sandbox_dir):
+                try:
+                    base, token = _admin(rec)
+                    status, apps = _http(base + APPS_PATH, token=token)
+                except OSError:
+                    continue
+                for app in apps.get("items", []) if status == 200 else []:
+                    meta = app["metadata"]
+                    key = (rec["account"], rec["name"], meta["namespace"], meta["name"], meta.get("uid"))
+                    wanted = json.dumps(app.get("spec"), sort_keys=True)
+                    automated = "automated" in ((app.get("spec") or {}).get("syncPolicy") or {})
+                    running = (app.get("status") or {}).get("operationState", {}).get("phase") == "Running"
+                    if running or (handled.get(key) == wanted and not app.get("operation")):
+                        continue
+                    if not automated and not app.get("operation"):
+                        continue
+                    handled[key] = wanted
+                    threading.Thread(target=_sync_application, args=(sandbox_dir, rec, app), daemon=True).start()
+            time.sleep(interval)
+
+    threading.Thread(target=loop, daemon=True).start()
