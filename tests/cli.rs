@@ -86,7 +86,13 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
         ),
         (
             vec!["render"],
-            vec!["trust", "policy", "deployer-trust", "argocd-secret"],
+            vec![
+                "trust",
+                "policy",
+                "deployer-trust",
+                "argocd-secret",
+                "argocd-application",
+            ],
         ),
         (vec!["render", "trust"], vec!["--oidc-provider"]),
         (
@@ -98,6 +104,7 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
             vec!["render", "argocd-secret"],
             vec!["--server", "--ca-data", "--role-arn"],
         ),
+        (vec!["render", "argocd-application"], vec!["--server", "--name"]),
         (vec!["doctor"], vec![]),
         (vec!["completions"], vec!["bash", "zsh", "fish"]),
         (vec!["man"], vec![]),

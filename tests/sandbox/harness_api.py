@@ -35,6 +35,9 @@ server requires it.
 Bodies are validated strictly (400 INVALID_REQUEST naming the field).  POST
 without `"upsert": true` on an existing identifier -> 409 DUPLICATE_FIELD.
 
+Repositories, applications, their sync through the IRSA chain, and the agent's Argo CD
+controller for Application objects: harness_apps.py (routed from `_api`).
+
 Inspection (no auth): GET /_sandbox/clusters -> {"clusters": [...],
 "request_count": N, "requests": [{"method","path","status"}...]}.
 Fault injection (no auth): POST /_sandbox/fail-next?status=503&count=1 makes the
