@@ -65,7 +65,9 @@ async fn application(ctx: &Ctx<'_>, t: &TestingTarget, timeout: Duration) -> Res
                     .await?;
                 return Ok((changes, ()));
             }
-            wait(ctx, &get, &name, timeout).await?;
+            if ctx.exec.waits() {
+                wait(ctx, &get, &name, timeout).await?;
+            }
             Ok((changes, ()))
         })
         .await
