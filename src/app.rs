@@ -1,13 +1,13 @@
 //! Dispatch: from a parsed command line to the command, and from its result to an exit code.
 
-use crate::cli::{AgentCommand, Cli, Command};
+use crate::cli::{AgentCommand, AppCommand, Cli, Command};
 use crate::error::{Error, Result};
 use crate::exec::{RealExecutor, ScriptExecutor};
 use crate::registration::Registration;
 use crate::report::{Reporter, Verbosity};
 use crate::settings::Settings;
 use crate::steps::agent::{DryRunAgent, Outcome};
-use crate::steps::{Ctx, agent, down, mgmt, needs, register, testing, up, verify};
+use crate::steps::{Ctx, agent, down, guestbook, mgmt, needs, register, testing, up, verify};
 use clap::{CommandFactory, FromArgMatches};
 use std::io::Write;
 
@@ -145,6 +145,24 @@ fn run_steps(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>) -> Resu
                 ));
             }
         },
+        Command::App(AppCommand::Guestbook { register, .. }) => {
+            Some(Registration::resolve(register, settings.dry_run)?.ok_or_else(|| {
+                Error::Usage(
+                    "app guestbook needs the registration's options: --harness-account and --agent-id (Harness), or --to argocd"
+                        .into(),
+                )
+            })?)
+        }
+        Command::Up {
+            register,
+            with_guestbook: true,
+            ..
+        } => Some(Registration::resolve(register, settings.dry_run)?.ok_or_else(|| {
+            Error::Usage(
+                "--with-guestbook deploys through the registered cluster: give the registration's options (--harness-account and --agent-id, or --to argocd)"
+                    .into(),
+            )
+        })?),
         Command::Up { register, .. }
         | Command::Verify(crate::cli::VerifyArgs { register, .. })
         | Command::Down { register, .. } => Registration::resolve(register, settings.dry_run)?,
@@ -356,7 +374,21 @@ async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Registration>) 
             needs::register(ctx).await?;
             register::run(ctx, reg).await?;
         }
-        Command::Up { policy, agent, .. } => up::command(ctx, policy, agent, registration).await?,
+        Command::Up {
+            policy,
+            agent,
+            with_guestbook,
+            app,
+            ..
+        } => {
+            let guestbook = with_guestbook.then_some(app.app_timeout);
+            up::command(ctx, policy, agent, registration, guestbook).await?;
+        }
+        Command::App(AppCommand::Guestbook { wait, .. }) => {
+            let reg = registration.expect("resolved before the run");
+            needs::register(ctx).await?;
+            guestbook::run(ctx, reg, wait.app_timeout).await?;
+        }
         _ => unreachable!("handled in dispatch"),
     }
     Ok(0)

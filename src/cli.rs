@@ -333,7 +333,17 @@ pub(crate) enum Command {
         agent: AgentArgs,
         #[command(flatten)]
         register: RegisterArgs,
+        /// At the end, deploy Argo CD's guestbook sample through the agent and wait until it is
+        /// Synced and Healthy (as `app guestbook`; needs the registration options)
+        #[arg(long)]
+        with_guestbook: bool,
+        #[command(flatten)]
+        app: AppWaitArgs,
     },
+
+    /// Deploy a sample application through the agent into the testing cluster
+    #[command(subcommand)]
+    App(AppCommand),
 
     /// Register the testing cluster in Harness GitOps (IRSA), or as an Argo CD cluster Secret
     Register(RegisterArgs),
@@ -371,6 +381,33 @@ pub(crate) enum Command {
         /// Write gitops-iam.1 and a page per subcommand (gitops-iam-up.1, ...) here
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+    },
+}
+
+/// How long `app` waits for an application.
+#[derive(Debug, Args)]
+pub(crate) struct AppWaitArgs {
+    /// How long to wait for the application to become Synced and Healthy
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        value_parser = humantime::parse_duration,
+        env = "GITOPS_IAM_APP_TIMEOUT"
+    )]
+    pub app_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AppCommand {
+    /// Register github.com/argoproj/argocd-example-apps (path guestbook) and a GitOps application
+    /// `guestbook` targeting the registered testing cluster, sync it, and wait until it is Synced
+    /// and Healthy (the whole IRSA chain, proven by a deployment)
+    Guestbook {
+        #[command(flatten)]
+        register: RegisterArgs,
+        #[command(flatten)]
+        wait: AppWaitArgs,
     },
 }
 
@@ -428,6 +465,15 @@ pub(crate) enum RenderCommand {
         /// ARN of the Deployer role [default: --deployer-role in --testing-account-id]
         #[arg(long, value_name = "ARN")]
         role_arn: Option<String>,
+    },
+    /// The guestbook's Argo CD Application in --namespace (`app guestbook --to argocd`)
+    ArgocdApplication {
+        /// The testing cluster's API endpoint (the server of its cluster Secret)
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The Application's name
+        #[arg(long, value_name = "NAME", default_value = "guestbook")]
+        name: String,
     },
     /// Trust policy of the Deployer role: the agent role
     DeployerTrust {

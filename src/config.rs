@@ -5,7 +5,7 @@
 //! the key and its line, so a typo cannot silently fall back to a default. A `testing:` list
 //! describes a fleet of testing clusters, each entry needing only `name`.
 
-use crate::cli::{AgentArgs, AgentCommand, Cli, Command, PolicyArgs, RegisterArgs};
+use crate::cli::{AgentArgs, AgentCommand, AppCommand, AppWaitArgs, Cli, Command, PolicyArgs, RegisterArgs};
 use crate::error::{Error, Result};
 use clap::ArgMatches;
 use clap::ValueEnum;
@@ -35,6 +35,7 @@ pub(crate) struct ConfigFile {
     pub assume_any_role: Option<bool>,
     pub agent_manifest: Option<PathBuf>,
     pub wait_timeout: Option<String>,
+    pub app_timeout: Option<String>,
     pub to: Option<String>,
     pub harness_account: Option<String>,
     pub harness_org: Option<String>,
@@ -169,6 +170,10 @@ pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Res
         duration("propagation_timeout", cfg.propagation_timeout.as_deref())?
     );
     let wait = duration("wait_timeout", cfg.wait_timeout.as_deref())?;
+    let app_wait = duration("app_timeout", cfg.app_timeout.as_deref())?;
+    let app = |w: &mut AppWaitArgs| {
+        set!(w.app_timeout, "app_timeout", app_wait);
+    };
     let to = cfg
         .to
         .as_deref()
@@ -211,10 +216,17 @@ pub(crate) fn apply(cfg: ConfigFile, cli: &mut Cli, matches: &ArgMatches) -> Res
             policy: p,
             agent: a,
             register: r,
+            app: w,
+            ..
         } => {
+            app(w);
             policy(p);
             agent(a);
             register(r);
+        }
+        Command::App(AppCommand::Guestbook { register: r, wait: w }) => {
+            register(r);
+            app(w);
         }
         Command::Register(r)
         | Command::Verify(crate::cli::VerifyArgs { register: r, .. })
@@ -302,7 +314,10 @@ mod tests {
         "yes",
         "keep-clusters",
         "live",
+        // the guestbook sample proves the chain once; it is no part of the environment
+        "with-guestbook",
         // `render` and `man` take their inputs as arguments; they read no environment
+        "name",
         "oidc-provider",
         "deployer-role-arn",
         "agent-role-arn",

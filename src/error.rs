@@ -114,6 +114,15 @@ pub(crate) enum Error {
         namespace: String,
         cluster: String,
     },
+    /// A GitOps application that did not become Synced and Healthy: the agent's own words, and
+    /// where to look and what to run next.
+    #[error("application {app} did not become Synced and Healthy: {state}\n  agent: {message}\n  {hint}")]
+    Sync {
+        app: String,
+        state: String,
+        message: String,
+        hint: String,
+    },
     /// The step that failed, wrapping the cause.
     #[error("step `{step}` failed: {source}")]
     Step { step: String, source: Box<Error> },
@@ -158,7 +167,10 @@ impl Error {
 
     /// Whether re-running the same command is the way forward (shown as a hint).
     pub(crate) fn resumable(&self) -> bool {
-        matches!(self, Error::Step { .. } | Error::Command(_) | Error::Interrupted(_))
+        matches!(
+            self,
+            Error::Step { .. } | Error::Command(_) | Error::Interrupted(_) | Error::Sync { .. }
+        )
     }
 
     /// Whether a signal stopped the run (also inside a step).

@@ -57,6 +57,12 @@ impl Transform {
 pub(crate) trait Executor: Send + Sync {
     fn is_dry_run(&self) -> bool;
 
+    /// Whether waiting for what a run changed means anything: not in a dry-run, nor in a plan
+    /// (its changes are printed, not made).
+    fn waits(&self) -> bool {
+        !self.is_dry_run()
+    }
+
     /// Runs a read-only command to learn the current state, whatever its exit status.
     /// `None` in a dry-run, where the plan is that of a run from scratch.
     fn observe<'a>(&'a self, cmd: &'a Cmd) -> BoxFuture<'a, Result<Option<Output>>>;

@@ -42,7 +42,7 @@ pub(crate) fn enc(s: &str) -> String {
 }
 
 impl Harness {
-    fn query(&self, identifier: Option<&str>) -> String {
+    pub(crate) fn query(&self, identifier: Option<&str>) -> String {
         // harness-go-sdk sends the account as `routingId` on every agent and cluster call
         // (`harness/nextgen/api_clusters.go`); whether the server needs it is unknown, so do
         // as the SDK does.
@@ -61,8 +61,13 @@ impl Harness {
     }
 
     fn clusters_url(&self) -> String {
+        self.agent_url("clusters")
+    }
+
+    /// `{base}/gitops/api/v1/agents/{agent}/{collection}`: clusters, repositories, applications.
+    pub(crate) fn agent_url(&self, collection: &str) -> String {
         format!(
-            "{}/gitops/api/v1/agents/{}/clusters",
+            "{}/gitops/api/v1/agents/{}/{collection}",
             self.base_url.trim_end_matches('/'),
             enc(&self.agent)
         )
@@ -261,6 +266,13 @@ pub(crate) fn differences(current: &Value, spec: &ClusterSpec) -> Vec<String> {
             "false".to_string(),
         ),
     ];
+    field_differences(checks)
+}
+
+/// `field: "have" -> "want"` for each (field, what Harness has, what is wanted) that differs.
+pub(crate) fn field_differences<'a>(
+    checks: impl IntoIterator<Item = (&'a str, Option<&'a str>, String)>,
+) -> Vec<String> {
     checks
         .into_iter()
         .filter(|(_, have, want)| *have != Some(want.as_str()))

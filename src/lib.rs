@@ -4,6 +4,7 @@
 //! The library holds everything; `main.rs` only calls [`run`]. See `docs/architecture.md`.
 
 mod argocd;
+mod argocd_app;
 mod arn;
 mod cli;
 mod cmd;
@@ -12,6 +13,7 @@ mod doctor;
 mod error;
 mod event;
 mod exec;
+mod gitops_app;
 mod harness;
 mod harness_agent;
 mod http;

@@ -140,6 +140,10 @@ impl Executor for PlanExecutor<'_> {
         false
     }
 
+    fn waits(&self) -> bool {
+        false
+    }
+
     fn knows(&self, cmd: &Cmd) -> bool {
         !self.unseen(cmd)
     }

@@ -33,6 +33,12 @@ pub(crate) enum Doc {
         ca_data: Val,
         role_arn: Arg,
     },
+    /// The guestbook's Argo CD `Application` (`app guestbook --to argocd`).
+    ArgocdApplication {
+        namespace: Namespace,
+        name: String,
+        server: Val,
+    },
 }
 
 /// How a script writes a document's file: `gitops-iam render ...`, fed on stdin the document it
@@ -85,6 +91,7 @@ impl Doc {
                 role_arn,
                 ..
             } => matches!((server, ca_data), (Val::Known(_), Val::Known(_))) && role_arn.is_known(),
+            Doc::ArgocdApplication { server, .. } => matches!(server, Val::Known(_)),
         }
     }
 
@@ -131,6 +138,13 @@ impl Doc {
                 .args(["--ca-data".into(), Arg::from(ca_data)])
                 .arg("--role-arn")
                 .arg(role_arn.clone()),
+            Doc::ArgocdApplication {
+                namespace,
+                name,
+                server,
+            } => cmd
+                .args(["argocd-application", "--namespace", namespace.as_str(), "--name", name])
+                .args(["--server".into(), Arg::from(server)]),
         }
     }
 
@@ -162,6 +176,17 @@ impl Doc {
                     &role_arn.value(),
                 );
                 return pretty_json(&secret);
+            }
+            Doc::ArgocdApplication {
+                namespace,
+                name,
+                server,
+            } => {
+                return pretty_json(&crate::argocd_app::application(
+                    namespace.as_str(),
+                    name,
+                    server.value(),
+                ));
             }
         };
         policy.to_json()
@@ -239,6 +264,21 @@ pub(crate) fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Re
                 &deployer_arn(role_arn)?,
             );
             return Ok(pretty_json(&secret));
+        }
+        RenderCommand::ArgocdApplication { server, name } => {
+            let namespace = Namespace::parse("--namespace", &env.namespace)?;
+            if !server.starts_with("https://") {
+                return Err(Error::invalid(
+                    "--server",
+                    server,
+                    "the cluster's API endpoint, https://...",
+                ));
+            }
+            if !crate::names::is_dns1123_label(name) {
+                return Err(Error::invalid("--name", name, "a DNS label: a-z, 0-9 and '-'"));
+            }
+            let app = crate::argocd_app::application(namespace.as_str(), name, server);
+            return Ok(pretty_json(&app));
         }
         RenderCommand::Trust {
             oidc_provider,

@@ -37,6 +37,11 @@ macro_rules! bad_input {
 const R: &str = "us-east-1";
 
 bad_input! {
+    /// `up --with-guestbook` deploys through the registration: without one, nothing runs.
+    guestbook_without_registration_options:
+        ["up", "--region", R, "--with-guestbook"] => ["--with-guestbook deploys through the registered cluster", "--harness-account"];
+    guestbook_app_without_registration_options:
+        ["app", "guestbook", "--region", R] => ["app guestbook needs the registration's options"];
     region_with_too_few_parts:
         ["up", "--region", "us-east"] => ["invalid value \"us-east\" for --region"];
     region_in_upper_case:

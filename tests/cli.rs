@@ -40,10 +40,16 @@ const REGISTER_FLAGS: [&str; 8] = [
 
 #[test]
 fn help_of_every_command_lists_its_flags_and_the_global_ones() {
-    let up_flags: Vec<&str> = ["--assume-any-role", "--agent-manifest", "--wait-timeout"]
-        .into_iter()
-        .chain(REGISTER_FLAGS)
-        .collect();
+    let up_flags: Vec<&str> = [
+        "--assume-any-role",
+        "--agent-manifest",
+        "--wait-timeout",
+        "--with-guestbook",
+        "--app-timeout",
+    ]
+    .into_iter()
+    .chain(REGISTER_FLAGS)
+    .collect();
     let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
         (
             vec![],
@@ -52,6 +58,7 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
                 "agent",
                 "testing",
                 "up",
+                "app",
                 "register",
                 "verify",
                 "down",
@@ -71,6 +78,11 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
         (vec!["testing"], vec![]),
         (vec!["up"], up_flags),
         (vec!["register"], REGISTER_FLAGS.to_vec()),
+        (vec!["app"], vec!["guestbook"]),
+        (
+            vec!["app", "guestbook"],
+            ["--app-timeout"].into_iter().chain(REGISTER_FLAGS).collect(),
+        ),
         (vec!["verify"], REGISTER_FLAGS.to_vec()),
         (
             vec!["down"],
@@ -78,7 +90,13 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
         ),
         (
             vec!["render"],
-            vec!["trust", "policy", "deployer-trust", "argocd-secret"],
+            vec![
+                "trust",
+                "policy",
+                "deployer-trust",
+                "argocd-secret",
+                "argocd-application",
+            ],
         ),
         (vec!["render", "trust"], vec!["--oidc-provider"]),
         (
@@ -90,6 +108,7 @@ fn help_of_every_command_lists_its_flags_and_the_global_ones() {
             vec!["render", "argocd-secret"],
             vec!["--server", "--ca-data", "--role-arn"],
         ),
+        (vec!["render", "argocd-application"], vec!["--server", "--name"]),
         (vec!["doctor"], vec![]),
         (vec!["completions"], vec!["bash", "zsh", "fish"]),
         (vec!["man"], vec![]),

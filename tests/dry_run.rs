@@ -87,13 +87,19 @@ fn dry_run_scripts_pass_bash_syntax_check() {
     variants.push([&AGENT_INSTALL[..], &["--api-key-file", "the key.txt"]].concat());
     for args in variants {
         let out = script(&args);
-        Test::new()
-            .no_fakes()
-            .write("script.sh", &out.stdout)
-            .bash(["-n", "script.sh"])
-            .run()
-            .success();
+        assert_bash_syntax(&out.stdout);
     }
+}
+
+/// `bash -n`: the script parses.
+#[track_caller]
+fn assert_bash_syntax(script: &str) {
+    Test::new()
+        .no_fakes()
+        .write("script.sh", script)
+        .bash(["-n", "script.sh"])
+        .run()
+        .success();
 }
 
 #[test]
@@ -629,4 +635,68 @@ fn agent_install_script_creates_downloads_privately_applies_patches_and_waits() 
         "{}",
         with_file.context()
     );
+}
+
+/// `app guestbook --dry-run`: the repository, the application and its sync as `curl`, in that
+/// order (the application after the read of the testing endpoint), then a bounded wait; a valid bash script that
+/// refers to the key and never holds it. (Run for real: `e2e::guestbook_e2e`.)
+#[test]
+fn script_of_app_guestbook_posts_repository_application_and_sync_then_waits() {
+    let args = [
+        "app",
+        "guestbook",
+        "--region",
+        REGION,
+        "--harness-account",
+        "acc",
+        "--agent-id",
+        "myagent",
+        "--harness-org",
+        "default",
+        "--harness-project",
+        "gitops",
+    ];
+    let out = Test::new()
+        .no_fakes()
+        .env("HARNESS_API_KEY", "pat.secret.key")
+        .args(args)
+        .arg("--dry-run")
+        .run();
+    out.success();
+    assert!(!out.stdout.contains("pat.secret.key"), "{}", out.context());
+    let base = "https://app.harness.io/gateway/gitops/api/v1/agents/myagent";
+    let q = "accountIdentifier=acc&routingId=acc&orgIdentifier=default&projectIdentifier=gitops";
+    let curls: Vec<&str> = out.stdout.lines().filter(|l| l.contains("curl ")).collect();
+    let want = [
+        format!("{base}/repositories?{q}&identifier=argocd_example_apps'"),
+        format!("{base}/applications?{q}&clusterIdentifier=testing&repoIdentifier=argocd_example_apps'"),
+        format!("{base}/applications/guestbook/sync?{q}'"),
+        format!(
+            "-X GET -H \"x-api-key: ${{HARNESS_API_KEY}}\" '{base}/applications/guestbook?{q}' | grep -q '\"Healthy\"'"
+        ),
+    ];
+    assert_eq!(curls.len(), want.len(), "{}", out.context());
+    for (line, want) in curls.iter().zip(&want) {
+        assert!(
+            line.contains(want.as_str()),
+            "{want}\nnot in\n{line}\n{}",
+            out.context()
+        );
+    }
+    assert!(
+        curls[1].contains(r#""server":"'"${TESTING_ENDPOINT}"'""#),
+        "{}",
+        curls[1]
+    );
+    assert!(
+        curls[3].starts_with("deadline=$((SECONDS + 300)); until curl"),
+        "{}",
+        curls[3]
+    );
+    let endpoint = out
+        .stdout
+        .find("TESTING_ENDPOINT=$(aws eks describe-cluster --name testing")
+        .expect("the endpoint is read");
+    assert!(endpoint < out.stdout.find(curls[1]).unwrap(), "{}", out.context());
+    assert_bash_syntax(&out.stdout);
 }

@@ -1365,6 +1365,30 @@ async fn verify_reports_an_unregistered_cluster_as_failed() {
     assert!(line.contains("Harness has no cluster testing"), "{line}");
 }
 
+const APPLICATION: &str = "/gitops/api/v1/agents/myagent/applications/guestbook";
+const REPOSITORY: &str = "/gitops/api/v1/agents/myagent/repositories/argocd_example_apps";
+
+/// `down` first looks for the guestbook application and its repository (`app guestbook`):
+/// here Harness has neither.
+async fn no_guestbook(server: &MockServer) {
+    for p in [APPLICATION, REPOSITORY] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(grpc_not_found())
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+}
+
+/// The GETs of [`no_guestbook`], in order.
+fn guestbook_gets() -> [String; 2] {
+    [
+        format!("GET {APPLICATION}?{GET_QUERY}"),
+        format!("GET {REPOSITORY}?{GET_QUERY}"),
+    ]
+}
+
 fn down_harness(server: &MockServer) -> Test {
     Test::new()
         .rules(crate::access_entry::role_policy_listings(account()))
@@ -1376,6 +1400,7 @@ fn down_harness(server: &MockServer) -> Test {
 #[tokio::test(flavor = "multi_thread")]
 async fn down_deletes_the_registration_with_force_delete() {
     let server = MockServer::start().await;
+    no_guestbook(&server).await;
     get_cluster()
         .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
         .expect(1)
@@ -1395,10 +1420,14 @@ async fn down_deletes_the_registration_with_force_delete() {
     assert_requests(
         &received(&server).await,
         &[
-            get_line(),
-            format!("DELETE {CLUSTER}?{GET_QUERY}&forceDelete=true"),
-            agent_get_line(),
-        ],
+            guestbook_gets().as_slice(),
+            &[
+                get_line(),
+                format!("DELETE {CLUSTER}?{GET_QUERY}&forceDelete=true"),
+                agent_get_line(),
+            ],
+        ]
+        .concat(),
         &out,
     );
     assert_no_key(&out, KEY);
@@ -1412,6 +1441,7 @@ async fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
         (json!({"team": "x"}), false),
     ] {
         let server = MockServer::start().await;
+        no_guestbook(&server).await;
         get_absent().mount(&server).await;
         Mock::given(method("GET"))
             .and(path(AGENT_PATH))
@@ -1431,7 +1461,8 @@ async fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
             .await;
         let out = run(down_harness(&server)).await;
         out.success();
-        let mut want = vec![get_line(), agent_get_line()];
+        let mut want = guestbook_gets().to_vec();
+        want.extend([get_line(), agent_get_line()]);
         if deleted {
             want.push(format!("DELETE {AGENT_PATH}?{GET_QUERY}"));
         }
@@ -1443,10 +1474,15 @@ async fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
 #[tokio::test(flavor = "multi_thread")]
 async fn down_without_a_registration_deletes_nothing_in_harness() {
     let server = MockServer::start().await;
+    no_guestbook(&server).await;
     get_absent().expect(1).mount(&server).await;
     let out = run(down_harness(&server)).await;
     out.success().stderr_lacks("removed Harness cluster");
-    assert_requests(&received(&server).await, &[get_line(), agent_get_line()], &out);
+    assert_requests(
+        &received(&server).await,
+        &[guestbook_gets().as_slice(), &[get_line(), agent_get_line()]].concat(),
+        &out,
+    );
 }
 
 /// The DELETE's 404 means "already gone" only with a not-found code, as the GET's does.
@@ -1460,6 +1496,7 @@ async fn down_reads_a_delete_404_by_its_code() {
         ),
     ] {
         let server = MockServer::start().await;
+        no_guestbook(&server).await;
         get_cluster()
             .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
             .expect(1)

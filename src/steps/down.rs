@@ -1,6 +1,6 @@
 //! `down`: remove what `up` made, in reverse order, idempotently.
 //!
-//! registration -> Deployer access -> Deployer role -> testing cluster, and, at the same time,
+//! GitOps applications and their repository -> registration -> Deployer access -> Deployer role -> testing cluster, and, at the same time,
 //! agent role -> management cluster -> any OIDC provider left behind. Each step observes first,
 //! so a second `down`, or a `down` after a partial `up`, removes only what exists. In a dry-run
 //! everything is assumed to exist: the script is the teardown of a complete environment.
@@ -64,6 +64,10 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                         .await?;
                     if mgmt.is_some() || ctx.exec.is_dry_run() {
                         let k = ctx.mgmt_kubectl().await?;
+                        // The guestbook (`app guestbook --to argocd`) deploys through the Secret.
+                        if let Some(removed) = super::guestbook_argocd::remove(ctx, &k, t).await? {
+                            changes.push(removed);
+                        }
                         let get = k.get(Some(s.namespace.as_str()), "secret", &name);
                         if exists(ctx, &get, |o| kubectl::is_not_found(&o.stderr)).await? {
                             ctx.exec.run(&k.delete(s.namespace.as_str(), "secret", &name)).await?;
@@ -363,8 +367,15 @@ pub(crate) async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>, keep_clusters
     for t in targets {
         ctx.testing_account(t).await?;
     }
+    // The applications and their repository go first: they deploy through the registration.
+    let mut errors: Vec<Error> = Vec::new();
+    if let Some(Registration::Harness { harness: h, .. }) = reg
+        && let Err(e) = super::guestbook::remove(ctx, h).await
+    {
+        errors.push(e);
+    }
     let sides = join_all(targets.iter().map(|t| testing_side(ctx, reg, t, keep_clusters))).await;
-    let mut errors: Vec<Error> = sides.into_iter().flatten().collect();
+    errors.extend(sides.into_iter().flatten());
     if errors.iter().any(|e| e.code() == 130) {
         return all_failures(errors);
     }

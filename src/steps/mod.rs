@@ -8,6 +8,8 @@ pub(crate) mod agent;
 pub(crate) mod agent_install;
 pub(crate) mod cluster;
 pub(crate) mod down;
+pub(crate) mod guestbook;
+pub(crate) mod guestbook_argocd;
 pub(crate) mod live;
 pub(crate) mod mgmt;
 pub(crate) mod needs;

@@ -13,7 +13,7 @@ use crate::settings::TestingTarget;
 use crate::tools::kubectl;
 
 /// The testing cluster's API endpoint and base64 CA, read once per run.
-async fn endpoint_and_ca(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<(Val, Val)> {
+pub(crate) async fn endpoint_and_ca(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<(Val, Val)> {
     let aws = ctx.testing_aws(t);
     let cluster = t.cluster.as_str();
     let endpoint = ctx

@@ -97,6 +97,7 @@ pub(crate) async fn command(
     policy: &PolicyArgs,
     agent_args: &AgentArgs,
     registration: Option<&Registration>,
+    guestbook: Option<std::time::Duration>,
 ) -> Result<()> {
     let install = match registration {
         Some(reg @ Registration::Harness { harness, .. }) if agent_args.agent_manifest.is_none() => {
@@ -116,7 +117,12 @@ pub(crate) async fn command(
         ));
     }
     match (registration, &outcome) {
-        (Some(reg), Outcome::Patched) => super::register::run(ctx, reg).await?,
+        (Some(reg), Outcome::Patched) => {
+            super::register::run(ctx, reg).await?;
+            if let Some(timeout) = guestbook {
+                super::guestbook::run(ctx, reg, timeout).await?;
+            }
+        }
         (Some(_), Outcome::AgentMissing(_)) => {
             next.push(format!("then register the testing cluster: {}", ctx.settings.suggest("register ...")));
         }

@@ -208,6 +208,18 @@ impl Kubectl {
         .resource(self.key(Some(ns), &format!("{kind}/{name}")))
     }
 
+    /// `kubectl wait --for=jsonpath=...`: until a field of the object has a value.
+    pub(crate) fn wait_for_field(&self, ns: &str, object: &str, path: &str, value: &str, wait: Duration) -> Cmd {
+        let timeout = format!("--timeout={}s", wait.as_secs());
+        let what = format!("--for=jsonpath={{{path}}}={value}");
+        self.cmd(
+            Effect::Read,
+            format!("wait until {object} has {path} {value}"),
+            ["-n", ns, "wait", object, &what, &timeout],
+        )
+        .timeout(wait + Duration::from_secs(30))
+    }
+
     pub(crate) fn rollout_status(&self, ns: &str, kind: &str, name: &str, wait: Duration) -> Cmd {
         let timeout = format!("--timeout={}s", wait.as_secs());
         self.cmd(

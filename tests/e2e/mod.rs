@@ -42,6 +42,7 @@ mod auth_mode_e2e;
 mod concurrent_e2e;
 mod down_e2e;
 mod fleet_e2e;
+mod guestbook_e2e;
 mod live;
 mod realworld_iam;
 mod register_e2e;

@@ -48,7 +48,8 @@ pub fn args<'a>(command: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
-fn agent() -> ureq::Agent {
+/// An HTTP client for the stand-in: no proxy, every status an answer.
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .proxy(None)
         .http_status_as_error(false)

@@ -10,7 +10,7 @@ make them:
   GET    /gitops/api/v1/agents/{agentIdentifier}/deploy.yaml?accountIdentifier=A&...&namespace=NS[&privateKey=K]
 
 Every body field and query parameter must be one the published models name
-(`harness_fields.json`, made by gen_harness_fields.py from the harness-open-api wheel), plus
+(`harness_fields.json`, made by harness_fields_gen.py from the harness-open-api wheel), plus
 `routingId` (harness-go-sdk sends it on every call): a typo is a 400, not a silent no-op.
 
 The agent's token: create answers `credentials.privateKey` once.  deploy.yaml without

@@ -35,6 +35,9 @@ server requires it.
 Bodies are validated strictly (400 INVALID_REQUEST naming the field).  POST
 without `"upsert": true` on an existing identifier -> 409 DUPLICATE_FIELD.
 
+Repositories, applications, their sync through the IRSA chain, and the agent's Argo CD
+controller for Application objects: harness_apps.py (routed from `_api`).
+
 Inspection (no auth): GET /_sandbox/clusters -> {"clusters": [...],
 "request_count": N, "requests": [{"method","path","status"}...]}.
 Fault injection (no auth): POST /_sandbox/fail-next?status=503&count=1 makes the
@@ -58,6 +61,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import harness_agents  # GitOps agents: create, get, delete, deploy.yaml
+import harness_apps  # repositories, applications and the agent's sync
 
 IDENT_RE = re.compile(r"^[a-zA-Z_][0-9a-zA-Z_]{0,127}$")
 CLUSTERS_RE = re.compile(r"^/gitops/api/v1/agents/([^/]+)/clusters/?$")
@@ -275,6 +279,8 @@ def make_handler(store):
             if injected is not None:
                 raise ApiError(injected, "INTERNAL_SERVER_ERROR", "injected fault (sandbox)")
             routed = harness_agents.route(store, method, path, q, self._body)
+            if routed is None:
+                routed = harness_apps.handle(store, method, path, q, self._body, sys.modules[__name__])
             if routed is not None:
                 return routed
             m_list = CLUSTERS_RE.match(path)
@@ -366,6 +372,8 @@ def main(argv=None):
         f.write("%d\n" % port)
     os.replace(tmp, args.port_file)
     store.log("listening on %s:%d agents=%s" % (args.host, port, ",".join(sorted(store.agents))))
+    if args.log:  # the agent's Argo CD also reconciles Application objects (harness_apps.py)
+        harness_apps.start_controller(os.path.dirname(os.path.abspath(args.log)))
 
     def stop(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()

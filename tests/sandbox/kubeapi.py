@@ -1374,12 +1374,34 @@ RESOURCES = [
        "SelfSubjectAccessReview", False, verbs=["create"]),
     RT("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview",
        "SelfSubjectReview", False, verbs=["create"]),
-    # Stored as given: no schema checks, no status conditions, no new API for the kind it defines.
+    # Stored as given: no schema checks, no status conditions; the kind it defines is served
+    # (register_crd), without its schema.
     RT("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
        "CustomResourceDefinition", False, ["crd", "crds"], status=True, categories=["api-extensions"]),
 ]
 RT_BY_GV_PLURAL = {(r.gv, r.plural): r for r in RESOURCES}
 RT_BY_KIND = {(r.gv, r.kind): r for r in RESOURCES}
+
+
+def register_crd(crd: dict) -> RT | None:
+    """Serve the kind a CustomResourceDefinition defines (its storage version), as the API server
+    does once the CRD is established; the schema is not enforced."""
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
+    version = next((v["name"] for v in versions if v.get("storage")), versions[0]["name"] if versions else None)
+    if not (spec.get("group") and names.get("plural") and names.get("kind") and version):
+        return None
+    gv = f"{spec['group']}/{version}"
+    if (gv, names["plural"]) in RT_BY_GV_PLURAL:
+        return RT_BY_GV_PLURAL[(gv, names["plural"])]
+    rt = RT(spec["group"], version, names["plural"], names.get("singular") or names["kind"].lower(), names["kind"],
+            spec.get("scope", "Namespaced") == "Namespaced", names.get("shortNames") or (),
+            categories=names.get("categories") or ())
+    RESOURCES.append(rt)
+    RT_BY_GV_PLURAL[(gv, rt.plural)] = rt
+    RT_BY_KIND[(gv, rt.kind)] = rt
+    return rt
 
 
 def rt_for(group: str, plural: str) -> RT:
@@ -1798,6 +1820,10 @@ class Cluster:
         meta = obj["metadata"]
         self.objs[rt.key][(meta.get("namespace", "") if rt.namespaced else "", meta["name"])] = obj
         self._event(rt, etype, obj)
+        if rt is CRD_RT:
+            served = register_crd(obj)
+            if served is not None:
+                self.objs.setdefault(served.key, {})
         return obj
 
     def _remove(self, rt: RT, ns: str, name: str):
@@ -2563,8 +2589,9 @@ def api_resource_list(gv: str) -> dict:
 def api_groups() -> list:
     groups = []
     for g in sorted({rt.group for rt in RESOURCES if rt.group}):
-        gv = {"groupVersion": f"{g}/v1", "version": "v1"}
-        groups.append({"name": g, "versions": [gv], "preferredVersion": gv})
+        versions = [{"groupVersion": f"{g}/{v}", "version": v}
+                    for v in sorted({rt.version for rt in RESOURCES if rt.group == g})]
+        groups.append({"name": g, "versions": versions, "preferredVersion": versions[0]})
     return groups
 
 
@@ -2925,11 +2952,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         m = re.match(r"^/apis/([^/]+)(?:/([^/]+))?/?$", path)
         if m:
             grp = next((g for g in api_groups() if g["name"] == m.group(1)), None)
-            if grp is None or (m.group(2) and m.group(2) != "v1"):
+            if grp is None or (m.group(2) and m.group(2) not in [v["version"] for v in grp["versions"]]):
                 raise err_generic(404)
             if not m.group(2):
                 return self._only_get(method) or self._send_json(200, dict(grp, kind="APIGroup", apiVersion="v1"))
-            return self._only_get(method) or self._send_json(200, api_resource_list(f"{m.group(1)}/v1"))
+            return self._only_get(method) or self._send_json(200, api_resource_list(f"{m.group(1)}/{m.group(2)}"))
         if path == "/openapi/v3":
             index = {}
             for gv in openapi_gvs():

@@ -444,6 +444,24 @@ class TestWorkloads(KubeApiTestBase):
         self.assertIn("customresourcedefinitions.apiextensions.k8s.io",
                       emu.ok("api-resources", "--api-group=apiextensions.k8s.io", "-o", "name"))
 
+    def test_a_crd_serves_its_kind(self):
+        """The API server serves the kind a CRD defines, at its storage version (issue 14: Argo
+        CD's Application, argo-cd manifests/crds/application-crd.yaml: v1alpha1, no status
+        subresource); the schema is not enforced."""
+        emu = self.emu
+        emu.ok("apply", "-f", os.path.join(HERE, "guestbook", "application-crd.json"))
+        path = os.path.join(emu.dir, "app.json")
+        with open(path, "w") as fh:
+            json.dump({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+                       "metadata": {"name": "guestbook", "namespace": "default"},
+                       "spec": {"project": "default", "destination": {"server": "https://x"}}}, fh)
+        self.assertIn("application.argoproj.io/guestbook created", emu.ok("apply", "-f", path))
+        self.assertIn("unchanged", emu.ok("apply", "-f", path))
+        self.assertEqual(emu.json("get", "app", "guestbook", "-n", "default")["spec"]["destination"],
+                         {"server": "https://x"})
+        self.assertIn("applications.argoproj.io", emu.ok("api-resources", "--api-group=argoproj.io", "-o", "name"))
+        emu.ok("delete", "applications.argoproj.io", "guestbook", "-n", "default")
+
     def test_patch_types_and_generation(self):
         emu = self.emu
         self.deploy_workloads()
