@@ -106,7 +106,7 @@ def state(store):
 
 def handle(store, method, path, q, read_body, api):
     """(status, answer) for a repository/application call, or None for another path."""
-    for rx, kind in ((REPOS_RE, "repos"), (REPO_RE, "repo"), (APPS_RE, "apps"), (APP_RE, "app"), (SYNC_RE, "sync")):
+    for rx in (REPOS_RE, REPO_RE, APPS_RE, APP_RE, SYNC_RE):
         m = rx.match(path)
         if m:
             break
@@ -422,7 +422,7 @@ def _resolve(sandbox_dir, creds, endpoint, region, server, config):
             continue
         try:
             cluster = eks.describe_cluster(name=rec["name"])["cluster"]
-        except Exception:  # noqa: BLE001 (a cluster being deleted)
+        except Exception:
             continue
         if cluster.get("endpoint") != server:
             continue

@@ -81,6 +81,9 @@ def main(wheel):
             if name in seen:
                 continue
             seen.add(name)
+            src = zf.read(index[name]).decode()
+            if re.search(r'^    [A-Z_]+ = "[A-Z_]+"$', src, re.M):
+                continue  # an enum (its values below, for the ones in ENUMS): a string, no object
             fields = model(zf, index[name])
             out["models"][name] = fields
             for t in fields.values():

@@ -20,7 +20,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import harness_apps  # noqa: E402
+import harness_apps
 
 KEY = "sbx_test"
 SCOPE = "accountIdentifier=acc&routingId=acc"
