@@ -106,7 +106,8 @@ def state(store):
 
 def handle(store, method, path, q, read_body, api):
     """(status, answer) for a repository/application call, or None for another path."""
-    for rx in (REPOS_RE, REPO_RE, APPS_RE, APP_RE, SYNC_RE):
+    # the loop's variables are the route found (`break`), read below
+    for rx, kind in ((REPOS_RE, "repos"), (REPO_RE, "repo"), (APPS_RE, "apps"), (APP_RE, "app"), (SYNC_RE, "sync")):  # noqa: B007
         m = rx.match(path)
         if m:
             break
