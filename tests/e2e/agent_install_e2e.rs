@@ -28,15 +28,7 @@ fn agent_install_dry_run_script_installs_the_agent_and_a_real_run_after_it_chang
 
     let script = sb.gitops_iam(&[install.as_slice(), &["--dry-run"]].concat());
     script.success();
-    std::fs::write(sb.work().join("install.sh"), &script.stdout).unwrap();
-    let run = sb.run("bash", &["install.sh"]);
-    assert_eq!(
-        run.code,
-        Some(0),
-        "the script failed:\n{}\n--- script\n{}",
-        run.describe(),
-        script.stdout
-    );
+    let run = sb.run_script("install.sh", &script.stdout);
     let agents = harness_agents(&sb);
     let a = &agents["agents"][0];
     assert_eq!(a["prefixedIdentifier"], "account.scripted", "{agents:#}");

@@ -273,15 +273,7 @@ fn down_dry_run_script_run_by_bash_after_up_removes_everything() {
         script.describe()
     );
 
-    std::fs::write(sb.work().join("down.sh"), &script.stdout).unwrap();
-    let run = sb.run("bash", &["down.sh"]);
-    assert_eq!(
-        run.code,
-        Some(0),
-        "the script failed:\n{}\n--- script\n{}",
-        run.describe(),
-        script.stdout
-    );
+    sb.run_script("down.sh", &script.stdout);
     assert_nothing_left(&sb.snapshot(), "after the down --dry-run script");
 }
 

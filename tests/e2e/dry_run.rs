@@ -18,16 +18,7 @@ fn dry_run_script_of_up_reaches_the_same_state_with_the_same_mutating_commands()
             .collect::<Vec<_>>()
             .join("\n")
     );
-    std::fs::write(sb.work().join("s.sh"), &script.stdout).unwrap();
-
-    let run = sb.run("bash", &["s.sh"]);
-    assert_eq!(
-        run.code,
-        Some(0),
-        "the script failed:\n{}\n--- script\n{}",
-        run.describe(),
-        script.stdout
-    );
+    sb.run_script("s.sh", &script.stdout);
 
     sb.snapshot().assert_matches_reference("up", false);
     // The real run creates both clusters at once and patches the two workloads at once, so its

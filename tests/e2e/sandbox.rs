@@ -203,6 +203,22 @@ impl Sandbox {
         self.run_with(program, args, &[])
     }
 
+    /// Writes a script gitops-iam printed (`--dry-run`, `--plan`) into the work dir as FILE and
+    /// runs it with bash; it must exit 0 (the failure shows the run and the script).
+    #[track_caller]
+    pub fn run_script(&self, file: &str, script: &str) -> Output {
+        std::fs::write(self.work().join(file), script).unwrap();
+        let run = self.run("bash", &[file]);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "the script failed:\n{}\n--- script\n{}",
+            run.describe(),
+            script
+        );
+        run
+    }
+
     pub fn run_with(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
         let resolved = if program.contains('/') {
             PathBuf::from(program)
