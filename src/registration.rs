@@ -2,6 +2,7 @@
 //! cluster Secret, resolved from the registration flags (and the API key from the environment
 //! or a file, never from a flag).
 
+use crate::cli::{AgentCommand, AppCommand, Command, RegisterArgs};
 use crate::error::{Error, Result};
 use crate::settings::env_nonempty;
 use std::path::PathBuf;
@@ -156,5 +157,61 @@ impl Registration {
             cluster_id,
             api_key_file: args.api_key_file.clone(),
         }))
+    }
+}
+
+/// The registration a command needs, from its flags: required by `register`, `agent install`,
+/// `app guestbook` and `up --with-guestbook`; optional for `up`, `verify` and `down`.
+pub(crate) fn for_command(command: &Command, dry_run: bool) -> Result<Option<Registration>> {
+    let required = |args: &RegisterArgs, what: &str| {
+        Registration::resolve(args, dry_run)?
+            .map(Some)
+            .ok_or_else(|| Error::Usage(what.into()))
+    };
+    let registration = match command {
+        Command::Register(args) => required(
+            args,
+            "register needs --harness-account and --agent-id (Harness), or --to argocd",
+        )?,
+        Command::Agent(AgentCommand::Install(args)) => match Registration::resolve(&args.register, dry_run)? {
+            reg @ Some(Registration::Harness { .. }) => reg,
+            _ => {
+                return Err(Error::Usage(
+                    "agent install needs --harness-account and --agent-id (and --harness-org, --harness-project for a project-level agent)".into(),
+                ));
+            }
+        },
+        Command::App(AppCommand::Guestbook { register, .. }) => required(
+            register,
+            "app guestbook needs the registration's options: --harness-account and --agent-id (Harness), or --to argocd",
+        )?,
+        Command::Up {
+            register,
+            with_guestbook: true,
+            ..
+        } => required(
+            register,
+            "--with-guestbook deploys through the registered cluster: give the registration's options (--harness-account and --agent-id, or --to argocd)",
+        )?,
+        Command::Up { register, .. }
+        | Command::Verify(crate::cli::VerifyArgs { register, .. })
+        | Command::Down { register, .. } => Registration::resolve(register, dry_run)?,
+        _ => None,
+    };
+    if let Some(Registration::Harness { harness, .. }) = &registration
+        && installs_agent(command)
+    {
+        harness.check_agent_scope()?;
+    }
+    Ok(registration)
+}
+
+/// Whether the command creates and installs the Harness agent: `agent install`, and `up` with
+/// Harness settings but no `--agent-manifest`.
+fn installs_agent(command: &Command) -> bool {
+    match command {
+        Command::Agent(AgentCommand::Install(_)) => true,
+        Command::Up { agent, register, .. } => agent.agent_manifest.is_none() && register.harness_account.is_some(),
+        _ => false,
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::cmd::Cmd;
 use crate::event::{Event, StepSummary};
+use crate::output::Printer;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -78,6 +79,7 @@ impl Changes {
 }
 
 pub(crate) struct Reporter {
+    printer: Printer,
     verbosity: Verbosity,
     json: bool,
     start: Instant,
@@ -90,18 +92,24 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    /// `json`: events on stdout. Live progress only on a terminal at normal verbosity.
-    pub(crate) fn new(verbosity: Verbosity, json: bool) -> Self {
-        use std::io::IsTerminal;
-        let live = verbosity == Verbosity::Normal && std::io::stderr().is_terminal();
-        let mut r = Self::with_sink(verbosity, Box::new(std::io::stderr()));
-        r.json = json;
-        r.progress = live.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+    /// Shows what `printer` decided: events on stdout with JSON, live progress on a terminal.
+    pub(crate) fn new(printer: Printer) -> Self {
+        let mut r = Self::with_sink(printer.verbosity, Box::new(std::io::stderr()));
+        r.printer = printer;
+        r.json = printer.json;
+        r.plan = printer.plan;
+        r.progress = printer
+            .live
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         r
     }
 
     pub(crate) fn with_sink(verbosity: Verbosity, sink: Box<dyn Write + Send>) -> Self {
         Reporter {
+            printer: Printer {
+                verbosity,
+                ..Printer::quiet()
+            },
             verbosity,
             json: false,
             start: Instant::now(),
@@ -111,13 +119,6 @@ impl Reporter {
             bars: Mutex::new(HashMap::new()),
             plan: false,
         }
-    }
-
-    /// For `--plan`: drift is shown at every verbosity.
-    #[must_use]
-    pub(crate) fn for_plan(mut self) -> Self {
-        self.plan = true;
-        self
     }
 
     /// A reporter that prints nothing (unit tests, `doctor`).
@@ -161,6 +162,11 @@ impl Reporter {
 
     pub(crate) fn is_json(&self) -> bool {
         self.json
+    }
+
+    /// A command's result on stdout (the script, the checks).
+    pub(crate) fn result(&self, text: &str) -> crate::error::Result<()> {
+        self.printer.stdout(text)
     }
 
     pub(crate) fn info(&self, text: &str) {

@@ -8,7 +8,6 @@ use crate::cmd::Val;
 use crate::config::TestingEntry;
 use crate::error::{Error, Result};
 use crate::names::{AccountId, ClusterName, Namespace, Profile, Region, RoleName, Subject};
-use crate::report::Verbosity;
 use std::path::{Path, PathBuf};
 
 /// One testing cluster and the Deployer role that deploys into it.
@@ -41,10 +40,8 @@ pub(crate) struct Settings {
     /// A known region, or `$AWS_REGION` in a dry-run script when none was given.
     pub region: Val,
     pub profile: Option<Profile>,
-    pub dry_run: bool,
     /// `--replace-trust`: a role's whole trust document is gitops-iam's (others' statements dropped).
     pub replace_trust: bool,
-    pub verbosity: Verbosity,
     pub state_dir: PathBuf,
     pub mgmt_cluster: ClusterName,
     pub namespace: Namespace,
@@ -209,13 +206,7 @@ impl Settings {
         let settings = Settings {
             region,
             profile,
-            dry_run: global.dry_run,
             replace_trust: global.replace_trust,
-            verbosity: match (global.quiet, global.verbose) {
-                (true, _) => Verbosity::Quiet,
-                (_, true) => Verbosity::Verbose,
-                _ => Verbosity::Normal,
-            },
             state_dir: global.state_dir.clone(),
             mgmt_cluster: ClusterName::parse("--mgmt-cluster", &env.mgmt_cluster)?,
             namespace: Namespace::parse("--namespace", &env.namespace)?,

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::harness::Harness;
 use crate::harness_agent::{Agent, CREATED_BY, TOKEN_KEY, TOKEN_SECRET};
 use crate::http::HttpRequest;
+use crate::registration::Registration;
 use crate::report::Changes;
 use crate::tools::kubectl;
 use base64::Engine as _;
@@ -250,6 +251,16 @@ async fn connected(ctx: &Ctx<'_>, h: &Harness, wait: Duration) -> Result<()> {
             }
         })
         .await
+}
+
+/// `agent install`: what the agent needs (the management cluster, its role), then the install.
+pub(crate) async fn command(ctx: &Ctx<'_>, reg: &Registration, wait: Duration) -> Result<()> {
+    let Registration::Harness { harness, .. } = reg else {
+        unreachable!("registration::for_command gives agent install a Harness registration")
+    };
+    super::needs::agent_patch(ctx).await?;
+    super::register::script_reads_key(ctx, reg);
+    run(ctx, harness, wait).await
 }
 
 /// The whole `agent install` (also `up`'s agent step when Harness settings are given and no

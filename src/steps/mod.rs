@@ -7,6 +7,7 @@
 pub(crate) mod agent;
 pub(crate) mod agent_install;
 pub(crate) mod cluster;
+pub(crate) mod command;
 pub(crate) mod down;
 pub(crate) mod guestbook;
 pub(crate) mod guestbook_argocd;

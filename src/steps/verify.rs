@@ -592,6 +592,30 @@ pub(crate) async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>) -> Result<Vec
     Ok(checks.list.into_inner().unwrap())
 }
 
+/// `verify` (with `--live`, also the agent's own calls, hop by hop): the checks on stdout, as
+/// text or JSON events; exit code 1 when one failed.
+pub(crate) async fn command(ctx: &Ctx<'_>, reg: Option<&Registration>, live: bool) -> Result<i32> {
+    let mut checks = run(ctx, reg).await?;
+    if live {
+        let hops = super::live::run(ctx, &checks).await?;
+        checks.extend(hops);
+    }
+    if ctx.report.is_json() {
+        for c in &checks {
+            ctx.report.event(&crate::event::Event::Check {
+                check: &c.name,
+                status: c.verdict.label(),
+                detail: &c.detail,
+                fix: c.fix.as_deref(),
+            });
+        }
+    } else if !ctx.exec.is_dry_run() {
+        ctx.report.result(&render(&checks))?;
+    }
+    let failed = checks.iter().any(|c| c.verdict == Verdict::Fail);
+    Ok(i32::from(failed && !ctx.exec.is_dry_run()))
+}
+
 /// The report: one line per check, the fix under each failure, and a count.
 pub(crate) fn render(checks: &[Check]) -> String {
     let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
