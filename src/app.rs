@@ -49,13 +49,34 @@ pub(crate) fn main() -> i32 {
         _ => Mode::Run,
     };
     let printer = Printer::new(&cli.global, mode);
-    match dispatch(&cli, fleet, mode, printer) {
-        Ok(code) => code,
+    if let Err(e) = crate::log::init(cli.global.verbose, cli.global.log_file.as_deref()) {
+        printer.error(&e);
+        return code_of(&e, cli.global.detailed_exitcode);
+    }
+    let started = std::time::Instant::now();
+    let span = tracing::info_span!("gitops_iam", command = %command_name(&matches), mode = mode.label()).entered();
+    let (code, error) = match dispatch(&cli, fleet, mode, printer) {
+        Ok(code) => (code, None),
         Err(e) => {
             printer.error(&e);
-            code_of(&e, cli.global.detailed_exitcode)
+            (code_of(&e, cli.global.detailed_exitcode), Some(e.to_string()))
         }
+    };
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::info!(exit_code = code, duration_ms, error, "finished");
+    drop(span);
+    code
+}
+
+/// The subcommand as typed: `agent install`.
+fn command_name(matches: &clap::ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut m = matches;
+    while let Some((name, sub)) = m.subcommand() {
+        names.push(name);
+        m = sub;
     }
+    names.join(" ")
 }
 
 fn dispatch(cli: &Cli, fleet: Option<Vec<crate::config::TestingEntry>>, mode: Mode, out: Printer) -> Result<i32> {

@@ -61,9 +61,15 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, requires = "plan")]
     pub detailed_exitcode: bool,
 
-    /// Show every command as it runs
-    #[arg(short, long, global = true, conflicts_with = "quiet")]
-    pub verbose: bool,
+    /// Show every command as it runs; -vv also the diagnostic log (each step and command with its
+    /// duration and exit status) on stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Write the diagnostic log to FILE as JSON lines (a span per command and step, never a
+    /// secret): a CI artifact. GITOPS_IAM_LOG (env-filter syntax) chooses what it holds
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
 
     /// Progress format: human text on stderr, or JSON lines on stdout (see docs/output.md)
     #[arg(

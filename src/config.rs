@@ -309,6 +309,7 @@ mod tests {
         "output",
         "verbose",
         "quiet",
+        "log-file",
         // destructive or one-off choices are made on the command line, each time
         "replace-trust",
         "yes",

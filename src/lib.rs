@@ -18,6 +18,7 @@ mod gitops_app;
 mod harness;
 mod harness_agent;
 mod http;
+mod log;
 mod names;
 mod output;
 mod plan;

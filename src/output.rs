@@ -21,6 +21,16 @@ pub(crate) enum Mode {
     Plan,
 }
 
+impl Mode {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Mode::Run => "run",
+            Mode::DryRun => "dry-run",
+            Mode::Plan => "plan",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Printer {
     pub(crate) verbosity: Verbosity,
@@ -38,8 +48,8 @@ impl Printer {
     pub(crate) fn new(global: &GlobalArgs, mode: Mode) -> Self {
         let asked = match (global.quiet, global.verbose) {
             (true, _) => Verbosity::Quiet,
-            (_, true) => Verbosity::Verbose,
-            _ => Verbosity::Normal,
+            (_, 0) => Verbosity::Normal,
+            _ => Verbosity::Verbose,
         };
         // A dry-run's or a plan's progress lines would only repeat the script (or say "changed"
         // of what a plan does not change); -v still shows them.

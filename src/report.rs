@@ -17,6 +17,7 @@ use std::future::Future;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tracing::Instrument as _;
 
 tokio::task_local! {
     /// The step the current task works for, so command output can be shown on its line.
@@ -268,7 +269,11 @@ impl Reporter {
         }
         self.start_bar(name);
         let started = Instant::now();
-        let result = CURRENT_STEP.scope(name.to_string(), body).await;
+        let span = tracing::info_span!("step", step = name);
+        let result = CURRENT_STEP
+            .scope(name.to_string(), body)
+            .instrument(span.clone())
+            .await;
         let duration = started.elapsed();
         self.end_bar(name);
         let (status, changes) = match &result {
@@ -286,6 +291,15 @@ impl Reporter {
             _ => self.info(&format!("{name}: {} in {secs:.1}s", status.label())),
         }
         let error = result.as_ref().err().map(std::string::ToString::to_string);
+        span.in_scope(|| {
+            tracing::info!(
+                status = status.label(),
+                duration_ms = millis(duration),
+                changes = ?changes,
+                error,
+                "step finished"
+            );
+        });
         self.event(&Event::StepFinish {
             step: name,
             status: status.label(),

@@ -19,7 +19,7 @@ pub(crate) async fn execute(cli: &Cli, ctx: &Ctx<'_>, registration: Option<&Regi
             }
         }
         Command::Agent(AgentCommand::Install(args)) => {
-            agent_install::command(ctx, registered(), args.wait_timeout).await?
+            agent_install::command(ctx, registered(), args.wait_timeout).await?;
         }
         Command::Verify(args) => return verify::command(ctx, registration, args.live).await,
         Command::Down { keep_clusters, .. } => down::run(ctx, registration, *keep_clusters).await?,
