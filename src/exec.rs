@@ -218,6 +218,10 @@ impl<'r> RealExecutor<'r> {
     }
 
     async fn send(&self, req: &HttpRequest) -> Result<HttpResponse> {
+        crate::log::request(req, self.send_traced(req)).await
+    }
+
+    async fn send_traced(&self, req: &HttpRequest) -> Result<HttpResponse> {
         self.check_interrupted()?;
         self.report
             .command_text(&req.to_string(), req.effect == crate::cmd::Effect::Mutate);
@@ -241,6 +245,10 @@ impl<'r> RealExecutor<'r> {
     }
 
     async fn spawn(&self, cmd: &Cmd) -> Result<Output> {
+        crate::log::command(cmd, self.spawn_traced(cmd)).await
+    }
+
+    async fn spawn_traced(&self, cmd: &Cmd) -> Result<Output> {
         self.check_interrupted()?;
         self.report.command(cmd);
         self.commands.fetch_add(1, Ordering::Relaxed);

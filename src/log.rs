@@ -7,10 +7,16 @@
 //! `-vv` shows debug on stderr, `--log-file FILE` writes JSON lines (debug unless
 //! `GITOPS_IAM_LOG` says otherwise) that a CI job keeps as an artifact.
 
+use crate::cmd::Cmd;
 use crate::error::{Error, Result};
+use crate::exec::Output;
+use crate::http::{HttpRequest, HttpResponse};
+use std::future::Future;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::Instant;
+use tracing::Instrument as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, fmt};
@@ -70,6 +76,53 @@ pub(crate) fn init(verbose: u8, log_file: Option<&Path>) -> Result<()> {
     // A second subscriber (unit tests calling `run` twice) is not an error worth stopping for.
     let _ = tracing_subscriber::registry().with(file).with(stderr).try_init();
     Ok(())
+}
+
+/// An external command while it runs, in a span of its own (program, purpose, effect,
+/// resource, its printed form), ending with its duration and exit status.
+pub(crate) async fn command<F>(cmd: &Cmd, run: F) -> Result<Output>
+where
+    F: Future<Output = Result<Output>>,
+{
+    let span = tracing::debug_span!(
+        "cmd",
+        program = cmd.program,
+        purpose = %cmd.purpose,
+        effect = ?cmd.effect,
+        resource = cmd.resource.as_deref().unwrap_or(""),
+        command = %cmd,
+    );
+    let started = Instant::now();
+    let result = run.instrument(span.clone()).await;
+    span.in_scope(|| finished(started, result.as_ref().map(|o| o.status)));
+    result
+}
+
+/// An HTTP request, as [`command`]; its exit status is the HTTP status.
+pub(crate) async fn request<F>(req: &HttpRequest, send: F) -> Result<HttpResponse>
+where
+    F: Future<Output = Result<HttpResponse>>,
+{
+    let span = tracing::debug_span!(
+        "http",
+        method = ?req.method,
+        purpose = %req.purpose,
+        effect = ?req.effect,
+        command = %req,
+    );
+    let started = Instant::now();
+    let result = send.instrument(span.clone()).await;
+    span.in_scope(|| finished(started, result.as_ref().map(|r| Some(i32::from(r.status)))));
+    result
+}
+
+/// The end of a command or request: how long it took, how it ended.
+fn finished(started: Instant, outcome: std::result::Result<Option<i32>, &Error>) {
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Ok(exit_status) => tracing::debug!(duration_ms, exit_status, "finished"),
+        Err(e) => tracing::debug!(duration_ms, error = %e, "failed"),
+    }
 }
 
 #[cfg(test)]

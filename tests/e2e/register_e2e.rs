@@ -23,6 +23,67 @@ fn secrets_of(agent: &Value) -> [String; 2] {
     [key, b64]
 }
 
+/// Issue 12, item 6: `--log-file` holds a JSON line per event: one per external command and
+/// request (in its span, with duration and exit status), one per step, one for the command's
+/// end; as many commands as the summary counts, and no secret.
+#[track_caller]
+fn assert_diagnostic_log(log: &str, out: &super::sandbox::Output, secrets: &[String]) {
+    let events: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let ended = |span: &str| -> Vec<&Value> {
+        events
+            .iter()
+            .filter(|e| e["span"]["name"] == span && e["fields"]["duration_ms"].is_u64())
+            .collect()
+    };
+    let (cmds, http) = (ended("cmd"), ended("http"));
+    for program in ["aws", "eksctl", "kubectl"] {
+        assert!(
+            cmds.iter()
+                .any(|e| e["span"]["program"] == program && e["fields"]["exit_status"] == 0),
+            "no {program} command in the log:\n{log}"
+        );
+    }
+    assert!(
+        http.iter().any(|e| e["fields"]["exit_status"] == 200),
+        "no HTTP request in the log:\n{log}"
+    );
+    let counted = out
+        .stderr
+        .lines()
+        .find_map(|l| {
+            l.split("total ")
+                .nth(1)?
+                .split(", ")
+                .nth(1)?
+                .strip_suffix(" commands")?
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no command count in the summary\n{}", out.describe()));
+    assert_eq!(cmds.len() + http.len(), counted, "{log}");
+    let steps = events
+        .iter()
+        .filter(|e| e["fields"]["message"] == "step finished")
+        .count();
+    assert_eq!(steps, out.stderr.matches(": started").count(), "{log}");
+    let last = events.last().expect("a log");
+    assert_eq!(
+        (
+            &last["fields"]["message"],
+            &last["fields"]["exit_code"],
+            &last["span"]["command"]
+        ),
+        (&json!("finished"), &json!(0), &json!("up")),
+        "{last:#}"
+    );
+    for s in secrets {
+        assert!(!log.contains(s.as_str()), "a secret in the log file");
+    }
+}
+
 #[track_caller]
 fn assert_no_secret(out: &super::sandbox::Output, secrets: &[String], what: &str) {
     for s in secrets {
@@ -57,8 +118,10 @@ fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_wri
         "--agent-id",
         NEW_AGENT,
     ];
+    let log = sb.scratch("up-log.json");
+    let log_flag = ["--log-file", log.to_str().unwrap()];
     let up = args(&["up", "-v"], &h);
-    let first = sb.gitops_iam(&up);
+    let first = sb.gitops_iam(&[up.as_slice(), &log_flag].concat());
     first.success();
 
     let agents = harness_agents(&sb);
@@ -88,6 +151,7 @@ fn up_installs_the_agent_registers_the_testing_cluster_with_irsa_and_a_rerun_wri
     assert_eq!(agents["rotations"], 0, "{agents:#}");
     let secrets = secrets_of(a);
     assert_no_secret(&first, &secrets, "up");
+    assert_diagnostic_log(&std::fs::read_to_string(&log).unwrap(), &first, &secrets);
     let manifest = sb.work().join(".gitops-iam/agent/account.bootstrap.yaml");
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&manifest).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "{}", manifest.display());
