@@ -33,7 +33,8 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 count() { grep -c . "$1" || true; }
-count_mutating() { grep -cP '\tmutating\t' "$1" || true; }
+# a JSON line's key (a `"` inside a string is written `\"`, so no argv word matches)
+count_mutating() { grep -c '"mutating":true' "$1" || true; }
 
 # Starts a sandbox NAME with the create latency; its env goes to $root/NAME.env.
 start() {

@@ -21,8 +21,8 @@
 //! Set `GITOPS_IAM_E2E_KEEP=1` to keep the directories of a failing test, and
 //! `GITOPS_IAM_E2E_TRACE=1` to print every command with its exit code and duration.
 
+use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -106,9 +106,9 @@ impl Sandbox {
             counter: AtomicUsize::new(0),
         };
         let dir = sandbox.dir.clone();
-        let out = run_process(
+        let out = finish(
             &format!("{SANDBOX_SCRIPT} start {}", dir.display()),
-            Command::new(SANDBOX_SCRIPT)
+            assert_cmd::Command::new(SANDBOX_SCRIPT)
                 .arg("start")
                 .arg(&dir)
                 .current_dir(REPO)
@@ -184,12 +184,8 @@ impl Sandbox {
     /// (so a test can kill it and its children as a dying laptop would). Output is discarded.
     pub fn spawn_gitops_iam_with(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Child {
         use std::os::unix::process::CommandExt;
-        Command::new(GITOPS_IAM)
-            .args(args)
-            .current_dir(&self.work)
-            .env_clear()
-            .envs(&self.env)
-            .envs(extra.iter().copied())
+        // assert_cmd runs to completion only; the environment is still `process`'s
+        self.process(GITOPS_IAM, args, extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -219,27 +215,40 @@ impl Sandbox {
         run
     }
 
+    /// Runs PROGRAM ARGS as [`Sandbox::command`] builds it, with extra environment variables.
     pub fn run_with(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let shown_env: String = extra.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        let what = format!(
+            "{shown_env}{}",
+            shell_join(std::iter::once(program).chain(args.iter().copied()))
+        );
+        let out = finish(&what, &mut self.command(program, args, extra), COMMAND_TIMEOUT);
+        trace(&out);
+        out
+    }
+
+    /// The one builder of every command a test runs: PROGRAM (a path, such as [`GITOPS_IAM`],
+    /// or looked up on the sandbox PATH) with ARGS in the work dir, with the sandbox environment
+    /// (none of the test's own) plus EXTRA.
+    pub fn command(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.process(program, args, extra))
+    }
+
+    /// The process of [`Sandbox::command`], for the one caller that must not wait for it.
+    fn process(&self, program: &str, args: &[&str], extra: &[(&str, &str)]) -> Command {
         let resolved = if program.contains('/') {
             PathBuf::from(program)
         } else {
             which::which_in(program, Some(self.var("PATH")), &self.work)
                 .unwrap_or_else(|_| panic!("{program} is not on the sandbox PATH {}", self.var("PATH")))
         };
-        let mut cmd = Command::new(&resolved);
+        let mut cmd = Command::new(resolved);
         cmd.args(args)
             .current_dir(&self.work)
             .env_clear()
             .envs(&self.env)
             .envs(extra.iter().copied());
-        let shown_env: String = extra.iter().map(|(k, v)| format!("{k}={v} ")).collect();
-        let what = format!(
-            "{shown_env}{}",
-            shell_join(std::iter::once(program).chain(args.iter().copied()))
-        );
-        let out = run_process(&what, &mut cmd, COMMAND_TIMEOUT);
-        trace(&out);
-        out
+        cmd
     }
 
     /// The real `aws` (through the sandbox wrapper).
@@ -289,15 +298,14 @@ impl Sandbox {
             .collect()
     }
 
-    /// Number of lines in commands.log now: pass it to `commands_since`.
+    /// Number of entries in commands.log now: pass it to `commands_since`.
     pub fn mark(&self) -> usize {
         self.commands().len()
     }
 
     /// Every logged aws/eksctl/kubectl call, in order.
     pub fn commands(&self) -> Vec<Logged> {
-        let text = std::fs::read_to_string(self.dir.join("commands.log")).unwrap_or_default();
-        text.lines().map(Logged::parse).collect()
+        read_command_log(&self.dir.join("commands.log"))
     }
 
     pub fn commands_since(&self, mark: usize) -> Vec<Logged> {
@@ -449,182 +457,108 @@ fn trace(out: &Output) {
     }
 }
 
-fn run_process(what: &str, cmd: &mut Command, timeout: Duration) -> Output {
+/// Runs CMD to its end, stdin closed and stdout and stderr captured; killed after TIMEOUT,
+/// which fails the test.
+fn finish(what: &str, cmd: &mut assert_cmd::Command, timeout: Duration) -> Output {
     let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let out = cmd
+        .timeout(timeout)
+        .output()
         .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for a child") {
-            break Some(status);
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
     let output = Output {
         what: what.to_owned(),
-        code: status.and_then(|s| s.code()),
-        stdout: String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         elapsed: start.elapsed(),
     };
-    assert!(status.is_some(), "killed after {timeout:?}:\n{}", output.describe());
+    // assert_cmd kills a command at its timeout (SIGKILL) and returns what it had printed
+    let timed_out = {
+        use std::os::unix::process::ExitStatusExt;
+        out.status.signal() == Some(libc::SIGKILL) && output.elapsed >= timeout
+    };
+    assert!(!timed_out, "killed after {timeout:?}:\n{}", output.describe());
     output
 }
 
-/// One line of commands.log: `TOOL<TAB>mutating|read<TAB>ARGV[<TAB>injected]`.
+/// One entry of commands.log (docs/sandbox.md, "Command log").
 #[derive(Debug, Clone)]
 pub struct Logged {
+    /// `argv[0]`.
     pub tool: String,
     pub mutating: bool,
-    /// ARGV as logged (shell-quoted words, tool first).
+    /// ARGV as one shell line ([`shell_join`]), what `SANDBOX_FAIL_MATCH` matches.
     pub line: String,
+    /// The words, tool first.
     pub argv: Vec<String>,
     pub injected: bool,
 }
 
-impl Logged {
-    fn parse(raw: &str) -> Logged {
-        let cols: Vec<&str> = raw.split('\t').collect();
-        assert!(
-            (3..=4).contains(&cols.len()) && matches!(cols[1], "mutating" | "read"),
-            "malformed commands.log line: {raw:?}"
-        );
-        let injected = match cols.get(3) {
-            None => false,
-            Some(&"injected") => true,
-            Some(other) => panic!("unknown 4th column {other:?} in commands.log line {raw:?}"),
-        };
-        let argv = shell_split(cols[2]).unwrap_or_else(|| panic!("cannot split commands.log line {raw:?}"));
-        assert_eq!(
-            argv.first().map(String::as_str),
-            Some(cols[0]),
-            "commands.log line {raw:?}"
-        );
-        Logged {
-            tool: cols[0].to_owned(),
-            mutating: cols[1] == "mutating",
-            line: cols[2].to_owned(),
-            argv,
-            injected,
-        }
-    }
+/// A line of commands.log as the writers write it; any other field fails the reader.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    argv: Vec<String>,
+    mutating: bool,
+    injected: bool,
 }
 
-/// Shell-quotes words the way the command log does (safe words bare, else single quotes).
-pub fn shell_join<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
-    words
-        .into_iter()
-        .map(|w| {
-            if w.is_empty() {
-                "''".to_owned()
-            } else if w.chars().all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c)) {
-                w.to_owned()
-            } else {
-                format!("'{}'", w.replace('\'', r#"'"'"'"#))
+/// The one reader of the command log (JSON lines): every entry, in order; none when the file
+/// does not exist. A line that is not an entry fails the test.
+fn read_command_log(path: &Path) -> Vec<Logged> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|raw| {
+            let Entry {
+                argv,
+                mutating,
+                injected,
+            } = serde_json::from_str(raw)
+                .unwrap_or_else(|e| panic!("malformed {} line ({e}): {raw:?}", path.display()));
+            let tool = argv
+                .first()
+                .unwrap_or_else(|| panic!("empty argv in {} line {raw:?}", path.display()))
+                .clone();
+            Logged {
+                tool,
+                mutating,
+                line: shell_join(argv.iter().map(String::as_str)),
+                argv,
+                injected,
             }
         })
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect()
 }
 
-/// Splits a line of shell words: bare words, `'...'`, `"..."` (no expansion), `$'...'` with
-/// the escapes the command log writes (`\n \t \r \\ \' \xHH`), and concatenations of them.
-pub fn shell_split(line: &str) -> Option<Vec<String>> {
-    let mut words = Vec::new();
-    let mut chars = line.chars().peekable();
-    loop {
-        while chars.peek() == Some(&' ') {
-            chars.next();
-        }
-        if chars.peek().is_none() {
-            return Some(words);
-        }
-        let mut word = String::new();
-        while let Some(&c) = chars.peek() {
+/// Shell-quotes words as the sandbox does (`sandboxlib.shell_quote`): safe words bare, `''` for
+/// empty, `$'...'` for a word holding a control character (so a line stays one line), else
+/// single quotes.
+pub fn shell_join<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    words.into_iter().map(shell_quote).collect::<Vec<_>>().join(" ")
+}
+
+fn shell_quote(w: &str) -> String {
+    if w.is_empty() {
+        "''".to_owned()
+    } else if w.chars().all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c)) {
+        w.to_owned()
+    } else if w.chars().any(char::is_control) {
+        let mut out = String::from("$'");
+        for c in w.chars() {
             match c {
-                ' ' => break,
-                '\'' => {
-                    chars.next();
-                    loop {
-                        match chars.next()? {
-                            '\'' => break,
-                            c => word.push(c),
-                        }
-                    }
-                }
-                '"' => {
-                    chars.next();
-                    loop {
-                        match chars.next()? {
-                            '"' => break,
-                            '\\' => word.push(chars.next()?),
-                            c => word.push(c),
-                        }
-                    }
-                }
-                '$' => {
-                    chars.next();
-                    if chars.peek() != Some(&'\'') {
-                        word.push('$');
-                        continue;
-                    }
-                    chars.next();
-                    let mut bytes = Vec::new();
-                    loop {
-                        match chars.next()? {
-                            '\'' => break,
-                            '\\' => match chars.next()? {
-                                'n' => bytes.push(b'\n'),
-                                't' => bytes.push(b'\t'),
-                                'r' => bytes.push(b'\r'),
-                                'x' => {
-                                    let hex: String = [chars.next()?, chars.next()?].iter().collect();
-                                    bytes.push(u8::from_str_radix(&hex, 16).ok()?);
-                                }
-                                c => {
-                                    let mut b = [0; 4];
-                                    bytes.extend(c.encode_utf8(&mut b).as_bytes());
-                                }
-                            },
-                            c => {
-                                let mut b = [0; 4];
-                                bytes.extend(c.encode_utf8(&mut b).as_bytes());
-                            }
-                        }
-                    }
-                    word.push_str(&String::from_utf8(bytes).ok()?);
-                }
-                '\\' => {
-                    chars.next();
-                    word.push(chars.next()?);
-                }
-                c => {
-                    chars.next();
-                    word.push(c);
-                }
+                '\\' => out.push_str("\\\\"),
+                '\'' => out.push_str("\\'"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() && u32::from(c) < 256 => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+                c => out.push(c),
             }
         }
-        words.push(word);
+        out.push('\'');
+        out
+    } else {
+        format!("'{}'", w.replace('\'', r#"'"'"'"#))
     }
 }
 
@@ -731,12 +665,85 @@ fn env_sh_parsing_handles_every_form_env_sh_uses() {
     assert!(!env.contains_key("A"));
 }
 
+/// Words a command log must carry unchanged (as `AWKWARD` in tests/sandbox/test_sandbox.py).
+const AWKWARD: [&str; 11] = [
+    "-p",
+    r#"{"a": 1}"#,
+    "it's",
+    "",
+    "a\nb\\",
+    "t\tr\r",
+    r#"\u0041 \""#,
+    "\x01\x1f\x7f\x08\x0c",
+    "é ü 日本 😀",
+    "x=y",
+    "$HOME `id`",
+];
+
 #[test]
-fn command_log_words_split_back_into_argv() {
-    let argv = ["kubectl", "-p", r#"{"a": 1}"#, "it's", "", "a\nb\\", "x=y"];
-    assert_eq!(shell_split(&shell_join(argv)).unwrap(), argv);
-    assert_eq!(
-        shell_split(r"printf $'a\nb\x41\'' x").unwrap(),
-        ["printf", "a\nbA'", "x"]
+fn command_log_of_both_writers_reads_back_into_argv() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sandbox");
+    let write = |program: &str, script: &str| {
+        let out = Command::new(program)
+            .arg("-c")
+            .arg(script)
+            .arg(lib)
+            .args(AWKWARD)
+            .env("GITOPS_IAM_SANDBOX", dir.path())
+            .env_remove("SANDBOX_FAIL_NTH")
+            .env_remove("SANDBOX_FAIL_MATCH")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // bash: `$0` is the library's directory, `$@` the words
+    write(
+        "bash",
+        r#"source "$0/wrapperlib.sh"; SB_TOOL=kubectl; sb_record mutating "$@""#,
     );
+    write(
+        "python3",
+        r#"import sys; sys.path.insert(0, sys.argv[1]); import sandboxlib
+sandboxlib.record_command("kubectl", False, sys.argv[2:])"#,
+    );
+    let log = read_command_log(&dir.path().join("commands.log"));
+    let argv: Vec<&str> = std::iter::once("kubectl").chain(AWKWARD).collect();
+    let got: Vec<_> = log
+        .iter()
+        .map(|c| (c.tool.as_str(), c.mutating, c.injected, c.argv.clone()))
+        .collect();
+    let want = |mutating| {
+        (
+            "kubectl",
+            mutating,
+            false,
+            argv.iter().map(|w| (*w).to_owned()).collect(),
+        )
+    };
+    assert_eq!(got, [want(true), want(false)]);
+    assert!(log.iter().all(|c| !c.line.contains('\n')), "{log:?}");
+}
+
+#[test]
+fn command_log_line_quotes_as_the_sandbox_does() {
+    // what sandboxlib.shell_join writes for these words, and bash reads back into them
+    let words = ["kubectl", "-p", r#"{"a": 1}"#, "it's", "", "a\nb\\", "x=y", "\x01é"];
+    let line = shell_join(words);
+    assert_eq!(line, r#"kubectl -p '{"a": 1}' 'it'"'"'s' '' $'a\nb\\' x=y $'\x01é'"#);
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(r#"printf '%s\0' {line}"#))
+        .output()
+        .unwrap();
+    let back: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_terminator('\0')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(back, words);
 }

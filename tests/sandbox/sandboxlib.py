@@ -6,10 +6,11 @@ product can run end to end with the real `aws` and `kubectl` clients.
 
 This module holds what more than one of those pieces needs:
 
-* the command log and the fault injection that bin/aws, bin/kubectl (bash) and
-  bin/eksctl (Python) share.  The bash wrappers re-implement `shell_quote` and
-  the counter protocol; keep both sides in step (test_sandbox.py checks that the
-  three tools write identically quoted lines).
+* the command log (JSON lines) and the fault injection that bin/aws,
+  bin/kubectl (bash, wrapperlib.sh) and bin/eksctl (Python) share, with its one
+  Python reader `read_command_log`.  wrapperlib.sh re-implements the writer,
+  `shell_quote` and the counter protocol; keep both sides in step
+  (test_sandbox.TestCommandLog checks that they write identical lines).
 * the PID file of a sandbox (every process a sandbox starts, with its start time
   so that `sandbox stop` never kills a recycled PID).
 * the per-cluster records under DIR/clusters/.
@@ -110,17 +111,17 @@ class FileLock:
 
 
 def record_command(tool, mutating, argv):
-    """Append the command line to DIR/commands.log; decide fault injection.
+    """Append the command to DIR/commands.log; decide fault injection.
 
     Returns True when this invocation must fail (SANDBOX_FAIL_NTH /
-    SANDBOX_FAIL_MATCH).  Same protocol as bin/aws and bin/kubectl: under an
-    exclusive flock on DIR/.lock, bump DIR/mutating-count for a mutating
-    command, then append one line.
+    SANDBOX_FAIL_MATCH, which matches the shell-quoted line).  Same protocol as
+    bin/aws and bin/kubectl: under an exclusive flock on DIR/.lock, bump
+    DIR/mutating-count for a mutating command, then append one JSON line.
     """
     d = sandbox_dir(required=False)
     if d is None:
         return False
-    line = shell_join([tool] + list(argv))
+    argv = [tool] + list(argv)
     inject = False
     with FileLock(os.path.join(d, ".lock")):
         if mutating:
@@ -137,12 +138,11 @@ def record_command(tool, mutating, argv):
             if nth and nth.strip() == str(n):
                 inject = True
             pattern = os.environ.get("SANDBOX_FAIL_MATCH", "")
-            if pattern and re.search(pattern, line):
+            if pattern and re.search(pattern, shell_join(argv)):
                 inject = True
-        fields = [tool, "mutating" if mutating else "read", line]
-        if inject:
-            fields.append("injected")
-        data = ("\t".join(fields) + "\n").encode()
+        entry = {"argv": argv, "mutating": bool(mutating), "injected": inject}
+        # compact and UTF-8 as it is: what wrapperlib.sh writes too
+        data = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         fd = os.open(os.path.join(d, "commands.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             os.write(fd, data)
@@ -152,18 +152,22 @@ def record_command(tool, mutating, argv):
 
 
 def read_command_log(d):
-    """Parse DIR/commands.log into dicts {tool, kind, line, injected}."""
-    out = []
+    """DIR/commands.log as dicts {argv, mutating, injected, tool, line}.
+
+    tool is argv[0]; line is shell_join(argv), what SANDBOX_FAIL_MATCH matches.
+    A line that is not such an entry raises: the format changed under a reader.
+    """
     try:
-        with open(os.path.join(d, "commands.log"), encoding="utf-8") as f:
-            for raw in f:
-                parts = raw.rstrip("\n").split("\t")
-                if len(parts) < 3:
-                    continue
-                out.append({"tool": parts[0], "kind": parts[1], "line": parts[2],
-                            "injected": len(parts) > 3 and parts[3] == "injected"})
+        f = open(os.path.join(d, "commands.log"), encoding="utf-8")
     except FileNotFoundError:
-        pass
+        return []
+    out = []
+    with f:
+        for raw in f:
+            entry = json.loads(raw)
+            if set(entry) != {"argv", "mutating", "injected"} or not entry["argv"]:
+                raise ValueError("not a command-log entry: %r" % raw)
+            out.append(dict(entry, tool=entry["argv"][0], line=shell_join(entry["argv"])))
     return out
 
 

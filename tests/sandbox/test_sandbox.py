@@ -190,9 +190,9 @@ class TestStartStop(SandboxTestCase):
         with open(os.path.join(d2, "warm.log")) as f:
             self.assertNotIn("runs cold", f.read())
         log = sandboxlib.read_command_log(d2)
-        self.assertEqual([(e["tool"], e["kind"], e["line"]) for e in log], [
-            ("aws", "read", "aws sts get-caller-identity --output json"),
-            ("aws", "read", "aws --profile testing sts get-caller-identity --output json"),
+        self.assertEqual([(e["tool"], e["mutating"], e["line"]) for e in log], [
+            ("aws", False, "aws sts get-caller-identity --output json"),
+            ("aws", False, "aws --profile testing sts get-caller-identity --output json"),
         ])
 
     def test_start_ignores_the_callers_aws_settings(self):
@@ -449,13 +449,82 @@ class TestAwsAndEksctl(SandboxTestCase):
         r = self.run_tool(env, *base, "--approve", check=0)
         self.assertIn("IAM Open ID Connect provider is already associated with cluster", r.stdout)
         self.assertEqual(len(self.aws_json(env, "iam", "list-open-id-connect-providers", *R)["OpenIDConnectProviderList"]), 1)
-        kinds = [(e["kind"], e["line"].split(" --region")[0]) for e in sandboxlib.read_command_log(d)
+        kinds = [(e["mutating"], e["line"].split(" --region")[0]) for e in sandboxlib.read_command_log(d)
                  if e["line"].startswith("eksctl utils")]
         self.assertEqual(kinds, [
-            ("read", "eksctl utils associate-iam-oidc-provider --cluster testing"),
-            ("mutating", "eksctl utils associate-iam-oidc-provider --cluster testing"),
-            ("mutating", "eksctl utils associate-iam-oidc-provider --cluster testing"),
+            (False, "eksctl utils associate-iam-oidc-provider --cluster testing"),
+            (True, "eksctl utils associate-iam-oidc-provider --cluster testing"),
+            (True, "eksctl utils associate-iam-oidc-provider --cluster testing"),
         ])
+
+
+# Words a command log must carry unchanged: quotes, backslashes, control characters, unicode.
+AWKWARD = ["-p", '{"a": 1}', "it's", "", "a\nb\\", "t\tr\r", "\\u0041 \\\"", "\x01\x1f\x7f\b\f",
+           "é ü 日本 😀", "x=y", "$HOME `id`"]
+
+
+class TestCommandLog(unittest.TestCase):
+    """The two writers (wrapperlib.sh, sandboxlib.record_command) and the Python reader, no sandbox."""
+
+    def setUp(self):
+        self.d = tempfile.mkdtemp(prefix="gitops-iam-cmdlog-")
+        self.addCleanup(shutil.rmtree, self.d, True)
+
+    def bash(self, script, *args, **env):
+        return subprocess.run(["bash", "-c", 'source "$0"; SB_TOOL=kubectl; ' + script,
+                               os.path.join(HERE, "wrapperlib.sh"), *args], capture_output=True, check=True,
+                              env=dict(_BASE_ENV, GITOPS_IAM_SANDBOX=self.d, **env), timeout=30).stdout
+
+    def python(self, mutating, argv, **env):
+        saved = {k: os.environ.get(k) for k in ["GITOPS_IAM_SANDBOX", "SANDBOX_FAIL_NTH", "SANDBOX_FAIL_MATCH"]}
+        os.environ.update(GITOPS_IAM_SANDBOX=self.d, **env)
+        try:
+            return sandboxlib.record_command("kubectl", mutating, argv)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def log_bytes(self):
+        with open(os.path.join(self.d, "commands.log"), "rb") as f:
+            return f.read()
+
+    def test_both_writers_write_identical_json_lines_the_reader_reads_back(self):
+        self.bash('sb_record mutating "$@"; sb_record read "$@"', *AWKWARD)
+        self.python(True, AWKWARD)
+        self.python(False, AWKWARD)
+        lines = self.log_bytes().decode().splitlines(keepends=True)
+        self.assertEqual(len(lines), 4)
+        self.assertEqual(lines[:2], lines[2:], "bash and Python write different lines")
+        log = sandboxlib.read_command_log(self.d)
+        self.assertEqual([(e["argv"], e["tool"], e["mutating"], e["injected"]) for e in log],
+                         [(["kubectl", *AWKWARD], "kubectl", m, False) for m in (True, False)] * 2)
+        self.assertEqual(log[0]["line"], sandboxlib.shell_join(["kubectl", *AWKWARD]))
+
+    def test_bash_quotes_as_python_for_fail_match(self):
+        got = self.bash('for w in "$@"; do sb_quote "$w"; printf "%s\\0" "$REPLY"; done', *AWKWARD)
+        self.assertEqual(got.decode().split("\0")[:-1], [sandboxlib.shell_quote(w) for w in AWKWARD])
+
+    def test_both_writers_inject_alike(self):
+        # FAIL_MATCH sees the shell-quoted line; FAIL_NTH counts mutating commands of both writers
+        match = {"SANDBOX_FAIL_MATCH": r"'it'\"'\"'s' ''"}
+        self.bash('sb_record mutating "$@"; sb_record read "$@"', *AWKWARD, **match)
+        self.assertTrue(self.python(True, AWKWARD, **match))
+        self.assertFalse(self.python(True, ["get", "x"], **match))
+        self.bash('sb_record mutating x', SANDBOX_FAIL_NTH="4")
+        self.assertTrue(self.python(True, ["y"], SANDBOX_FAIL_NTH="5"))
+        self.assertEqual([e["injected"] for e in sandboxlib.read_command_log(self.d)],
+                         [True, False, True, False, True, True])
+        with open(os.path.join(self.d, "mutating-count")) as f:
+            self.assertEqual(f.read(), "5\n")
+
+    def test_reader_refuses_what_is_not_an_entry(self):
+        with open(os.path.join(self.d, "commands.log"), "w") as f:
+            f.write("kubectl\tread\tkubectl get ns\n")
+        with self.assertRaises(ValueError):
+            sandboxlib.read_command_log(self.d)
 
 
 class TestInjection(SandboxTestCase):
@@ -473,11 +542,12 @@ class TestInjection(SandboxTestCase):
                           extra=extra, check=1)                                                     # mutating #3
         self.assertIn("ResourceNotFoundException", r.stderr)  # it ran (no such cluster), not injected
         log = sandboxlib.read_command_log(d)
-        self.assertEqual([(e["tool"], e["kind"], e["injected"]) for e in log], [
-            ("aws", "mutating", False), ("aws", "read", False), ("kubectl", "mutating", True),
-            ("eksctl", "mutating", False)])
+        self.assertEqual([(e["tool"], e["mutating"], e["injected"]) for e in log], [
+            ("aws", True, False), ("aws", False, False), ("kubectl", True, True),
+            ("eksctl", True, False)])
         with open(os.path.join(d, "commands.log")) as f:
-            self.assertIn("kubectl\tmutating\tkubectl create namespace iam\tinjected\n", f.read())
+            self.assertIn('{"argv":["kubectl","create","namespace","iam"],"mutating":true,"injected":true}\n',
+                          f.read())
         with open(os.path.join(d, "mutating-count")) as f:
             self.assertEqual(f.read().strip(), "3")
         subprocess.run([SANDBOX, "reset-count", d], check=True, timeout=30)
@@ -526,8 +596,9 @@ class TestInjection(SandboxTestCase):
                  ["eksctl", "get", "cluster", "--name", doc, *R]]
         for argv in cases:
             self.run_tool(env, *argv)
-        lines = [e["line"] for e in sandboxlib.read_command_log(d)]
-        self.assertEqual(lines, [sandboxlib.shell_join(a) for a in cases])
+        log = sandboxlib.read_command_log(d)
+        self.assertEqual([e["argv"] for e in log], cases)
+        lines = [e["line"] for e in log]
         for line, argv in zip(lines, cases, strict=False):
             self.assertNotIn("\n", line)
             back = subprocess.run(["bash", "-c", 'printf "%s\\0" ' + line.split(" ", 1)[1]],

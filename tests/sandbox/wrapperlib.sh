@@ -2,10 +2,14 @@
 # Sourced by tests/sandbox/bin/aws and bin/kubectl (bash).
 #
 # Command log + fault injection, same protocol as sandboxlib.record_command
-# (Python, used by bin/eksctl): under `flock DIR/.lock`, bump DIR/mutating-count
-# for a mutating command, decide injection, append one line to
-# DIR/commands.log:  TOOL<TAB>mutating|read<TAB>QUOTED ARGV[<TAB>injected]
-# Keep sb_quote identical to sandboxlib.shell_quote.
+# (Python, used by bin/eksctl; docs/sandbox.md "Command log"): under
+# `flock DIR/.lock`, bump DIR/mutating-count for a mutating command, decide
+# injection, append one JSON line to DIR/commands.log:
+#   {"argv":[TOOL,ARG...],"mutating":BOOL,"injected":BOOL}
+# byte for byte what Python's json.dumps(..., ensure_ascii=False,
+# separators=(",", ":")) writes.  Pure bash: no process per call but flock.
+# Keep sb_quote identical to sandboxlib.shell_quote (SANDBOX_FAIL_MATCH matches
+# the shell-quoted line).
 
 sb_die() {
   printf 'sandbox %s wrapper: %s\n' "$SB_TOOL" "$1" >&2
@@ -43,15 +47,41 @@ sb_quote() {
   REPLY="'${s//\'/\'\"\'\"\'}'"
 }
 
+# sb_json_string WORD -> REPLY (a JSON string; UTF-8 passes through, as in json.dumps)
+sb_json_string() {
+  local s=$1
+  if [[ $s == *[\"\\[:cntrl:]]* ]]; then
+    s=${s//\\/\\\\}
+    s=${s//\"/\\\"}
+    s=${s//$'\n'/\\n}
+    s=${s//$'\t'/\\t}
+    s=${s//$'\r'/\\r}
+    s=${s//$'\b'/\\b}
+    s=${s//$'\f'/\\f}
+    if [[ $s == *[[:cntrl:]]* ]]; then
+      # the rare rest of U+0001..U+001F (DEL and above stay raw, as JSON allows)
+      local i h c
+      for ((i = 1; i < 32; i++)); do
+        printf -v h '%02x' "$i"
+        printf -v c "\\x$h"
+        s=${s//"$c"/\\u00$h}
+      done
+    fi
+  fi
+  REPLY="\"$s\""
+}
+
 # sb_record KIND ARGV... ; sets SB_INJECT=1 when this command must fail
 sb_record() {
   local kind=$1
   shift
   SB_INJECT=
-  local line=$SB_TOOL w
+  local json w
+  sb_json_string "$SB_TOOL"
+  json="{\"argv\":[$REPLY"
   for w in "$@"; do
-    sb_quote "$w"
-    line+=" $REPLY"
+    sb_json_string "$w"
+    json+=",$REPLY"
   done
   local d=$GITOPS_IAM_SANDBOX
   exec 9>>"$d/.lock" || sb_die "cannot open $d/.lock"
@@ -63,13 +93,19 @@ sb_record() {
     n=$((n + 1))
     printf '%d\n' "$n" >"$d/mutating-count"
     if [[ -n ${SANDBOX_FAIL_NTH:-} && ${SANDBOX_FAIL_NTH// /} == "$n" ]]; then SB_INJECT=1; fi
-    if [[ -n ${SANDBOX_FAIL_MATCH:-} && $line =~ $SANDBOX_FAIL_MATCH ]]; then SB_INJECT=1; fi
+    if [[ -n ${SANDBOX_FAIL_MATCH:-} ]]; then
+      local line=$SB_TOOL
+      for w in "$@"; do
+        sb_quote "$w"
+        line+=" $REPLY"
+      done
+      if [[ $line =~ $SANDBOX_FAIL_MATCH ]]; then SB_INJECT=1; fi
+    fi
   fi
-  if [[ -n $SB_INJECT ]]; then
-    printf '%s\t%s\t%s\tinjected\n' "$SB_TOOL" "$kind" "$line" >>"$d/commands.log"
-  else
-    printf '%s\t%s\t%s\n' "$SB_TOOL" "$kind" "$line" >>"$d/commands.log"
-  fi
+  local mutating=false injected=false
+  [[ $kind == mutating ]] && mutating=true
+  [[ -n $SB_INJECT ]] && injected=true
+  printf '%s],"mutating":%s,"injected":%s}\n' "$json" "$mutating" "$injected" >>"$d/commands.log"
   flock -u 9
   exec 9>&-
 }
