@@ -184,7 +184,7 @@ impl Sandbox {
     /// (so a test can kill it and its children as a dying laptop would). Output is discarded.
     pub fn spawn_gitops_iam_with(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Child {
         use std::os::unix::process::CommandExt;
-        // assert_cmd runs to completion only; the environment is still `process`'s
+        // assert_cmd only runs to the end: this one caller takes the builder's std process
         self.process(GITOPS_IAM, args, extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -63,7 +63,7 @@ sb_json_string() {
       local i h c
       for ((i = 1; i < 32; i++)); do
         printf -v h '%02x' "$i"
-        printf -v c "\\x$h"
+        printf -v c %b "\\x$h"
         s=${s//"$c"/\\u00$h}
       done
     fi
