@@ -62,7 +62,7 @@ pub(crate) fn main() -> i32 {
             (code_of(&e, cli.global.detailed_exitcode), Some(e.to_string()))
         }
     };
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let duration_ms = crate::report::millis(started.elapsed());
     tracing::info!(exit_code = code, duration_ms, error, "finished");
     drop(span);
     code

@@ -73,7 +73,7 @@ pub(crate) fn init(verbose: u8, log_file: Option<&Path>) -> Result<()> {
         }
         None => None,
     };
-    // A second subscriber (unit tests calling `run` twice) is not an error worth stopping for.
+    // `run` installs it once per process; a subscriber set already (a host of the library) stays.
     let _ = tracing_subscriber::registry().with(file).with(stderr).try_init();
     Ok(())
 }
@@ -118,7 +118,7 @@ where
 
 /// The end of a command or request: how long it took, how it ended.
 fn finished(started: Instant, outcome: std::result::Result<Option<i32>, &Error>) {
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let duration_ms = crate::report::millis(started.elapsed());
     match outcome {
         Ok(exit_status) => tracing::debug!(duration_ms, exit_status, "finished"),
         Err(e) => tracing::debug!(duration_ms, error = %e, "failed"),

@@ -80,16 +80,13 @@ impl Changes {
 }
 
 pub(crate) struct Reporter {
+    /// What to show: decided once, read here, never copied.
     printer: Printer,
-    verbosity: Verbosity,
-    json: bool,
     start: Instant,
     records: Mutex<Vec<StepRecord>>,
     sink: Mutex<Box<dyn Write + Send>>,
     progress: Option<MultiProgress>,
     bars: Mutex<HashMap<String, ProgressBar>>,
-    /// A plan (`--plan`): its drift is its result, shown even with `-q`.
-    plan: bool,
 }
 
 impl Reporter {
@@ -97,8 +94,6 @@ impl Reporter {
     pub(crate) fn new(printer: Printer) -> Self {
         let mut r = Self::with_sink(printer.verbosity, Box::new(std::io::stderr()));
         r.printer = printer;
-        r.json = printer.json;
-        r.plan = printer.plan;
         r.progress = printer
             .live
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
@@ -111,14 +106,11 @@ impl Reporter {
                 verbosity,
                 ..Printer::quiet()
             },
-            verbosity,
-            json: false,
             start: Instant::now(),
             records: Mutex::new(Vec::new()),
             sink: Mutex::new(sink),
             progress: None,
             bars: Mutex::new(HashMap::new()),
-            plan: false,
         }
     }
 
@@ -128,14 +120,14 @@ impl Reporter {
     }
 
     fn print(&self, min: Verbosity, text: &str) {
-        if self.verbosity < min {
+        if self.printer.verbosity < min {
             return;
         }
         let elapsed = self.start.elapsed().as_secs_f64();
         let mut out = String::new();
         for line in text.lines() {
             // A plan's result (its drift, its summary) is read as a document, a PR comment.
-            if self.plan && min == Verbosity::Quiet {
+            if self.printer.plan && min == Verbosity::Quiet {
                 let _ = writeln!(out, "{line}");
             } else {
                 let _ = writeln!(out, "[{elapsed:>6.1}s] {line}");
@@ -154,7 +146,7 @@ impl Reporter {
 
     /// One JSON object on a line of stdout (only with `--output json`).
     pub(crate) fn event(&self, event: &Event<'_>) {
-        if self.json {
+        if self.printer.json {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", serde_json::to_string(event).expect("events serialize"));
             let _ = out.flush();
@@ -162,7 +154,7 @@ impl Reporter {
     }
 
     pub(crate) fn is_json(&self) -> bool {
-        self.json
+        self.printer.json
     }
 
     /// A command's result on stdout (the script, the checks).
@@ -186,7 +178,7 @@ impl Reporter {
     /// A command (or HTTP request) as it starts: shown with `-v`, and as a JSON event then.
     pub(crate) fn command_text(&self, shell: &str, mutating: bool) {
         self.print(Verbosity::Verbose, &format!("$ {shell}"));
-        if self.verbosity == Verbosity::Verbose {
+        if self.printer.verbosity == Verbosity::Verbose {
             self.event(&Event::Command {
                 step: self.current_step(),
                 command: shell,
@@ -219,7 +211,11 @@ impl Reporter {
             object: what,
             diff: &body,
         });
-        let level = if self.plan { Verbosity::Quiet } else { Verbosity::Normal };
+        let level = if self.printer.plan {
+            Verbosity::Quiet
+        } else {
+            Verbosity::Normal
+        };
         self.print(level, &format!("drift in {what}:\n{body}"));
     }
 
@@ -336,7 +332,7 @@ impl Reporter {
         for p in planned {
             let _ = write!(text, "\n  {}: {}", p.step.as_deref().unwrap_or("-"), p.purpose);
         }
-        if !planned.is_empty() && !self.json {
+        if !planned.is_empty() && !self.printer.json {
             text.push_str("\nstdout has them as a bash script; the same command without --plan runs them.");
         }
         self.warn(&text);
@@ -402,6 +398,6 @@ impl Reporter {
 }
 
 /// Milliseconds, as the events give durations.
-fn millis(d: Duration) -> u64 {
+pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

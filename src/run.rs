@@ -36,16 +36,29 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
 }
 
 impl Run<'_> {
-    /// `--dry-run`: the command's steps against the script, printed on stdout.
-    pub(crate) fn dry_run(&self) -> Result<i32> {
-        let report = Reporter::new(self.printer);
-        let mut script = if matches!(self.cli.command, crate::cli::Command::Verify(_)) {
+    fn real_executor<'r>(&self, report: &'r Reporter) -> RealExecutor<'r> {
+        let mut real = RealExecutor::new(report);
+        real.propagation_timeout = self.cli.global.propagation_timeout;
+        real
+    }
+
+    /// The script of a dry-run (`listing_reads`: `verify`'s, which prints its reads) or a plan.
+    fn script(&self, listing_reads: bool, plan: bool) -> ScriptExecutor {
+        let mut script = if listing_reads {
             ScriptExecutor::listing_reads()
         } else {
             ScriptExecutor::new()
         };
         script.propagation_timeout = self.cli.global.propagation_timeout;
-        script.header(self.settings, false);
+        script.header(self.settings, plan);
+        script
+    }
+
+    /// `--dry-run`: the command's steps against the script, printed on stdout.
+    pub(crate) fn dry_run(&self) -> Result<i32> {
+        let report = Reporter::new(self.printer);
+        let listing_reads = matches!(self.cli.command, crate::cli::Command::Verify(_));
+        let script = self.script(listing_reads, false);
         let ctx = Ctx::new(self.settings, &script, &report);
         block_on(command::execute(self.cli, &ctx, self.registration))??;
         report.result(&script.script())?;
@@ -55,12 +68,7 @@ impl Run<'_> {
     /// `--plan`: real reads, printed mutations (see `plan.rs`).
     pub(crate) fn plan(&self) -> Result<i32> {
         let report = Reporter::new(self.printer);
-        let mut real = RealExecutor::new(&report);
-        real.propagation_timeout = self.cli.global.propagation_timeout;
-        let mut script = ScriptExecutor::new();
-        script.propagation_timeout = self.cli.global.propagation_timeout;
-        script.header(self.settings, true);
-        let plan = crate::plan::PlanExecutor::new(real, script, &report);
+        let plan = crate::plan::PlanExecutor::new(self.real_executor(&report), self.script(false, true), &report);
         let ctx = Ctx::new(self.settings, &plan, &report);
         let code = block_on(command::execute(self.cli, &ctx, self.registration))??;
         let planned = plan.planned();
@@ -80,8 +88,7 @@ impl Run<'_> {
     pub(crate) fn real(&self) -> Result<i32> {
         let report = Reporter::new(self.printer);
         let rt = runtime()?;
-        let mut real = RealExecutor::new(&report);
-        real.propagation_timeout = self.cli.global.propagation_timeout;
+        let real = self.real_executor(&report);
         let ctx = Ctx::new(self.settings, &real, &report);
         let result = rt.block_on(async {
             let mut signals = crate::signals::Signals::new()?;

@@ -36,15 +36,21 @@ def regex_error(msg: str, fmt: str, *examples: str) -> str:
     return msg + f"regex used for validation is '{fmt}')"
 
 
-def is_dns1123_subdomain(v: str) -> list[str]:
+def length_and_pattern(v: str, limit: int, regex, msg: str, fmt: str, *examples: str) -> list[str]:
+    """The two checks most of apimachinery's validators make, in its order and words."""
     errs = []
-    if len(v) > 253:
-        errs.append("must be no more than 253 characters")
-    if not DNS1123_SUB_RE.match(v):
-        errs.append(regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                                "characters, '-' or '.', and must start and end with an alphanumeric "
-                                "character", DNS1123_SUB_FMT, "example.com"))
+    if len(v) > limit:
+        errs.append(f"must be no more than {limit} characters")
+    if not regex.match(v):
+        errs.append(regex_error(msg, fmt, *examples))
     return errs
+
+
+def is_dns1123_subdomain(v: str) -> list[str]:
+    return length_and_pattern(v, 253, DNS1123_SUB_RE,
+                              "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                              "characters, '-' or '.', and must start and end with an alphanumeric "
+                              "character", DNS1123_SUB_FMT, "example.com")
 
 
 def is_dns1123_label(v: str) -> list[str]:
@@ -62,14 +68,10 @@ def is_dns1123_label(v: str) -> list[str]:
 
 
 def is_dns1035_label(v: str) -> list[str]:
-    errs = []
-    if len(v) > 63:
-        errs.append("must be no more than 63 characters")
-    if not DNS1035_RE.match(v):
-        errs.append(regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
-                                "start with an alphabetic character, and end with an alphanumeric character",
-                                DNS1035_FMT, "my-name", "abc-123"))
-    return errs
+    return length_and_pattern(v, 63, DNS1035_RE,
+                              "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                              "start with an alphabetic character, and end with an alphanumeric character",
+                              DNS1035_FMT, "my-name", "abc-123")
 
 
 def is_qualified_name(v: str) -> list[str]:
@@ -96,23 +98,16 @@ def is_qualified_name(v: str) -> list[str]:
 
 
 def is_label_value(v: str) -> list[str]:
-    errs = []
-    if len(v) > 63:
-        errs.append("must be no more than 63 characters")
-    if not LABEL_VALUE_RE.match(v):
-        errs.append(regex_error("a valid label must be an empty string or consist of alphanumeric characters, "
-                                "'-', '_' or '.', and must start and end with an alphanumeric character",
-                                LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errs
+    return length_and_pattern(v, 63, LABEL_VALUE_RE,
+                              "a valid label must be an empty string or consist of alphanumeric characters, "
+                              "'-', '_' or '.', and must start and end with an alphanumeric character",
+                              LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
 
 
 def is_config_key(v: str) -> list[str]:
-    errs = []
-    if len(v) > 253:
-        errs.append("must be no more than 253 characters")
-    if not CONFIG_KEY_RE.match(v):
-        errs.append(regex_error("a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
-                                CONFIG_KEY_FMT, "key.name", "KEY_NAME", "key-name"))
+    errs = length_and_pattern(v, 253, CONFIG_KEY_RE,
+                              "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                              CONFIG_KEY_FMT, "key.name", "KEY_NAME", "key-name")
     if v == ".":
         errs.append("must not be '.'")
     elif v == "..":
