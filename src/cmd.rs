@@ -8,6 +8,7 @@
 //! They are [`Val`]s: in a real run they hold the value that a read-only command returned; in a
 //! dry-run they are shell variables that the script fills with that same read-only command.
 
+use crate::resource::{Resource, Selector};
 use std::fmt;
 use std::time::Duration;
 
@@ -142,16 +143,6 @@ pub(crate) fn quote(word: &str) -> String {
         .unwrap_or_else(|_| format!("'{}'", word.replace('\0', "").replace('\'', r"'\''")))
 }
 
-/// Whether resource key `key` names `prefix` or something inside it: `eks/c` covers
-/// `eks/c/nodegroups` but not `eks/cd`; a prefix ending in `/` or `:` (a namespace, a whole
-/// cluster) covers all it starts; the empty prefix covers everything.
-pub(crate) fn is_under(key: &str, prefix: &str) -> bool {
-    match key.strip_prefix(prefix) {
-        None => false,
-        Some(rest) => prefix.is_empty() || rest.is_empty() || prefix.ends_with(['/', ':']) || rest.starts_with('/'),
-    }
-}
-
 /// Whether a command changes anything. The converge contract ("a second run issues no mutating
 /// command") is checked against this, so every builder must say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,12 +166,12 @@ pub(crate) struct Cmd {
     /// Upper bound on the run time; `None` means the executor's default.
     pub timeout: Option<Duration>,
     /// What the command reads or changes (`aws:prod:iam-role/ArgoCD`). Running a command
-    /// invalidates prefetched observations whose resource starts with its resource.
-    pub resource: Option<String>,
+    /// invalidates what was read ahead about its resource and everything inside it.
+    pub resource: Option<Resource>,
     /// Other resources the command reads or changes besides `resource`: a cluster creation
     /// writes the cluster's kubeconfig, `get-role` reads the role's trust policy (which
     /// `update-assume-role-policy` changes without touching the role's inline policies).
-    pub also: Vec<String>,
+    pub also: Vec<Resource>,
     /// Long and independent (a cluster creation): a dry-run script runs it in the background
     /// and waits for it before the next command.
     pub background: bool,
@@ -239,26 +230,35 @@ impl Cmd {
     }
 
     #[must_use]
-    pub(crate) fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resource = Some(resource.into());
+    pub(crate) fn resource(mut self, resource: Resource) -> Self {
+        self.resource = Some(resource);
         self
     }
 
     /// Also reads or changes `resource` (see [`Cmd::also`]).
     #[must_use]
-    pub(crate) fn and_resource(mut self, resource: impl Into<String>) -> Self {
-        self.also.push(resource.into());
+    pub(crate) fn and_resource(mut self, resource: Resource) -> Self {
+        self.also.push(resource);
         self
     }
 
     /// Every resource the command reads or changes.
-    pub(crate) fn resources(&self) -> impl Iterator<Item = &str> {
-        self.resource.iter().chain(&self.also).map(String::as_str)
+    pub(crate) fn resources(&self) -> impl Iterator<Item = &Resource> {
+        self.resource.iter().chain(&self.also)
     }
 
-    /// Whether the command concerns something under `key` (see [`is_under`]).
-    pub(crate) fn is_about(&self, key: &str) -> bool {
-        self.resources().any(|r| is_under(r, key))
+    /// Whether the command reads or changes something `what` selects.
+    pub(crate) fn is_about(&self, what: &Selector) -> bool {
+        self.resources().any(|r| what.selects(r))
+    }
+
+    /// What running the command may change: its resources, or anything when it is a mutation
+    /// that names none.
+    pub(crate) fn changes(&self) -> Vec<Selector> {
+        match (&self.resource, self.is_mutating()) {
+            (None, true) => vec![Selector::All],
+            _ => self.resources().cloned().map(Selector::Under).collect(),
+        }
     }
 
     /// Whether every argument is known (false for one that names a dry-run or plan variable).
@@ -405,17 +405,6 @@ mod tests {
         );
         let script = Cmd::new("aws", Effect::Read, "t").secret_env("AWS_SESSION_TOKEN", Val::var("AGENT_SESSION"));
         assert_eq!(script.to_string(), "AWS_SESSION_TOKEN=\"${AGENT_SESSION}\" aws");
-    }
-
-    #[test]
-    fn resource_keys_cover_what_is_inside_them() {
-        assert!(is_under("aws:p:eks/c", "aws:p:eks/c"));
-        assert!(is_under("aws:p:eks/c/nodegroups", "aws:p:eks/c"));
-        assert!(!is_under("aws:p:eks/cd", "aws:p:eks/c"));
-        assert!(is_under("k8s:f:iam/secret/s", "k8s:f:"));
-        assert!(is_under("k8s:f:iam/secret/s", "k8s:f:iam/"));
-        assert!(!is_under("k8s:g:iam/secret/s", "k8s:f:"));
-        assert!(is_under("anything", ""));
     }
 
     #[test]

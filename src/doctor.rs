@@ -8,7 +8,7 @@ use crate::cmd::{Cmd, Effect, Val};
 use crate::exec::{Executor, RealExecutor, install_hint};
 use crate::names::{Profile, Region};
 use crate::report::Reporter;
-use crate::tools::aws::Aws;
+use crate::tools::ToolCtx;
 use std::fmt::Write as _;
 
 struct Check {
@@ -61,7 +61,7 @@ pub(crate) fn script(global: &GlobalArgs) -> String {
         .profile
         .as_deref()
         .and_then(|p| Profile::parse("--profile", p).ok());
-    let _ = writeln!(out, "{}", Aws { region, profile }.caller_account());
+    let _ = writeln!(out, "{}", ToolCtx { region, profile }.caller_account());
     out
 }
 
@@ -139,7 +139,7 @@ pub(crate) async fn run(global: &GlobalArgs) -> (String, bool) {
         .and_then(|p| Profile::parse("--profile", &p).ok());
     checks.push(match (aws_installed, &region) {
         (true, Some(Ok(r))) => {
-            let aws = Aws {
+            let aws = ToolCtx {
                 region: Val::known(r.as_str()),
                 profile,
             };

@@ -10,6 +10,7 @@ use crate::error::{CommandError, Error, Result, Signal};
 use crate::http::{HttpPolicy, HttpRequest, HttpResponse};
 use crate::render::Render;
 use crate::report::Reporter;
+use crate::resource::Selector;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::io::ErrorKind;
@@ -112,11 +113,11 @@ pub(crate) trait Executor: Send + Sync {
     /// Drops what was read ahead about a resource and everything under it (keys as in
     /// [`Cmd::resource`]): for a thing whose state changed without a command of ours, e.g. a
     /// cluster that was not ACTIVE when it was read.
-    fn forget(&self, resource: &str);
+    fn forget(&self, what: &Selector);
 
     /// Drops the failed answers read ahead about a resource and everything under it: a read of
     /// a cluster's contents may have raced its becoming ACTIVE (eksctl refuses while it is not).
-    fn forget_failures(&self, resource: &str);
+    fn forget_failures(&self, what: &Selector);
 
     /// A value learned from an observation (the issuer in `describe-cluster`), so a later
     /// capture of the same variable need not run its command.
@@ -149,9 +150,9 @@ pub(crate) struct RealExecutor<'r> {
     had_terminal: bool,
     /// Prefetched observations by shell form, with the command (for its resource keys).
     prefetched: Mutex<HashMap<String, (Cmd, Output)>>,
-    /// Every invalidation so far (resource keys; "" is everything), in order: a read ahead that
-    /// was in flight when one of its resources was invalidated is not kept.
-    invalidations: Mutex<Vec<String>>,
+    /// Every invalidation so far, in order: a read ahead that was in flight when one of its
+    /// resources was invalidated is not kept.
+    invalidations: Mutex<Vec<Selector>>,
     pub http_policy: HttpPolicy,
     /// How long a documented propagation error is waited out (`--propagation-timeout`).
     pub propagation_timeout: Duration,
@@ -435,19 +436,16 @@ impl Executor for RealExecutor<'_> {
         self.captured.lock().unwrap().insert(var.to_string(), value.to_string());
     }
 
-    fn forget(&self, resource: &str) {
-        self.invalidations.lock().unwrap().push(resource.to_string());
-        self.prefetched
-            .lock()
-            .unwrap()
-            .retain(|_, (c, _)| !c.is_about(resource));
+    fn forget(&self, what: &Selector) {
+        self.invalidations.lock().unwrap().push(what.clone());
+        self.prefetched.lock().unwrap().retain(|_, (c, _)| !c.is_about(what));
     }
 
-    fn forget_failures(&self, resource: &str) {
+    fn forget_failures(&self, what: &Selector) {
         self.prefetched
             .lock()
             .unwrap()
-            .retain(|_, (c, out)| out.success() || !c.is_about(resource));
+            .retain(|_, (c, out)| out.success() || !c.is_about(what));
     }
 }
 
@@ -498,13 +496,9 @@ impl RealExecutor<'_> {
     fn invalidate(&self, cmd: &Cmd) {
         let mut cache = self.prefetched.lock().unwrap();
         let mut log = self.invalidations.lock().unwrap();
-        if cmd.resource.is_none() && cmd.is_mutating() {
-            cache.clear();
-            log.push(String::new());
-        }
-        for key in cmd.resources() {
-            cache.retain(|_, (c, _)| !c.is_about(key));
-            log.push(key.to_string());
+        for what in cmd.changes() {
+            cache.retain(|_, (c, _)| !c.is_about(&what));
+            log.push(what);
         }
     }
 }
@@ -793,9 +787,9 @@ impl Executor for ScriptExecutor {
 
     fn remember(&self, _var: &str, _value: &str) {}
 
-    fn forget(&self, _resource: &str) {}
+    fn forget(&self, _what: &Selector) {}
 
-    fn forget_failures(&self, _resource: &str) {}
+    fn forget_failures(&self, _what: &Selector) {}
 }
 
 #[cfg(test)]

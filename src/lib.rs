@@ -28,6 +28,7 @@ mod propagation;
 mod registration;
 mod render;
 mod report;
+mod resource;
 mod run;
 mod settings;
 mod signals;

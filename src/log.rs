@@ -89,7 +89,7 @@ where
         program = cmd.program,
         purpose = %cmd.purpose,
         effect = ?cmd.effect,
-        resource = cmd.resource.as_deref().unwrap_or(""),
+        resource = cmd.resource.as_ref().map(ToString::to_string).unwrap_or_default(),
         command = %cmd,
     );
     let started = Instant::now();

@@ -19,6 +19,7 @@ use crate::exec::{BoxFuture, Executor, Output, RealExecutor, ScriptExecutor, Tra
 use crate::http::{HttpRequest, HttpResponse};
 use crate::render::Render;
 use crate::report::Reporter;
+use crate::resource::Selector;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -41,8 +42,8 @@ pub(crate) struct PlanExecutor<'r> {
     real: RealExecutor<'r>,
     script: ScriptExecutor,
     report: &'r Reporter,
-    /// Resource keys that planned commands change (see [`Cmd::resource`]).
-    touched: Mutex<Vec<String>>,
+    /// What planned commands change (see [`Cmd::changes`]).
+    touched: Mutex<Vec<Selector>>,
     pending: Mutex<Vec<Pending>>,
     planned: Mutex<Vec<Planned>>,
 }
@@ -181,15 +182,11 @@ impl Executor for PlanExecutor<'_> {
             self.release_for(&shell);
             self.script.run(cmd).await?;
             if cmd.is_mutating() {
-                let mut touched = self.touched.lock().unwrap();
-                // A command that names no resource may change anything, as the real executor
-                // assumes when it drops what it read ahead.
-                match cmd.resource {
-                    None => touched.push(String::new()),
-                    Some(_) => touched.extend(cmd.resources().map(str::to_string)),
-                }
-                drop(touched);
-                self.record(shell, &cmd.purpose, cmd.resource.as_deref());
+                // As the real executor drops what it read ahead: a command that names no
+                // resource may change anything.
+                self.touched.lock().unwrap().extend(cmd.changes());
+                let resource = cmd.resource.as_ref().map(ToString::to_string);
+                self.record(shell, &cmd.purpose, resource.as_deref());
             }
             Ok(Self::success())
         })
@@ -244,12 +241,12 @@ impl Executor for PlanExecutor<'_> {
         self.real.prefetch(seen)
     }
 
-    fn forget(&self, resource: &str) {
-        self.real.forget(resource);
+    fn forget(&self, what: &Selector) {
+        self.real.forget(what);
     }
 
-    fn forget_failures(&self, resource: &str) {
-        self.real.forget_failures(resource);
+    fn forget_failures(&self, what: &Selector) {
+        self.real.forget_failures(what);
     }
 
     fn remember(&self, var: &str, value: &str) {
@@ -270,6 +267,10 @@ mod tests {
             .block_on(f)
     }
 
+    fn key(path: &'static str) -> crate::resource::Resource {
+        crate::resource::Resource::kube("k".into(), path.split('/'))
+    }
+
     fn plan(report: &Reporter) -> PlanExecutor<'_> {
         PlanExecutor::new(RealExecutor::new(report), ScriptExecutor::new(), report)
     }
@@ -278,18 +279,18 @@ mod tests {
     fn reads_run_mutations_print() {
         let report = Reporter::silent();
         let p = plan(&report);
-        let read = Cmd::new("echo", Effect::Read, "read").arg("state").resource("r:a/b");
+        let read = Cmd::new("echo", Effect::Read, "read").arg("state").resource(key("a/b"));
         let out = block_on(p.observe(&read)).unwrap().unwrap();
         assert_eq!(out.stdout.trim(), "state");
         let touch = Cmd::new("touch", Effect::Mutate, "change a")
             .arg("/nonexistent/x")
-            .resource("r:a");
+            .resource(key("a"));
         block_on(p.run(&touch)).unwrap();
         assert_eq!(p.script(), "touch /nonexistent/x\n");
         assert_eq!(p.real().counts(), (0, 1), "only the read ran");
         // What the planned command changes is not there yet for the plan.
         assert!(block_on(p.observe(&read)).unwrap().is_none());
-        let other = Cmd::new("echo", Effect::Read, "read").arg("other").resource("r:ab");
+        let other = Cmd::new("echo", Effect::Read, "read").arg("other").resource(key("ab"));
         assert!(
             block_on(p.observe(&other)).unwrap().is_some(),
             "a sibling key is not under r:a"
@@ -301,10 +302,10 @@ mod tests {
     fn held_lines_print_only_for_the_commands_that_need_them() {
         let report = Reporter::silent();
         let p = plan(&report);
-        block_on(p.run(&Cmd::new("create", Effect::Mutate, "make c").resource("k:c"))).unwrap();
+        block_on(p.run(&Cmd::new("create", Effect::Mutate, "make c").resource(key("c")))).unwrap();
         let issuer = Cmd::new("describe", Effect::Read, "read issuer")
             .arg("c")
-            .resource("k:c");
+            .resource(key("c"));
         let v = block_on(p.capture("ISSUER", &issuer, Transform::StripPrefix("https://"))).unwrap();
         assert_eq!(v, Val::var("ISSUER"));
         let render = Render {
@@ -320,7 +321,7 @@ mod tests {
             p.run(
                 &Cmd::new("aws", Effect::Mutate, "create role")
                     .arg("file://s/trust.json")
-                    .resource("k:role"),
+                    .resource(key("role")),
             ),
         )
         .unwrap();

@@ -11,8 +11,9 @@ use super::Ctx;
 use crate::error::{Error, Result};
 use crate::names::ClusterName;
 use crate::report::Changes;
-use crate::tools::aws::{self, Aws, ClusterInfo};
-use crate::tools::eksctl::Eksctl;
+use crate::resource::Selector;
+use crate::tools::ToolCtx;
+use crate::tools::aws::{self, ClusterInfo};
 use std::time::{Duration, Instant};
 
 /// How long `up` waits for a cluster in all: the timeout it gives `eksctl create cluster`.
@@ -42,23 +43,23 @@ impl Status {
 }
 
 /// The error for a cluster that cannot be used, with the commands that get out of it.
-pub(crate) fn unusable(aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName, status: &str) -> Error {
+pub(crate) fn unusable(tools: &ToolCtx, cluster: &ClusterName, status: &str) -> Error {
     match Status::of(status) {
         Status::Deleting => Error::State(format!(
             "EKS cluster {cluster} is DELETING: wait until it is gone, then run this command again (it \
              creates the cluster anew):\n  {}",
-            aws.wait_cluster_deleted(cluster.as_str())
+            tools.wait_cluster_deleted(cluster.as_str())
         )),
         Status::Pending => Error::State(format!(
             "EKS cluster {cluster} is still {status} after {} minutes: run this command again later; to \
              follow it: {}",
             CLUSTER_TIMEOUT.as_secs() / 60,
-            aws.describe_cluster(cluster.as_str())
+            tools.describe_cluster(cluster.as_str())
         )),
         Status::Active | Status::Failed => Error::State(format!(
             "EKS cluster {cluster} is {status}: it cannot be used. Delete it (this also removes what \
              eksctl made for it), then run this command again:\n  {}",
-            eksctl.delete_cluster(cluster.as_str())
+            tools.delete_cluster(cluster.as_str())
         )),
     }
 }
@@ -66,28 +67,23 @@ pub(crate) fn unusable(aws: &Aws, eksctl: &Eksctl, cluster: &ClusterName, status
 /// The error for a stack `eksctl-N-cluster` without an EKS cluster: a creation that failed and
 /// rolled back, or was cut off before the control plane. `eksctl delete cluster` removes such a
 /// stack (eksctl's `pkg/actions/cluster/cluster.go` treats the cluster as its own).
-pub(crate) fn stack_without_cluster(eksctl: &Eksctl, cluster: &ClusterName) -> Error {
+pub(crate) fn stack_without_cluster(tools: &ToolCtx, cluster: &ClusterName) -> Error {
     Error::State(format!(
         "the CloudFormation stack eksctl-{cluster}-cluster exists but EKS cluster {cluster} does not (an \
          earlier `eksctl create cluster` failed or was cut off). Remove the stack, then run this command \
          again:\n  {}",
-        eksctl.delete_cluster(cluster.as_str())
+        tools.delete_cluster(cluster.as_str())
     ))
 }
 
 /// After `create cluster` answered that its stack exists while no EKS cluster is there: another
 /// run is creating it right now (wait for its stack, then use the cluster), or the stack is what
 /// a failed creation left (name the clean-up).
-pub(crate) async fn after_stack_exists(
-    ctx: &Ctx<'_>,
-    aws: &Aws,
-    eksctl: &Eksctl,
-    cluster: &ClusterName,
-) -> Result<ClusterInfo> {
+pub(crate) async fn after_stack_exists(ctx: &Ctx<'_>, tools: &ToolCtx, cluster: &ClusterName) -> Result<ClusterInfo> {
     let name = cluster.as_str();
     let status = ctx
         .observe(
-            &aws.describe_cluster_stack(name),
+            &tools.describe_cluster_stack(name),
             aws::is_stack_not_found,
             aws::parse_stack_status,
         )
@@ -97,18 +93,18 @@ pub(crate) async fn after_stack_exists(
             "another run is creating cluster {cluster} (stack eksctl-{cluster}-cluster): waiting for it"
         ));
         // A stack that then fails leaves no cluster: the observation below says so.
-        let _ = ctx.exec.run(&aws.wait_cluster_stack(name)).await;
+        let _ = ctx.exec.run(&tools.wait_cluster_stack(name)).await;
     } else {
         // The stack may have got its cluster (and completed) since the cluster was read.
-        ctx.exec.forget(&aws.key(&format!("eks/{cluster}")));
+        ctx.exec.forget(&Selector::Under(tools.key(["eks", cluster.as_str()])));
     }
     if let Some(info) = ctx
-        .observe(&aws.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
+        .observe(&tools.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
         .await?
     {
         return Ok(info);
     }
-    Err(stack_without_cluster(eksctl, cluster))
+    Err(stack_without_cluster(tools, cluster))
 }
 
 /// How long a run that met another run's creation gives that run to make its nodegroup: eksctl
@@ -129,14 +125,13 @@ pub(crate) const CREATOR_NODEGROUP_TIMEOUT: Duration = Duration::from_secs(3 * 6
 /// re-run should not pay minutes for a nodegroup that will never come.
 pub(crate) async fn ensure_nodegroup(
     ctx: &Ctx<'_>,
-    aws: &Aws,
-    eksctl: &Eksctl,
+    tools: &ToolCtx,
     cluster: &ClusterName,
     another_run: bool,
 ) -> Result<Changes> {
     let mut changes = Changes::none();
     let name = cluster.as_str();
-    let list = aws.list_nodegroups(name);
+    let list = tools.list_nodegroups(name);
     let mut groups = ctx.observe(&list, aws::is_not_found, aws::parse_nodegroups).await?;
     if another_run && groups.as_ref().is_some_and(Vec::is_empty) {
         ctx.report.info(&format!(
@@ -148,7 +143,8 @@ pub(crate) async fn ensure_nodegroup(
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(15));
             // a fresh answer each time, not the one read ahead
-            ctx.exec.forget(&aws.key(&format!("eks/{cluster}/nodegroups")));
+            ctx.exec
+                .forget(&Selector::Under(tools.key(["eks", cluster.as_str(), "nodegroups"])));
             groups = ctx.observe(&list, aws::is_not_found, aws::parse_nodegroups).await?;
         }
     }
@@ -156,26 +152,21 @@ pub(crate) async fn ensure_nodegroup(
         ctx.report.info(&format!(
             "cluster {cluster} has no nodegroup (its creation was cut off): creating one as `eksctl create cluster` does"
         ));
-        ctx.exec.run(&eksctl.create_nodegroup(name)).await?;
+        ctx.exec.run(&tools.create_nodegroup(name)).await?;
         changes.push(format!("created a nodegroup in cluster {cluster}"));
     }
     Ok(changes)
 }
 
 /// Waits until the cluster is ACTIVE and returns what `describe-cluster` then says.
-pub(crate) async fn wait_active(
-    ctx: &Ctx<'_>,
-    aws: &Aws,
-    eksctl: &Eksctl,
-    cluster: &ClusterName,
-) -> Result<ClusterInfo> {
+pub(crate) async fn wait_active(ctx: &Ctx<'_>, tools: &ToolCtx, cluster: &ClusterName) -> Result<ClusterInfo> {
     let name = cluster.as_str();
     let start = Instant::now();
     loop {
         // Running the waiter drops what was read about the cluster (its resource covers them).
-        let waited = ctx.exec.run(&aws.wait_cluster_active(name)).await;
+        let waited = ctx.exec.run(&tools.wait_cluster_active(name)).await;
         let found = ctx
-            .observe(&aws.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
+            .observe(&tools.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
             .await?;
         let Some(info) = found else {
             return Err(Error::State(format!(
@@ -193,7 +184,7 @@ pub(crate) async fn wait_active(
                 info.status,
                 start.elapsed().as_secs() / 60
             )),
-            _ => return Err(unusable(aws, eksctl, cluster, &info.status)),
+            _ => return Err(unusable(tools, cluster, &info.status)),
         }
     }
 }
@@ -211,16 +202,11 @@ mod tests {
     use super::*;
     use crate::cmd::Val;
 
-    fn tools() -> (Aws, Eksctl) {
-        let region = Val::known("eu-west-1");
-        let profile = Some(crate::names::Profile::parse("--profile", "prod").unwrap());
-        (
-            Aws {
-                region: region.clone(),
-                profile: profile.clone(),
-            },
-            Eksctl { region, profile },
-        )
+    fn tools() -> ToolCtx {
+        ToolCtx {
+            region: Val::known("eu-west-1"),
+            profile: Some(crate::names::Profile::parse("--profile", "prod").unwrap()),
+        }
     }
 
     #[test]
@@ -284,14 +270,14 @@ mod tests {
 
     #[test]
     fn advice_names_the_command_with_region_and_profile() {
-        let (aws, eksctl) = tools();
+        let tools = tools();
         let c = ClusterName::parse("--testing-cluster", "testing").unwrap();
-        let failed = unusable(&aws, &eksctl, &c, "FAILED").to_string();
+        let failed = unusable(&tools, &c, "FAILED").to_string();
         assert!(
             failed.contains("eksctl delete cluster --name testing --wait --region eu-west-1 --profile prod"),
             "{failed}"
         );
-        let deleting = unusable(&aws, &eksctl, &c, "DELETING").to_string();
+        let deleting = unusable(&tools, &c, "DELETING").to_string();
         assert!(
             deleting.contains("wait until it is gone, then run this command again"),
             "{deleting}"

@@ -15,7 +15,8 @@ use crate::names::ClusterName;
 use crate::registration::Registration;
 use crate::report::Changes;
 use crate::settings::TestingTarget;
-use crate::tools::aws::{self, Aws};
+use crate::tools::ToolCtx;
+use crate::tools::aws::{self};
 use crate::tools::{eksctl, kubectl, parse_json};
 use futures_util::future::join_all;
 use serde_json::Value;
@@ -57,7 +58,7 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                     let name = crate::argocd::secret_name(t.cluster.as_str());
                     let mgmt = ctx
                         .observe(
-                            &ctx.mgmt_aws().describe_cluster(s.mgmt_cluster.as_str()),
+                            &ctx.mgmt_tools().describe_cluster(s.mgmt_cluster.as_str()),
                             aws::is_not_found,
                             aws::parse_cluster,
                         )
@@ -87,7 +88,7 @@ async fn access(ctx: &Ctx<'_>, t: &TestingTarget, keep_clusters: bool) -> Result
             &format!("down: access for {} in {}", t.deployer_role, t.cluster),
             async {
                 let mut changes = Changes::none();
-                let aws = ctx.testing_aws(t);
+                let aws = ctx.testing_tools(t);
                 let cluster = t.cluster.as_str();
                 match cluster_status(ctx, &aws, cluster).await?.as_deref() {
                     None => return Ok((changes, ())),
@@ -103,18 +104,18 @@ async fn access(ctx: &Ctx<'_>, t: &TestingTarget, keep_clusters: bool) -> Result
                     }
                     Some("CREATING" | "UPDATING" | "PENDING") => {
                         let c = ClusterName::parse("--testing-cluster", cluster)?;
-                        super::cluster::wait_active(ctx, &aws, &ctx.testing_eksctl(t), &c).await?;
+                        super::cluster::wait_active(ctx, &aws, &c).await?;
                     }
                     Some(status) => {
                         let c = ClusterName::parse("--testing-cluster", cluster)?;
-                        return Err(super::cluster::unusable(&aws, &ctx.testing_eksctl(t), &c, status));
+                        return Err(super::cluster::unusable(&aws, &c, status));
                     }
                 }
                 let arn = ctx.deployer_role_arn(t).await?;
                 match t.access {
                     ClusterAccess::AwsAuth => {
                         let arn = ctx.deployer_mapping_arn(t).await?;
-                        let e = ctx.testing_eksctl(t);
+                        let e = ctx.testing_tools(t);
                         let mapped = if ctx.exec.is_dry_run() {
                             true
                         } else {
@@ -149,7 +150,7 @@ async fn access(ctx: &Ctx<'_>, t: &TestingTarget, keep_clusters: bool) -> Result
 
 /// Deletes a role: inline policies first, then attached policies, then the role (IAM refuses to
 /// delete a role that still has policies: `DeleteConflict`).
-async fn delete_role(ctx: &Ctx<'_>, aws: &Aws, role: &str, known_inline: &[&str]) -> Result<Changes> {
+async fn delete_role(ctx: &Ctx<'_>, aws: &ToolCtx, role: &str, known_inline: &[&str]) -> Result<Changes> {
     let mut changes = Changes::none();
     if !exists(ctx, &aws.get_role(role), aws::is_not_found).await? {
         return Ok(changes);
@@ -215,7 +216,7 @@ async fn delete_role(ctx: &Ctx<'_>, aws: &Aws, role: &str, known_inline: &[&str]
     Ok(changes)
 }
 
-async fn delete_cluster(ctx: &Ctx<'_>, aws: &Aws, e: &eksctl::Eksctl, cluster: &str) -> Result<Changes> {
+async fn delete_cluster(ctx: &Ctx<'_>, aws: &ToolCtx, cluster: &str) -> Result<Changes> {
     let mut changes = Changes::none();
     let status = cluster_status(ctx, aws, cluster).await?;
     match status.as_deref() {
@@ -228,7 +229,7 @@ async fn delete_cluster(ctx: &Ctx<'_>, aws: &Aws, e: &eksctl::Eksctl, cluster: &
         Some(_) => {
             ctx.report
                 .info(&format!("deleting EKS cluster {cluster}: eksctl takes 10-15 minutes"));
-            ctx.exec.run(&e.delete_cluster(cluster)).await?;
+            ctx.exec.run(&aws.delete_cluster(cluster)).await?;
             changes.push(format!("deleted cluster {cluster}"));
         }
         // No cluster, but maybe the stack of a creation that failed and rolled back: eksctl
@@ -245,7 +246,7 @@ async fn delete_cluster(ctx: &Ctx<'_>, aws: &Aws, e: &eksctl::Eksctl, cluster: &
                 ctx.report.info(&format!(
                     "CloudFormation stack eksctl-{cluster}-cluster ({st}) has no EKS cluster: deleting it"
                 ));
-                ctx.exec.run(&e.delete_cluster(cluster)).await?;
+                ctx.exec.run(&aws.delete_cluster(cluster)).await?;
                 changes.push(format!(
                     "deleted the stack eksctl-{cluster}-cluster left without a cluster"
                 ));
@@ -256,7 +257,7 @@ async fn delete_cluster(ctx: &Ctx<'_>, aws: &Aws, e: &eksctl::Eksctl, cluster: &
 }
 
 /// The cluster's status; `None` when it does not exist. A dry-run assumes an ACTIVE one.
-async fn cluster_status(ctx: &Ctx<'_>, aws: &Aws, cluster: &str) -> Result<Option<String>> {
+async fn cluster_status(ctx: &Ctx<'_>, aws: &ToolCtx, cluster: &str) -> Result<Option<String>> {
     if ctx.exec.is_dry_run() {
         return Ok(Some("ACTIVE".into()));
     }
@@ -282,7 +283,7 @@ async fn testing_side(ctx: &Ctx<'_>, reg: Option<&Registration>, t: &TestingTarg
         .report
         .step(&format!("down: role {}", t.deployer_role), async {
             Ok((
-                delete_role(ctx, &ctx.testing_aws(t), t.deployer_role.as_str(), &[]).await?,
+                delete_role(ctx, &ctx.testing_tools(t), t.deployer_role.as_str(), &[]).await?,
                 (),
             ))
         })
@@ -295,7 +296,7 @@ async fn testing_cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
     ctx.report
         .step(&format!("down: cluster {}", t.cluster), async {
             Ok((
-                delete_cluster(ctx, &ctx.testing_aws(t), &ctx.testing_eksctl(t), t.cluster.as_str()).await?,
+                delete_cluster(ctx, &ctx.testing_tools(t), t.cluster.as_str()).await?,
                 (),
             ))
         })
@@ -304,7 +305,7 @@ async fn testing_cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
 
 async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Vec<Error> {
     let s = ctx.settings;
-    let aws = ctx.mgmt_aws();
+    let aws = ctx.mgmt_tools();
     let role = ctx
         .report
         .step(&format!("down: role {}", s.agent_role), async {
@@ -339,7 +340,7 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Vec<Error> {
                 ),
                 None => None,
             };
-            let mut changes = delete_cluster(ctx, &aws, &ctx.mgmt_eksctl(), cluster).await?;
+            let mut changes = delete_cluster(ctx, &aws, cluster).await?;
             if let Some(p) = provider {
                 let account = ctx.mgmt_account().await?;
                 let arn = ctx.oidc_provider_arn(&account, &p);

@@ -33,7 +33,8 @@ use crate::exec::{Output, Transform};
 use crate::policy::AGENT_SERVICE_ACCOUNTS;
 use crate::propagation::Propagation;
 use crate::settings::TestingTarget;
-use crate::tools::aws::{self, Aws};
+use crate::tools::ToolCtx;
+use crate::tools::aws::{self};
 use crate::tools::kubectl::{self, Kubeconfig};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -250,7 +251,7 @@ pub(crate) fn token_request(kubeconfig: &Kubeconfig, context: &Val, ns: &str, sa
 }
 
 /// Hop 2: the agent's AssumeRoleWithWebIdentity (unsigned: the token is the credential).
-pub(crate) fn assume_web_identity(aws: &Aws, role_arn: &Arg, token_file: &Path) -> Cmd {
+pub(crate) fn assume_web_identity(aws: &ToolCtx, role_arn: &Arg, token_file: &Path) -> Cmd {
     let cmd = Cmd::new(
         "aws",
         Effect::Read,
@@ -262,7 +263,7 @@ pub(crate) fn assume_web_identity(aws: &Aws, role_arn: &Arg, token_file: &Path) 
     .args(["--role-session-name", SESSION, "--web-identity-token"])
     .arg(format!("file://{}", token_file.display()))
     .args(["--query", CREDS_QUERY, "--output", "text"]);
-    aws::with_region_profile(cmd, &aws.region, &aws.profile)
+    aws.with_region_profile(cmd)
 }
 
 /// Hop 3: AssumeRole into the Deployer with the agent's credentials (no profile: a profile's
@@ -284,7 +285,11 @@ pub(crate) fn assume_role(region: &Val, role_arn: &Arg) -> Cmd {
         "--output",
         "text",
     ]);
-    aws::with_region_profile(cmd, region, &None)
+    ToolCtx {
+        region: region.clone(),
+        profile: None,
+    }
+    .with_region_profile(cmd)
 }
 
 /// The exec-plugin user of the live kubeconfig: `aws eks get-token`, as eksctl writes it.
@@ -363,7 +368,7 @@ async fn target(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Target> {
         let _ = std::fs::remove_file(kubeconfig.path());
     }
     ctx.exec
-        .run(&ctx.testing_eksctl(t).write_kubeconfig(t.cluster.as_str(), &kubeconfig))
+        .run(&ctx.testing_tools(t).write_kubeconfig(t.cluster.as_str(), &kubeconfig))
         .await?;
     let entry = kubectl::eksctl_cluster_entry(t.cluster.as_str(), &s.region);
     let context = ctx
@@ -426,7 +431,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
         let web_name = format!("live {sa}: AssumeRoleWithWebIdentity {agent_role}");
         let token_path = s.state_dir.join(format!("live-token-{sa}"));
         let token_cmd = token_request(&mgmt.kubeconfig, &mgmt.context, ns, sa);
-        let web_cmd = assume_web_identity(&ctx.mgmt_aws(), &agent_arn, &token_path);
+        let web_cmd = assume_web_identity(&ctx.mgmt_tools(), &agent_arn, &token_path);
         let path = quote(&token_path.to_string_lossy());
 
         // Hops 1 and 2: the token, then the agent role's credentials.

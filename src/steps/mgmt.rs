@@ -14,7 +14,7 @@ const AGENT_ROLE_DESCRIPTION: &str = "IAM Role to be used by Harness GitOps Agen
 /// The cluster's OIDC issuer without `https://` (read once per run).
 pub(crate) async fn oidc_provider(ctx: &Ctx<'_>) -> Result<Val> {
     let cmd = ctx
-        .mgmt_aws()
+        .mgmt_tools()
         .cluster_field(ctx.settings.mgmt_cluster.as_str(), "cluster.identity.oidc.issuer");
     let val = ctx
         .exec
@@ -35,7 +35,7 @@ pub(crate) async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
         .step(&name, async {
             let kubeconfig = ctx.mgmt_kubeconfig().await?;
             let (changes, existing) = ctx
-                .ensure_cluster(&ctx.mgmt_aws(), &ctx.mgmt_eksctl(), &s.mgmt_cluster, true, &kubeconfig)
+                .ensure_cluster(&ctx.mgmt_tools(), &s.mgmt_cluster, true, &kubeconfig)
                 .await?;
             // describe-cluster already named the issuer: no need to ask again.
             if let Some(issuer) = existing.as_ref().and_then(|c| c.issuer()) {
@@ -49,7 +49,7 @@ pub(crate) async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
     if !created {
         ctx.report
             .step("mgmt: OIDC provider", async {
-                let aws = ctx.mgmt_aws();
+                let aws = ctx.mgmt_tools();
                 let account = ctx.mgmt_account().await?;
                 let provider = oidc_provider(ctx).await?;
                 let arn = ctx.oidc_provider_arn(&account, &provider);
@@ -61,7 +61,7 @@ pub(crate) async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
                 let mut changes = Changes::none();
                 if !found {
                     ctx.exec
-                        .run(&ctx.mgmt_eksctl().associate_oidc(s.mgmt_cluster.as_str()))
+                        .run(&ctx.mgmt_tools().associate_oidc(s.mgmt_cluster.as_str()))
                         .await?;
                     changes.push(format!("associated an OIDC provider with cluster {}", s.mgmt_cluster));
                 }
@@ -83,7 +83,7 @@ pub(crate) async fn role(ctx: &Ctx<'_>) -> Result<()> {
                 namespace: s.namespace.clone(),
             };
             let changes = ctx
-                .ensure_role(&ctx.mgmt_aws(), s.agent_role.as_str(), &trust, AGENT_ROLE_DESCRIPTION)
+                .ensure_role(&ctx.mgmt_tools(), s.agent_role.as_str(), &trust, AGENT_ROLE_DESCRIPTION)
                 .await?;
             Ok((changes, ()))
         })

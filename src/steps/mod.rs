@@ -25,10 +25,11 @@ use crate::exec::{Executor, Output, Transform, command_error};
 use crate::names::ClusterName;
 use crate::render::Doc;
 use crate::report::{Changes, Reporter};
+use crate::resource::Selector;
 use crate::settings::{Settings, TestingTarget};
-use crate::tools::aws::{self, Aws};
-use crate::tools::eksctl::{self, Eksctl};
+use crate::tools::ToolCtx;
 use crate::tools::kubectl::{self, Kubeconfig, Kubectl};
+use crate::tools::{aws, eksctl};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -64,29 +65,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub(crate) fn mgmt_aws(&self) -> Aws {
-        Aws {
+    /// The management account's aws and eksctl context.
+    pub(crate) fn mgmt_tools(&self) -> ToolCtx {
+        ToolCtx {
             region: self.settings.region.clone(),
             profile: self.settings.profile.clone(),
         }
     }
 
-    pub(crate) fn mgmt_eksctl(&self) -> Eksctl {
-        Eksctl {
-            region: self.settings.region.clone(),
-            profile: self.settings.profile.clone(),
-        }
-    }
-
-    pub(crate) fn testing_aws(&self, t: &TestingTarget) -> Aws {
-        Aws {
-            region: self.settings.region.clone(),
-            profile: t.profile.clone().or_else(|| self.settings.profile.clone()),
-        }
-    }
-
-    pub(crate) fn testing_eksctl(&self, t: &TestingTarget) -> Eksctl {
-        Eksctl {
+    /// A testing target's: its own profile, else the management one.
+    pub(crate) fn testing_tools(&self, t: &TestingTarget) -> ToolCtx {
+        ToolCtx {
             region: self.settings.region.clone(),
             profile: t.profile.clone().or_else(|| self.settings.profile.clone()),
         }
@@ -127,7 +116,7 @@ impl<'a> Ctx<'a> {
     pub(crate) async fn mgmt_account(&self) -> Result<Val> {
         match &self.settings.account_id {
             Some(a) => Ok(Val::known(a.as_str())),
-            None => self.account_capture("ACCOUNT_ID", &self.mgmt_aws()).await,
+            None => self.account_capture("ACCOUNT_ID", &self.mgmt_tools()).await,
         }
     }
 
@@ -136,7 +125,7 @@ impl<'a> Ctx<'a> {
         match (&t.account_id, &t.profile) {
             (Some(a), _) => Ok(Val::known(a.as_str())),
             (None, Some(_)) => {
-                self.account_capture(&self.target_var("TESTING_ACCOUNT_ID", t), &self.testing_aws(t))
+                self.account_capture(&self.target_var("TESTING_ACCOUNT_ID", t), &self.testing_tools(t))
                     .await
             }
             (None, None) => self.mgmt_account().await,
@@ -147,14 +136,14 @@ impl<'a> Ctx<'a> {
     /// providers the management cluster's step checks): a cluster creation waits only for these.
     pub(crate) fn cluster_observations(&self) -> Vec<Cmd> {
         let s = self.settings;
-        let aws = self.mgmt_aws();
+        let aws = self.mgmt_tools();
         let mut cmds = vec![
             aws.describe_cluster(s.mgmt_cluster.as_str()),
             aws.list_nodegroups(s.mgmt_cluster.as_str()),
             aws.list_oidc_providers(),
         ];
         for t in &s.testing {
-            let taws = self.testing_aws(t);
+            let taws = self.testing_tools(t);
             cmds.push(taws.describe_cluster(t.cluster.as_str()));
             cmds.push(taws.list_nodegroups(t.cluster.as_str()));
         }
@@ -165,15 +154,15 @@ impl<'a> Ctx<'a> {
     /// mappings): the steps after the clusters read them.
     pub(crate) fn role_observations(&self) -> Vec<Cmd> {
         let s = self.settings;
-        let aws = self.mgmt_aws();
+        let aws = self.mgmt_tools();
         let mut cmds = vec![
             aws.get_role(s.agent_role.as_str()),
             aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
         ];
         for t in &s.testing {
-            cmds.push(self.testing_aws(t).get_role(t.deployer_role.as_str()));
+            cmds.push(self.testing_tools(t).get_role(t.deployer_role.as_str()));
             if t.access == crate::cli::ClusterAccess::AwsAuth {
-                cmds.push(self.testing_eksctl(t).get_mappings(t.cluster.as_str()));
+                cmds.push(self.testing_tools(t).get_mappings(t.cluster.as_str()));
             }
         }
         unique(cmds)
@@ -211,7 +200,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    async fn account_capture(&self, var: &str, aws: &Aws) -> Result<Val> {
+    async fn account_capture(&self, var: &str, aws: &ToolCtx) -> Result<Val> {
         let val = self.exec.capture(var, &aws.caller_account(), Transform::None).await?;
         if let Val::Known(v) = &val {
             crate::names::AccountId::parse("the account id from `aws sts get-caller-identity`", v)?;
@@ -244,14 +233,14 @@ impl<'a> Ctx<'a> {
     /// The tool's kubeconfig for the management cluster, fresh (see `ensure_kubeconfig`).
     pub(crate) async fn ensure_mgmt_kubeconfig(&self) -> Result<()> {
         let kubeconfig = self.mgmt_kubeconfig().await?;
-        self.ensure_kubeconfig(&self.mgmt_eksctl(), &self.settings.mgmt_cluster, &kubeconfig, None)
+        self.ensure_kubeconfig(&self.mgmt_tools(), &self.settings.mgmt_cluster, &kubeconfig, None)
             .await
     }
 
     /// A role's ARN as IAM knows it: what `get-role` answers once the role exists (an adopted
     /// role may have a path, `role/team/NAME`, which trust policies, policy resources, the IRSA
     /// annotation and access entries must name), else the path-less ARN it is created with.
-    async fn existing_role_arn(&self, aws: &Aws, role: &str, built: Arg) -> Result<Arg> {
+    async fn existing_role_arn(&self, aws: &ToolCtx, role: &str, built: Arg) -> Result<Arg> {
         let found = self
             .observe(&aws.get_role(role), aws::is_not_found, aws::parse_role)
             .await?;
@@ -261,13 +250,13 @@ impl<'a> Ctx<'a> {
     pub(crate) async fn agent_role_arn(&self) -> Result<Arg> {
         let account = self.mgmt_account().await?;
         let role = self.settings.agent_role.as_str();
-        self.existing_role_arn(&self.mgmt_aws(), role, self.role_arn(&account, role))
+        self.existing_role_arn(&self.mgmt_tools(), role, self.role_arn(&account, role))
             .await
     }
 
     pub(crate) async fn deployer_role_arn(&self, t: &TestingTarget) -> Result<Arg> {
         let role = t.deployer_role.as_str();
-        self.existing_role_arn(&self.testing_aws(t), role, self.deployer_mapping_arn(t).await?)
+        self.existing_role_arn(&self.testing_tools(t), role, self.deployer_mapping_arn(t).await?)
             .await
     }
 
@@ -323,7 +312,7 @@ impl<'a> Ctx<'a> {
     /// at a cluster that was deleted and created anew).
     pub(crate) async fn ensure_kubeconfig(
         &self,
-        eksctl: &Eksctl,
+        tools: &ToolCtx,
         cluster: &ClusterName,
         path: &Kubeconfig,
         created: Option<std::time::SystemTime>,
@@ -340,7 +329,7 @@ impl<'a> Ctx<'a> {
             self.kubeconfig_written(path);
             return Ok(());
         }
-        self.exec.run(&eksctl.write_kubeconfig(cluster.as_str(), path)).await?;
+        self.exec.run(&tools.write_kubeconfig(cluster.as_str(), path)).await?;
         self.kubeconfig_written(path);
         Ok(())
     }
@@ -349,14 +338,13 @@ impl<'a> Ctx<'a> {
     /// Returns the changes and, for a cluster that was already there, what describe said.
     pub(crate) async fn ensure_cluster(
         &self,
-        aws: &Aws,
-        eksctl: &Eksctl,
+        tools: &ToolCtx,
         cluster: &ClusterName,
         with_oidc: bool,
         kubeconfig: &Kubeconfig,
     ) -> Result<(Changes, Option<aws::ClusterInfo>)> {
         let mut changes = Changes::none();
-        let describe = aws.describe_cluster(cluster.as_str());
+        let describe = tools.describe_cluster(cluster.as_str());
         let mut found = self.observe(&describe, aws::is_not_found, aws::parse_cluster).await?;
         let mut another_run = false;
         if found.is_none() {
@@ -364,7 +352,7 @@ impl<'a> Ctx<'a> {
                 .info(&format!("creating EKS cluster {cluster}: eksctl takes 10-20 minutes"));
             match self
                 .exec
-                .run(&eksctl.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
+                .run(&tools.create_cluster(cluster.as_str(), with_oidc, kubeconfig))
                 .await
             {
                 Ok(_) => {
@@ -376,7 +364,7 @@ impl<'a> Ctx<'a> {
                 Err(e) if eksctl::is_stack_exists(&e) => {
                     found = match self.observe(&describe, aws::is_not_found, aws::parse_cluster).await? {
                         Some(info) => Some(info),
-                        None => Some(cluster::after_stack_exists(self, aws, eksctl, cluster).await?),
+                        None => Some(cluster::after_stack_exists(self, tools, cluster).await?),
                     };
                     self.report.info(&format!(
                         "cluster {cluster} was created by another run meanwhile: using it"
@@ -389,26 +377,27 @@ impl<'a> Ctx<'a> {
         let mut info = found.expect("observed above");
         match cluster::Status::of(&info.status) {
             // Read ahead at the same time as describe: a refusal from before it became ACTIVE.
-            cluster::Status::Active => self.exec.forget_failures(&aws.key(&format!("eks/{cluster}/"))),
+            cluster::Status::Active => self
+                .exec
+                .forget_failures(&Selector::Inside(tools.key(["eks", cluster.as_str()]))),
             cluster::Status::Pending => {
                 // What was read in it meanwhile (eksctl refuses while it is not ACTIVE) is no answer.
-                self.exec.forget(&aws.key(&format!("eks/{cluster}/")));
+                self.exec
+                    .forget(&Selector::Inside(tools.key(["eks", cluster.as_str()])));
                 self.report.info(&format!(
                     "cluster {cluster} is {}: waiting until it is ACTIVE",
                     info.status
                 ));
-                info = cluster::wait_active(self, aws, eksctl, cluster).await?;
+                info = cluster::wait_active(self, tools, cluster).await?;
             }
             cluster::Status::Deleting | cluster::Status::Failed => {
-                return Err(cluster::unusable(aws, eksctl, cluster, &info.status));
+                return Err(cluster::unusable(tools, cluster, &info.status));
             }
         }
-        changes.0.extend(
-            cluster::ensure_nodegroup(self, aws, eksctl, cluster, another_run)
-                .await?
-                .0,
-        );
-        self.ensure_kubeconfig(eksctl, cluster, kubeconfig, info.created())
+        changes
+            .0
+            .extend(cluster::ensure_nodegroup(self, tools, cluster, another_run).await?.0);
+        self.ensure_kubeconfig(tools, cluster, kubeconfig, info.created())
             .await?;
         Ok((changes, Some(info)))
     }
@@ -416,7 +405,13 @@ impl<'a> Ctx<'a> {
     /// Creates the role with `trust`, or repairs gitops-iam's own statement in its trust policy
     /// when it drifted. Statements for other principals (another environment's OIDC provider or
     /// agent role sharing this role name) are kept unless `--replace-trust` is given.
-    pub(crate) async fn ensure_role(&self, aws: &Aws, role: &str, trust: &Doc, description: &str) -> Result<Changes> {
+    pub(crate) async fn ensure_role(
+        &self,
+        aws: &ToolCtx,
+        role: &str,
+        trust: &Doc,
+        description: &str,
+    ) -> Result<Changes> {
         let mut changes = Changes::none();
         let file = format!("trust-{role}");
         let get = aws.get_role(role);
@@ -474,7 +469,7 @@ impl<'a> Ctx<'a> {
 
     /// How a script writes the trust it updates a role with: merged into what the role has when
     /// the script runs, unless `--replace-trust`.
-    fn trust_render(&self, aws: &Aws, role: &str, trust: &Doc) -> crate::render::Render {
+    fn trust_render(&self, aws: &ToolCtx, role: &str, trust: &Doc) -> crate::render::Render {
         match self.settings.replace_trust {
             true => trust.render(&self.settings.region),
             false => trust.render_merged(&self.settings.region, aws.get_trust_document(role)),
@@ -483,7 +478,7 @@ impl<'a> Ctx<'a> {
 
     /// Writes a role's new trust policy (`contents` in a real run; a script merges `trust` into
     /// what the role has when it runs) and updates the role with it.
-    async fn update_trust(&self, aws: &Aws, role: &str, trust: &Doc, contents: &str) -> Result<Changes> {
+    async fn update_trust(&self, aws: &ToolCtx, role: &str, trust: &Doc, contents: &str) -> Result<Changes> {
         let path = self.settings.policy_file(&format!("trust-{role}"));
         self.exec
             .write_file(&path, contents, &self.trust_render(aws, role, trust))?;
@@ -494,7 +489,7 @@ impl<'a> Ctx<'a> {
     /// Makes the agent role's inline policy allow assuming `wanted` (and whatever it already
     /// allowed: another environment's Deployer role is never dropped).
     pub(crate) async fn ensure_agent_policy(&self, wanted: Vec<Arg>) -> Result<Changes> {
-        let aws = self.mgmt_aws();
+        let aws = self.mgmt_tools();
         let role = self.settings.agent_role.as_str();
         let policy_name = crate::policy::AGENT_POLICY_NAME;
         let mut changes = Changes::none();

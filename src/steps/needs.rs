@@ -50,7 +50,7 @@ fn agent_role(ctx: &Ctx<'_>) -> Need {
     let role = ctx.settings.agent_role.as_str();
     Need {
         what: format!("IAM role {role} (the agent role, in the management account)"),
-        observe: ctx.mgmt_aws().get_role(role),
+        observe: ctx.mgmt_tools().get_role(role),
         made_by: "mgmt",
     }
 }
@@ -65,7 +65,7 @@ pub(crate) async fn agent_patch(ctx: &Ctx<'_>) -> Result<()> {
     let cluster = ctx.settings.mgmt_cluster.as_str();
     let mgmt = Need {
         what: format!("EKS cluster {cluster} (the management cluster)"),
-        observe: ctx.mgmt_aws().describe_cluster(cluster),
+        observe: ctx.mgmt_tools().describe_cluster(cluster),
         made_by: "mgmt",
     };
     check(ctx, vec![mgmt, agent_role(ctx)]).await
@@ -75,7 +75,7 @@ pub(crate) async fn agent_patch(ctx: &Ctx<'_>) -> Result<()> {
 pub(crate) async fn register(ctx: &Ctx<'_>) -> Result<()> {
     let mut needs = Vec::new();
     for t in &ctx.settings.testing {
-        let aws = ctx.testing_aws(t);
+        let aws = ctx.testing_tools(t);
         needs.push(Need {
             what: format!("EKS cluster {} (a testing cluster)", t.cluster),
             observe: aws.describe_cluster(t.cluster.as_str()),

@@ -14,7 +14,7 @@ use crate::tools::kubectl;
 
 /// The testing cluster's API endpoint and base64 CA, read once per run.
 pub(crate) async fn endpoint_and_ca(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<(Val, Val)> {
-    let aws = ctx.testing_aws(t);
+    let aws = ctx.testing_tools(t);
     let cluster = t.cluster.as_str();
     let endpoint = ctx
         .exec

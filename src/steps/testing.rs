@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::render::Doc;
 use crate::report::Changes;
 use crate::settings::TestingTarget;
-use crate::tools::aws::{self, API, Aws, CONFIG_MAP};
+use crate::tools::ToolCtx;
+use crate::tools::aws::{self, API, CONFIG_MAP};
 use crate::tools::eksctl::{self, Mapping};
 use std::time::Duration;
 
@@ -18,13 +19,7 @@ pub(crate) async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
         .step(&format!("testing: cluster {}", t.cluster), async {
             let kubeconfig = ctx.testing_kubeconfig(t).await?;
             let (changes, existing) = ctx
-                .ensure_cluster(
-                    &ctx.testing_aws(t),
-                    &ctx.testing_eksctl(t),
-                    &t.cluster,
-                    false,
-                    &kubeconfig,
-                )
+                .ensure_cluster(&ctx.testing_tools(t), &t.cluster, false, &kubeconfig)
                 .await?;
             // register needs the endpoint and CA: describe-cluster already said them.
             if let Some(info) = &existing {
@@ -50,7 +45,7 @@ pub(crate) async fn role(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
             };
             let changes = ctx
                 .ensure_role(
-                    &ctx.testing_aws(t),
+                    &ctx.testing_tools(t),
                     t.deployer_role.as_str(),
                     &trust,
                     DEPLOYER_ROLE_DESCRIPTION,
@@ -79,7 +74,7 @@ pub(crate) fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarg
 
 /// The Deployer role mapped in the testing cluster's aws-auth, exactly once.
 async fn aws_auth(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
-    let e = ctx.testing_eksctl(t);
+    let e = ctx.testing_tools(t);
     let arn = ctx.deployer_mapping_arn(t).await?;
     let cluster = t.cluster.as_str();
     let group = aws_auth_group(t);
@@ -130,7 +125,7 @@ async fn aws_auth(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
 
 /// The Deployer role's access entry with the cluster admin policy (cluster scope).
 async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
-    let aws = ctx.testing_aws(t);
+    let aws = ctx.testing_tools(t);
     let arn = ctx.deployer_role_arn(t).await?;
     let cluster = t.cluster.as_str();
     let mut changes = Changes::none();
@@ -226,7 +221,7 @@ pub(crate) fn mode_conflict(ctx: &Ctx<'_>, t: &TestingTarget, mode: Option<&str>
              operation.\"). Turn them on (a one-way change: the mode can never go back to CONFIG_MAP; \
              aws-auth keeps working) by re-running with --enable-access-entries, or yourself:\n  {}\n\
              or keep to the ConfigMap with --cluster-access aws-auth",
-            ctx.testing_aws(t).enable_access_entries(cluster.as_str())
+            ctx.testing_tools(t).enable_access_entries(cluster.as_str())
         )),
         (ClusterAccess::AwsAuth, Some(API)) => Some(format!(
             "EKS cluster {cluster} has authentication mode API: it ignores the aws-auth ConfigMap, so an \
@@ -266,7 +261,7 @@ pub(crate) fn access_entry_command(ctx: &Ctx<'_>, t: &TestingTarget) -> String {
 
 /// Turns the access-entry API on (CONFIG_MAP → API_AND_CONFIG_MAP) and waits for the update,
 /// as eksctl's access-entry migration does (`describe-update` until `Successful`).
-async fn enable_access_entries(ctx: &Ctx<'_>, aws: &Aws, t: &TestingTarget) -> Result<String> {
+async fn enable_access_entries(ctx: &Ctx<'_>, aws: &ToolCtx, t: &TestingTarget) -> Result<String> {
     const POLL: Duration = Duration::from_secs(5);
     const LIMIT: Duration = Duration::from_secs(30 * 60);
     let cluster = t.cluster.as_str();
@@ -314,7 +309,7 @@ async fn enable_access_entries(ctx: &Ctx<'_>, aws: &Aws, t: &TestingTarget) -> R
 /// access fails with the fix, except CONFIG_MAP with --enable-access-entries, which is fixed
 /// (the change made, if any).
 async fn check_mode(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Option<String>> {
-    let aws = ctx.testing_aws(t);
+    let aws = ctx.testing_tools(t);
     let info = ctx
         .observe(
             &aws.describe_cluster(t.cluster.as_str()),

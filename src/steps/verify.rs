@@ -15,7 +15,8 @@ use crate::harness;
 use crate::policy::{self, SERVICE_ACCOUNT_ANNOTATION};
 use crate::registration::Registration;
 use crate::settings::TestingTarget;
-use crate::tools::aws::{self, Aws, ClusterInfo};
+use crate::tools::ToolCtx;
+use crate::tools::aws::{self, ClusterInfo};
 use crate::tools::{eksctl, kubectl, parse_json};
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -86,7 +87,7 @@ impl Checks<'_> {
 async fn cluster_check(
     ctx: &Ctx<'_>,
     checks: &Checks<'_>,
-    aws: &Aws,
+    aws: &ToolCtx,
     name: &str,
     cluster: &str,
     found: &Option<ClusterInfo>,
@@ -138,7 +139,7 @@ async fn cluster_check(
 
 async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
     let s = ctx.settings;
-    let aws = ctx.mgmt_aws();
+    let aws = ctx.mgmt_tools();
     let fix = s.suggest("mgmt");
     let cluster = ctx
         .observe(
@@ -356,7 +357,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
 async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -> Result<()> {
     let s = ctx.settings;
     let fix = s.suggest("testing");
-    let aws = ctx.testing_aws(t);
+    let aws = ctx.testing_tools(t);
     let cluster = ctx
         .observe(
             &aws.describe_cluster(t.cluster.as_str()),
@@ -435,7 +436,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
     }
     match t.access {
         ClusterAccess::AwsAuth => {
-            let e = ctx.testing_eksctl(t);
+            let e = ctx.testing_tools(t);
             let mappings = ctx
                 .observe(
                     &e.get_mappings(t.cluster.as_str()),
@@ -490,7 +491,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
 
 async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registration, t: &TestingTarget) -> Result<()> {
     let fix = ctx.settings.suggest("register");
-    let aws = ctx.testing_aws(t);
+    let aws = ctx.testing_tools(t);
     let cluster = t.cluster.as_str();
     let endpoint = ctx
         .observe(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)

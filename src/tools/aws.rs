@@ -2,41 +2,29 @@
 //! `--profile`; JSON calls pass `--output json` because users may default to text or table.
 //! Every call also pins CLI v2's own conventions ([`CONVENTIONS`]), which a profile may change.
 
-use crate::cmd::{Arg, Cmd, Effect, Val};
+use super::ToolCtx;
+use crate::cmd::{Arg, Cmd, Effect};
 use crate::exec::Output;
-use crate::names::Profile;
 use crate::propagation::Propagation;
 use serde::Deserialize;
 use std::path::Path;
-
-/// The AWS account context of a command: region and profile.
-#[derive(Clone, Debug)]
-pub(crate) struct Aws {
-    pub region: Val,
-    pub profile: Option<Profile>,
-}
 
 fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-impl Aws {
-    /// The resource key of something in this account (see [`Cmd::resource`]).
-    pub(crate) fn key(&self, what: &str) -> String {
-        scope_key(&self.profile, what)
+/// `aws` calls in an account context.
+impl ToolCtx {
+    fn aws<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
+        self.with_region_profile(Cmd::new("aws", effect, purpose).args(args).conventions(CONVENTIONS))
     }
 
-    fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
-        let cmd = Cmd::new("aws", effect, purpose).args(args).conventions(CONVENTIONS);
-        with_region_profile(cmd, &self.region, &self.profile)
-    }
-
-    fn json(&self, purpose: String, args: Vec<Arg>) -> Cmd {
-        self.cmd(Effect::Read, purpose, args).args(["--output", "json"])
+    fn aws_json(&self, purpose: String, args: Vec<Arg>) -> Cmd {
+        self.aws(Effect::Read, purpose, args).args(["--output", "json"])
     }
 
     pub(crate) fn caller_account(&self) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Read,
             "read the AWS account id".into(),
             ["sts", "get-caller-identity"],
@@ -45,26 +33,26 @@ impl Aws {
     }
 
     pub(crate) fn describe_cluster(&self, name: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("describe EKS cluster {name}"),
             args(["eks", "describe-cluster", "--name", name]),
         )
-        .resource(self.key(&format!("eks/{name}")))
+        .resource(self.key(["eks", name]))
     }
 
     /// One field of `describe-cluster` as text (`cluster.identity.oidc.issuer`).
     pub(crate) fn cluster_field(&self, name: &str, query: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Read,
             format!("read {query} of EKS cluster {name}"),
             ["eks", "describe-cluster", "--name", name],
         )
         .args(["--query", query, "--output", "text"])
-        .resource(self.key(&format!("eks/{name}")))
+        .resource(self.key(["eks", name]))
     }
 
     pub(crate) fn wait_cluster_active(&self, name: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Read,
             format!("wait for EKS cluster {name} to become ACTIVE"),
             ["eks", "wait", "cluster-active", "--name", name],
@@ -72,22 +60,22 @@ impl Aws {
         // botocore's waiter gives up after 20 minutes; the margin is for a slow API.
         .timeout(std::time::Duration::from_secs(25 * 60))
         // Waiting means the cluster was not ACTIVE: what was read about it and in it is stale.
-        .resource(self.key(&format!("eks/{name}")))
+        .resource(self.key(["eks", name]))
     }
 
     /// The waiter for a cluster that is being deleted (20 minutes, like `cluster-active`).
     pub(crate) fn wait_cluster_deleted(&self, name: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Read,
             format!("wait for EKS cluster {name} to be deleted"),
             ["eks", "wait", "cluster-deleted", "--name", name],
         )
         .timeout(std::time::Duration::from_secs(25 * 60))
-        .resource(self.key(&format!("eks/{name}")))
+        .resource(self.key(["eks", name]))
     }
 
     pub(crate) fn get_oidc_provider(&self, arn: Arg) -> Cmd {
-        self.json(
+        self.aws_json(
             "look up the cluster's IAM OIDC provider".into(),
             vec![
                 "iam".into(),
@@ -96,40 +84,40 @@ impl Aws {
                 arn,
             ],
         )
-        .resource(self.key("iam-oidc-providers"))
+        .resource(self.key(["iam-oidc-providers"]))
     }
 
     pub(crate) fn list_oidc_providers(&self) -> Cmd {
-        self.json(
+        self.aws_json(
             "list the IAM OIDC providers".into(),
             args(["iam", "list-open-id-connect-providers"]),
         )
-        .resource(self.key("iam-oidc-providers"))
+        .resource(self.key(["iam-oidc-providers"]))
     }
 
     pub(crate) fn get_role(&self, role: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("read IAM role {role}"),
             args(["iam", "get-role", "--role-name", role]),
         )
-        .resource(self.key(&format!("iam-role/{role}")))
-        .and_resource(self.key(&format!("iam-role/{role}/trust")))
+        .resource(self.key(["iam-role", role]))
+        .and_resource(self.key(["iam-role", role, "trust"]))
     }
 
     /// The role's trust policy alone, as JSON: what a plan's script merges gitops-iam's
     /// statement into (`gitops-iam render trust --merge-current -`).
     pub(crate) fn get_trust_document(&self, role: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Read,
             format!("read the trust policy of IAM role {role}"),
             ["iam", "get-role", "--role-name", role],
         )
         .args(["--query", "Role.AssumeRolePolicyDocument", "--output", "json"])
-        .resource(self.key(&format!("iam-role/{role}/trust")))
+        .resource(self.key(["iam-role", role, "trust"]))
     }
 
     pub(crate) fn create_role(&self, role: &str, trust: &Path, description: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("create IAM role {role}"),
             [
@@ -143,12 +131,12 @@ impl Aws {
                 description,
             ],
         )
-        .resource(self.key(&format!("iam-role/{role}")))
+        .resource(self.key(["iam-role", role]))
         .retry_on(Propagation::IamPrincipal)
     }
 
     pub(crate) fn update_trust(&self, role: &str, trust: &Path) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("update the trust policy of IAM role {role}"),
             [
@@ -161,14 +149,14 @@ impl Aws {
             ],
         )
         // The trust alone: the role's inline and attached policies stay as they are.
-        .resource(self.key(&format!("iam-role/{role}/trust")))
+        .resource(self.key(["iam-role", role, "trust"]))
         .retry_on(Propagation::IamPrincipal)
     }
 
     /// Turns on the access-entry API of a `CONFIG_MAP` cluster. One way: EKS never lets the
     /// mode go back. Prints the update's id, for [`Aws::describe_update`].
     pub(crate) fn enable_access_entries(&self, cluster: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("enable access entries on EKS cluster {cluster} (authentication mode API_AND_CONFIG_MAP)"),
             [
@@ -181,12 +169,12 @@ impl Aws {
             ],
         )
         .args(["--query", "update.id", "--output", "text"])
-        .resource(self.key(&format!("eks/{cluster}")))
+        .resource(self.key(["eks", cluster]))
     }
 
     /// The status of an update (`InProgress`, `Successful`, `Failed`, `Cancelled`) as text.
     pub(crate) fn describe_update(&self, cluster: &str, update_id: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Read,
             format!("read update {update_id} of EKS cluster {cluster}"),
             ["eks", "describe-update", "--name", cluster, "--update-id", update_id],
@@ -195,7 +183,7 @@ impl Aws {
     }
 
     pub(crate) fn describe_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("read the access entry of the Deployer role in cluster {cluster}"),
             vec![
                 "eks".into(),
@@ -206,7 +194,7 @@ impl Aws {
                 principal,
             ],
         )
-        .resource(self.key(&format!("eks/{cluster}/access-entry")))
+        .resource(self.key(["eks", cluster, "access-entry"]))
     }
 
     pub(crate) fn create_access_entry(
@@ -217,7 +205,7 @@ impl Aws {
         group: Option<&str>,
     ) -> Cmd {
         let mut cmd = self
-            .cmd(
+            .aws(
                 Effect::Mutate,
                 format!("create an access entry in cluster {cluster}"),
                 ["eks", "create-access-entry", "--cluster-name", cluster],
@@ -228,7 +216,7 @@ impl Aws {
         if let Some(g) = group {
             cmd = cmd.args(["--kubernetes-groups", g]);
         }
-        cmd.resource(self.key(&format!("eks/{cluster}/access-entry")))
+        cmd.resource(self.key(["eks", cluster, "access-entry"]))
             .retry_on(Propagation::EksPrincipal)
     }
 
@@ -240,7 +228,7 @@ impl Aws {
         group: Option<&str>,
     ) -> Cmd {
         let cmd = self
-            .cmd(
+            .aws(
                 Effect::Mutate,
                 format!("update the access entry in cluster {cluster}"),
                 ["eks", "update-access-entry", "--cluster-name", cluster],
@@ -253,11 +241,11 @@ impl Aws {
             Some(g) => cmd.arg(g),
             None => cmd.arg("[]"),
         }
-        .resource(self.key(&format!("eks/{cluster}/access-entry")))
+        .resource(self.key(["eks", cluster, "access-entry"]))
     }
 
     pub(crate) fn list_access_policies(&self, cluster: &str, principal: Arg) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("list the access policies of the Deployer role in cluster {cluster}"),
             vec![
                 "eks".into(),
@@ -268,11 +256,11 @@ impl Aws {
                 principal,
             ],
         )
-        .resource(self.key(&format!("eks/{cluster}/access-entry")))
+        .resource(self.key(["eks", cluster, "access-entry"]))
     }
 
     pub(crate) fn associate_admin_policy(&self, cluster: &str, principal: Arg) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("grant cluster admin access in cluster {cluster}"),
             ["eks", "associate-access-policy", "--cluster-name", cluster],
@@ -280,38 +268,38 @@ impl Aws {
         .arg("--principal-arn")
         .arg(principal)
         .args(["--policy-arn", CLUSTER_ADMIN_POLICY, "--access-scope", "type=cluster"])
-        .resource(self.key(&format!("eks/{cluster}/access-entry")))
+        .resource(self.key(["eks", cluster, "access-entry"]))
     }
 
     pub(crate) fn delete_access_entry(&self, cluster: &str, principal: Arg) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("delete the access entry in cluster {cluster}"),
             ["eks", "delete-access-entry", "--cluster-name", cluster],
         )
         .arg("--principal-arn")
         .arg(principal)
-        .resource(self.key(&format!("eks/{cluster}/access-entry")))
+        .resource(self.key(["eks", cluster, "access-entry"]))
     }
 
     pub(crate) fn list_role_policies(&self, role: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("list the inline policies of IAM role {role}"),
             args(["iam", "list-role-policies", "--role-name", role]),
         )
-        .resource(self.key(&format!("iam-role/{role}/policies")))
+        .resource(self.key(["iam-role", role, "policies"]))
     }
 
     pub(crate) fn list_attached_role_policies(&self, role: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("list the managed policies attached to IAM role {role}"),
             args(["iam", "list-attached-role-policies", "--role-name", role]),
         )
-        .resource(self.key(&format!("iam-role/{role}/attached")))
+        .resource(self.key(["iam-role", role, "attached"]))
     }
 
     pub(crate) fn delete_role_policy(&self, role: &str, policy: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("delete inline policy {policy} of IAM role {role}"),
             [
@@ -323,11 +311,11 @@ impl Aws {
                 policy,
             ],
         )
-        .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
+        .resource(self.key(["iam-role", role, "policy", policy]))
     }
 
     pub(crate) fn detach_role_policy(&self, role: &str, policy_arn: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("detach {policy_arn} from IAM role {role}"),
             [
@@ -339,20 +327,20 @@ impl Aws {
                 policy_arn,
             ],
         )
-        .resource(self.key(&format!("iam-role/{role}/attached")))
+        .resource(self.key(["iam-role", role, "attached"]))
     }
 
     pub(crate) fn delete_role(&self, role: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("delete IAM role {role}"),
             ["iam", "delete-role", "--role-name", role],
         )
-        .resource(self.key(&format!("iam-role/{role}")))
+        .resource(self.key(["iam-role", role]))
     }
 
     pub(crate) fn delete_oidc_provider(&self, arn: Arg) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             "delete the IAM OIDC provider left behind".into(),
             vec![
@@ -362,19 +350,19 @@ impl Aws {
                 arn,
             ],
         )
-        .resource(self.key("iam-oidc-providers"))
+        .resource(self.key(["iam-oidc-providers"]))
     }
 
     pub(crate) fn get_role_policy(&self, role: &str, policy: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("read inline policy {policy} of IAM role {role}"),
             args(["iam", "get-role-policy", "--role-name", role, "--policy-name", policy]),
         )
-        .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
+        .resource(self.key(["iam-role", role, "policy", policy]))
     }
 
     pub(crate) fn put_role_policy(&self, role: &str, policy: &str, doc: &Path) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("put inline policy {policy} on IAM role {role}"),
             [
@@ -388,7 +376,7 @@ impl Aws {
                 &file_url(doc),
             ],
         )
-        .resource(self.key(&format!("iam-role/{role}/policy/{policy}")))
+        .resource(self.key(["iam-role", role, "policy", policy]))
     }
 }
 
@@ -439,26 +427,6 @@ pub(crate) fn parse_has_cluster_admin(command: &str, stdout: &str) -> crate::err
         .any(|a| a.policy_arn == CLUSTER_ADMIN_POLICY && a.access_scope.kind == "cluster"))
 }
 
-/// Appends `--region R [--profile P]`, which every aws and eksctl call carries.
-pub(crate) fn with_region_profile(cmd: Cmd, region: &Val, profile: &Option<Profile>) -> Cmd {
-    let cmd = cmd.arg("--region").arg(region);
-    match profile {
-        Some(p) => cmd.arg("--profile").arg(p.as_str()),
-        None => cmd,
-    }
-}
-
-/// `aws:<profile>:<what>`: resources of different accounts never share a key.
-pub(crate) fn scope_key(profile: &Option<Profile>, what: &str) -> String {
-    format!(
-        "aws:{}:{what}",
-        profile
-            .as_ref()
-            .map(super::super::names::Profile::as_str)
-            .unwrap_or("-")
-    )
-}
-
 /// The AWS error code in a CLI error (`An error occurred (NoSuchEntity) when calling ...`).
 ///
 /// The exit code does not tell (v1 uses 255 for everything); the text does, in v1 and in v2's
@@ -489,17 +457,17 @@ pub(crate) fn is_not_found(out: &Output) -> bool {
 
 /// Nodegroups, CloudFormation stacks and instance profiles: what a half-made cluster and a role
 /// made by hand leave behind.
-impl Aws {
+impl ToolCtx {
     pub(crate) fn list_nodegroups(&self, cluster: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("list the nodegroups of EKS cluster {cluster}"),
             args(["eks", "list-nodegroups", "--cluster-name", cluster]),
         )
-        .resource(self.key(&format!("eks/{cluster}/nodegroups")))
+        .resource(self.key(["eks", cluster, "nodegroups"]))
     }
 
     pub(crate) fn describe_nodegroup(&self, cluster: &str, nodegroup: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("describe nodegroup {nodegroup} of EKS cluster {cluster}"),
             args([
                 "eks",
@@ -510,24 +478,24 @@ impl Aws {
                 nodegroup,
             ]),
         )
-        .resource(self.key(&format!("eks/{cluster}/nodegroups")))
+        .resource(self.key(["eks", cluster, "nodegroups"]))
     }
 
     /// eksctl's stack for a cluster's control plane, `eksctl-N-cluster`.
     pub(crate) fn describe_cluster_stack(&self, cluster: &str) -> Cmd {
         let stack = format!("eksctl-{cluster}-cluster");
-        self.json(
+        self.aws_json(
             format!("describe CloudFormation stack {stack}"),
             args(["cloudformation", "describe-stacks", "--stack-name", &stack]),
         )
-        .resource(self.key(&format!("eks/{cluster}/stack")))
+        .resource(self.key(["eks", cluster, "stack"]))
     }
 
     /// Waits while another run's `eksctl create cluster` is creating the stack (CloudFormation's
     /// waiter: 120 polls 30 s apart, one hour).
     pub(crate) fn wait_cluster_stack(&self, cluster: &str) -> Cmd {
         let stack = format!("eksctl-{cluster}-cluster");
-        self.cmd(
+        self.aws(
             Effect::Read,
             format!("wait for CloudFormation stack {stack}"),
             [
@@ -539,19 +507,19 @@ impl Aws {
             ],
         )
         .timeout(std::time::Duration::from_secs(65 * 60))
-        .resource(self.key(&format!("eks/{cluster}")))
+        .resource(self.key(["eks", cluster]))
     }
 
     pub(crate) fn list_instance_profiles_for_role(&self, role: &str) -> Cmd {
-        self.json(
+        self.aws_json(
             format!("list the instance profiles of IAM role {role}"),
             args(["iam", "list-instance-profiles-for-role", "--role-name", role]),
         )
-        .resource(self.key(&format!("iam-role/{role}/instance-profiles")))
+        .resource(self.key(["iam-role", role, "instance-profiles"]))
     }
 
     pub(crate) fn remove_role_from_instance_profile(&self, role: &str, profile: &str) -> Cmd {
-        self.cmd(
+        self.aws(
             Effect::Mutate,
             format!("remove IAM role {role} from instance profile {profile}"),
             [
@@ -563,7 +531,7 @@ impl Aws {
                 role,
             ],
         )
-        .resource(self.key(&format!("iam-role/{role}/instance-profiles")))
+        .resource(self.key(["iam-role", role, "instance-profiles"]))
     }
 }
 
@@ -792,10 +760,11 @@ pub(crate) fn parse_role_policy(command: &str, stdout: &str) -> crate::error::Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::Val;
     use serde_json::json;
 
-    fn aws() -> Aws {
-        Aws {
+    fn aws() -> ToolCtx {
+        ToolCtx {
             region: Val::known("eu-west-1"),
             profile: Some(crate::names::Profile::parse("--profile", "prod").unwrap()),
         }

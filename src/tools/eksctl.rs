@@ -3,35 +3,22 @@
 //! eksctl writes kubeconfig only where `--kubeconfig` says: the tool's own file per cluster under
 //! the state directory, so the user's kubeconfig and current-context are never touched.
 
-use crate::cmd::{Arg, Cmd, Effect, Val};
-use crate::names::Profile;
+use super::ToolCtx;
+use crate::cmd::{Arg, Cmd, Effect};
 use crate::tools::kubectl::Kubeconfig;
 use serde::Deserialize;
 use std::time::Duration;
 
-#[derive(Clone, Debug)]
-pub(crate) struct Eksctl {
-    pub region: Val,
-    pub profile: Option<Profile>,
-}
-
-impl Eksctl {
-    fn key(&self, what: &str) -> String {
-        super::aws::scope_key(&self.profile, what)
-    }
-
-    fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
-        super::aws::with_region_profile(
-            Cmd::new("eksctl", effect, purpose).args(args),
-            &self.region,
-            &self.profile,
-        )
+/// `eksctl` calls in an account context.
+impl ToolCtx {
+    fn eksctl<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
+        self.with_region_profile(Cmd::new("eksctl", effect, purpose).args(args))
     }
 
     /// Creates a cluster (10-20 minutes). eksctl itself does not check for an existing cluster,
     /// so callers observe first.
     pub(crate) fn create_cluster(&self, name: &str, with_oidc: bool, kubeconfig: &Kubeconfig) -> Cmd {
-        let mut cmd = self.cmd(
+        let mut cmd = self.eksctl(
             Effect::Mutate,
             format!("create EKS cluster {name}"),
             ["create", "cluster", "--name", name],
@@ -42,7 +29,7 @@ impl Eksctl {
         cmd.arg("--kubeconfig")
             .arg(kubeconfig.arg())
             .timeout(Duration::from_secs(45 * 60))
-            .resource(self.key(&format!("eks/{name}")))
+            .resource(self.key(["eks", name]))
             // It writes the kubeconfig, which then points at the new cluster.
             .and_resource(crate::tools::kubectl::cluster_key(kubeconfig))
             .in_background()
@@ -51,17 +38,17 @@ impl Eksctl {
     /// The nodegroup `create cluster` makes and a cut-off creation never made: eksctl's defaults
     /// (managed, 2 × m5.large, a generated `ng-XXXXXXXX` name).
     pub(crate) fn create_nodegroup(&self, cluster: &str) -> Cmd {
-        self.cmd(
+        self.eksctl(
             Effect::Mutate,
             format!("create a nodegroup in cluster {cluster}"),
             ["create", "nodegroup", "--cluster", cluster],
         )
         .timeout(Duration::from_secs(45 * 60))
-        .resource(self.key(&format!("eks/{cluster}/nodegroups")))
+        .resource(self.key(["eks", cluster, "nodegroups"]))
     }
 
     pub(crate) fn associate_oidc(&self, cluster: &str) -> Cmd {
-        self.cmd(
+        self.eksctl(
             Effect::Mutate,
             format!("associate an IAM OIDC provider with cluster {cluster}"),
             [
@@ -72,7 +59,7 @@ impl Eksctl {
                 "--approve",
             ],
         )
-        .resource(self.key("iam-oidc-providers"))
+        .resource(self.key(["iam-oidc-providers"]))
     }
 
     /// Writes the tool's own kubeconfig for a cluster (a local file; changes nothing in AWS).
@@ -85,36 +72,36 @@ impl Eksctl {
             "--kubeconfig".into(),
             kubeconfig.arg(),
         ];
-        self.cmd(Effect::Read, format!("write a kubeconfig for cluster {cluster}"), args)
+        self.eksctl(Effect::Read, format!("write a kubeconfig for cluster {cluster}"), args)
             // A new kubeconfig may point elsewhere: what was read through the old one is stale.
             .resource(crate::tools::kubectl::cluster_key(kubeconfig))
     }
 
     pub(crate) fn delete_cluster(&self, name: &str) -> Cmd {
-        self.cmd(
+        self.eksctl(
             Effect::Mutate,
             format!("delete EKS cluster {name}"),
             ["delete", "cluster", "--name", name, "--wait"],
         )
         .timeout(Duration::from_secs(45 * 60))
-        .resource(self.key(&format!("eks/{name}")))
+        .resource(self.key(["eks", name]))
         // With the cluster's stack goes the OIDC provider eksctl associated with it.
-        .and_resource(self.key("iam-oidc-providers"))
+        .and_resource(self.key(["iam-oidc-providers"]))
     }
 
     pub(crate) fn get_mappings(&self, cluster: &str) -> Cmd {
-        self.cmd(
+        self.eksctl(
             Effect::Read,
             format!("list the IAM identity mappings of cluster {cluster}"),
             ["get", "iamidentitymapping", "--cluster", cluster],
         )
         .args(["-o", "json"])
-        .resource(self.key(&format!("eks/{cluster}/aws-auth")))
+        .resource(self.key(["eks", cluster, "aws-auth"]))
     }
 
     /// `--no-duplicate-arns`: without it eksctl appends a duplicate on every run.
     pub(crate) fn create_mapping(&self, cluster: &str, arn: Arg, username: &str, group: &str) -> Cmd {
-        self.cmd(
+        self.eksctl(
             Effect::Mutate,
             format!("map the Deployer role in cluster {cluster}"),
             ["create", "iamidentitymapping", "--cluster", cluster],
@@ -122,11 +109,11 @@ impl Eksctl {
         .arg("--arn")
         .arg(arn)
         .args(["--username", username, "--group", group, "--no-duplicate-arns"])
-        .resource(self.key(&format!("eks/{cluster}/aws-auth")))
+        .resource(self.key(["eks", cluster, "aws-auth"]))
     }
 
     pub(crate) fn delete_mappings(&self, cluster: &str, arn: Arg) -> Cmd {
-        self.cmd(
+        self.eksctl(
             Effect::Mutate,
             format!("remove the mappings of a role in cluster {cluster}"),
             ["delete", "iamidentitymapping", "--cluster", cluster],
@@ -134,7 +121,7 @@ impl Eksctl {
         .arg("--arn")
         .arg(arn)
         .arg("--all")
-        .resource(self.key(&format!("eks/{cluster}/aws-auth")))
+        .resource(self.key(["eks", cluster, "aws-auth"]))
     }
 }
 
@@ -180,9 +167,10 @@ pub(crate) fn is_stack_exists(e: &crate::error::Error) -> bool {
 mod tests {
     use super::*;
 
+    use crate::cmd::Val;
     #[test]
     fn create_cluster_uses_own_kubeconfig() {
-        let e = Eksctl {
+        let e = ToolCtx {
             region: Val::known("us-east-1"),
             profile: None,
         };
@@ -214,7 +202,7 @@ mod tests {
 
     #[test]
     fn write_kubeconfig_names_the_file_after_the_flag() {
-        let e = Eksctl {
+        let e = ToolCtx {
             region: Val::var("AWS_REGION"),
             profile: None,
         };

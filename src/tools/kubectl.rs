@@ -7,6 +7,7 @@
 //! fails on a service account that has no annotations yet.
 
 use crate::cmd::{Arg, Cmd, Effect, Val};
+use crate::resource::Resource;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -85,14 +86,10 @@ pub(crate) fn fs_group_patch(fs_group: i64) -> String {
 }
 
 impl Kubectl {
-    /// `k8s:<kubeconfig>:<namespace>/<kind>/<name>`; a prefix covers a whole namespace.
-    fn key(&self, ns: Option<&str>, object: &str) -> String {
-        format!("{}{}/{object}", self.cluster_key(), ns.unwrap_or(""))
-    }
-
-    /// Everything in the cluster: what a new kubeconfig invalidates.
-    pub(crate) fn cluster_key(&self) -> String {
-        cluster_key(&self.kubeconfig)
+    /// `NAMESPACE / KIND / NAME` in the cluster (an empty namespace for cluster-wide objects);
+    /// a shorter path covers a whole namespace or kind.
+    fn key<'s>(&self, path: impl IntoIterator<Item = &'s str>) -> Resource {
+        Resource::kube(self.kubeconfig.key(), path)
     }
 
     fn cmd<A: Into<Arg>>(&self, effect: Effect, purpose: String, args: impl IntoIterator<Item = A>) -> Cmd {
@@ -112,7 +109,7 @@ impl Kubectl {
             cmd = cmd.args(["-n", ns]);
         }
         cmd.args(["-o", "json"])
-            .resource(self.key(namespace, &format!("{kind}/{name}")))
+            .resource(self.key([namespace.unwrap_or(""), kind, name]))
     }
 
     /// Every object of a kind in a namespace.
@@ -122,7 +119,7 @@ impl Kubectl {
             format!("list {kind} in namespace {ns}"),
             ["get", kind, "-n", ns, "-o", "json"],
         )
-        .resource(self.key(Some(ns), kind))
+        .resource(self.key([ns, kind]))
     }
 
     pub(crate) fn delete(&self, ns: &str, kind: &str, name: &str) -> Cmd {
@@ -131,7 +128,7 @@ impl Kubectl {
             format!("delete {kind} {name}"),
             ["-n", ns, "delete", kind, name],
         )
-        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
+        .resource(self.key([ns, kind, name]))
     }
 
     pub(crate) fn create_namespace(&self, ns: &str) -> Cmd {
@@ -140,7 +137,7 @@ impl Kubectl {
             format!("create namespace {ns}"),
             ["create", "namespace", ns],
         )
-        .resource(self.key(None, &format!("namespace/{ns}")))
+        .resource(self.key(["", "namespace", ns]))
     }
 
     /// `what` completes "apply ..." in messages ("the agent manifest", "the Argo CD cluster secret").
@@ -150,7 +147,7 @@ impl Kubectl {
             format!("apply {what} {}", file.display()),
             ["-n", ns, "apply", "-f", &file.display().to_string()],
         )
-        .resource(self.key(Some(ns), ""))
+        .resource(self.key([ns]))
     }
 
     /// Server-side apply, for manifests whose objects are too big for client-side apply: that
@@ -174,7 +171,7 @@ impl Kubectl {
                 "--force-conflicts",
             ],
         )
-        .resource(self.key(Some(ns), ""))
+        .resource(self.key([ns]))
     }
 
     pub(crate) fn annotate(&self, ns: &str, kind: &str, name: &str, key: &str, value: Arg) -> Cmd {
@@ -187,7 +184,7 @@ impl Kubectl {
         )
         .arg(Arg::concat(pair))
         .arg("--overwrite")
-        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
+        .resource(self.key([ns, kind, name]))
     }
 
     pub(crate) fn patch_merge(&self, ns: &str, kind: &str, name: &str, patch: &str) -> Cmd {
@@ -196,7 +193,7 @@ impl Kubectl {
             format!("patch {kind} {name}"),
             ["-n", ns, "patch", kind, name, "--type=merge", "-p", patch],
         )
-        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
+        .resource(self.key([ns, kind, name]))
     }
 
     pub(crate) fn rollout_restart(&self, ns: &str, kind: &str, name: &str) -> Cmd {
@@ -205,7 +202,7 @@ impl Kubectl {
             format!("restart {kind} {name}"),
             ["-n", ns, "rollout", "restart", &format!("{kind}/{name}")],
         )
-        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
+        .resource(self.key([ns, kind, name]))
     }
 
     /// `kubectl wait --for=jsonpath=...`: until a field of the object has a value.
@@ -228,13 +225,13 @@ impl Kubectl {
             ["-n", ns, "rollout", "status", &format!("{kind}/{name}"), &timeout],
         )
         .timeout(wait + Duration::from_secs(30))
-        .resource(self.key(Some(ns), &format!("{kind}/{name}")))
+        .resource(self.key([ns, kind, name]))
     }
 }
 
-/// `k8s:<kubeconfig>:`, the prefix of every resource key of the cluster behind it.
-pub(crate) fn cluster_key(kubeconfig: &Kubeconfig) -> String {
-    format!("k8s:{}:", kubeconfig.key())
+/// The whole cluster behind a kubeconfig: what a new kubeconfig invalidates.
+pub(crate) fn cluster_key(kubeconfig: &Kubeconfig) -> Resource {
+    Resource::kube(kubeconfig.key(), [])
 }
 
 /// Whether a failed kubectl call means "not found".
