@@ -15,7 +15,7 @@
 
 use crate::cmd::{Cmd, Val};
 use crate::error::Result;
-use crate::exec::{BoxFuture, Executor, Output, RealExecutor, ScriptExecutor, Transform};
+use crate::exec::{BoxFuture, Executor, Output, ReadAhead, RealExecutor, ScriptExecutor, Transform};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::render::Render;
 use crate::report::Reporter;
@@ -236,6 +236,13 @@ impl Executor for PlanExecutor<'_> {
         self.hold(needed_by, vec![line.to_string()]);
     }
 
+    fn read_ahead(&self) -> Option<&dyn ReadAhead> {
+        Some(self)
+    }
+}
+
+/// The plan reads ahead what it reads at all: what no planned command changes.
+impl ReadAhead for PlanExecutor<'_> {
     fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
         let seen = cmds.into_iter().filter(|c| !self.unseen(c)).collect();
         self.real.prefetch(seen)

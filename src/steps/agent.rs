@@ -93,7 +93,7 @@ pub(crate) async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()>
                 reads.push(k.get(Some(ns), "serviceaccount", sa));
                 reads.push(k.get(Some(ns), kind, name));
             }
-            ctx.exec.prefetch(reads).await;
+            ctx.prefetch(reads).await;
             let found = ctx
                 .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), |_, _| Ok(()))
                 .await?;

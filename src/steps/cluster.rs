@@ -96,7 +96,7 @@ pub(crate) async fn after_stack_exists(ctx: &Ctx<'_>, tools: &ToolCtx, cluster: 
         let _ = ctx.exec.run(&tools.wait_cluster_stack(name)).await;
     } else {
         // The stack may have got its cluster (and completed) since the cluster was read.
-        ctx.exec.forget(&Selector::Under(tools.key(["eks", cluster.as_str()])));
+        ctx.forget(&Selector::Under(tools.key(["eks", cluster.as_str()])));
     }
     if let Some(info) = ctx
         .observe(&tools.describe_cluster(name), aws::is_not_found, aws::parse_cluster)
@@ -143,8 +143,7 @@ pub(crate) async fn ensure_nodegroup(
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(15));
             // a fresh answer each time, not the one read ahead
-            ctx.exec
-                .forget(&Selector::Under(tools.key(["eks", cluster.as_str(), "nodegroups"])));
+            ctx.forget(&Selector::Under(tools.key(["eks", cluster.as_str(), "nodegroups"])));
             groups = ctx.observe(&list, aws::is_not_found, aws::parse_nodegroups).await?;
         }
     }

@@ -39,8 +39,7 @@ pub(crate) async fn cluster(ctx: &Ctx<'_>) -> Result<()> {
                 .await?;
             // describe-cluster already named the issuer: no need to ask again.
             if let Some(issuer) = existing.as_ref().and_then(|c| c.issuer()) {
-                ctx.exec
-                    .remember("OIDC_PROVIDER", issuer.trim_start_matches("https://"));
+                ctx.remember("OIDC_PROVIDER", issuer.trim_start_matches("https://"));
             }
             Ok((changes, existing.is_none()))
         })
@@ -118,8 +117,10 @@ pub(crate) async fn agent_policy(ctx: &Ctx<'_>, step: &str, assume_any_role: boo
 
 /// The whole `mgmt` command.
 pub(crate) async fn run(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
-    ctx.read_ahead().await?;
-    cluster(ctx).await?;
-    role(ctx).await?;
-    policy(ctx, assume_any_role).await
+    ctx.reading_ahead(async {
+        cluster(ctx).await?;
+        role(ctx).await?;
+        policy(ctx, assume_any_role).await
+    })
+    .await
 }

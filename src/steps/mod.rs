@@ -31,6 +31,7 @@ use crate::tools::ToolCtx;
 use crate::tools::kubectl::{self, Kubeconfig, Kubectl};
 use crate::tools::{aws, eksctl};
 use std::collections::HashSet;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -112,6 +113,35 @@ impl<'a> Ctx<'a> {
         Ok(Kubectl { kubeconfig, context })
     }
 
+    /// Reads `cmds` at once, ahead of the steps that observe them (see [`ReadAhead::prefetch`](crate::exec::ReadAhead::prefetch));
+    /// nothing in a dry-run, which reads nothing.
+    pub(crate) async fn prefetch(&self, cmds: Vec<Cmd>) {
+        if let Some(r) = self.exec.read_ahead() {
+            r.prefetch(cmds).await;
+        }
+    }
+
+    /// Drops the failed answers read ahead about `what` (see [`ReadAhead::forget_failures`](crate::exec::ReadAhead::forget_failures)).
+    fn forget_failures(&self, what: &Selector) {
+        if let Some(r) = self.exec.read_ahead() {
+            r.forget_failures(what);
+        }
+    }
+
+    /// Drops what was read ahead about what `what` selects (see [`ReadAhead::forget`](crate::exec::ReadAhead::forget)).
+    pub(crate) fn forget(&self, what: &Selector) {
+        if let Some(r) = self.exec.read_ahead() {
+            r.forget(what);
+        }
+    }
+
+    /// A value an observation told, for later captures of `var` (see [`ReadAhead::remember`](crate::exec::ReadAhead::remember)).
+    pub(crate) fn remember(&self, var: &str, value: &str) {
+        if let Some(r) = self.exec.read_ahead() {
+            r.remember(var, value);
+        }
+    }
+
     /// The management account id: given, or read once from `sts get-caller-identity`.
     pub(crate) async fn mgmt_account(&self) -> Result<Val> {
         match &self.settings.account_id {
@@ -132,59 +162,52 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// What the cluster steps read first (each cluster's state and nodegroups, and the OIDC
-    /// providers the management cluster's step checks): a cluster creation waits only for these.
-    pub(crate) fn cluster_observations(&self) -> Vec<Cmd> {
+    /// Every read-only AWS observation of `up`, `mgmt` and `testing`: each cluster's state and
+    /// nodegroups, the OIDC providers, the roles, the agent's inline policy, the mappings.
+    fn observations(&self) -> Vec<Cmd> {
         let s = self.settings;
         let aws = self.mgmt_tools();
         let mut cmds = vec![
             aws.describe_cluster(s.mgmt_cluster.as_str()),
             aws.list_nodegroups(s.mgmt_cluster.as_str()),
             aws.list_oidc_providers(),
+            aws.get_role(s.agent_role.as_str()),
+            aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
         ];
         for t in &s.testing {
             let taws = self.testing_tools(t);
             cmds.push(taws.describe_cluster(t.cluster.as_str()));
             cmds.push(taws.list_nodegroups(t.cluster.as_str()));
-        }
-        unique(cmds)
-    }
-
-    /// The other read-only AWS observations of `up`, `mgmt` and `testing` (roles, policies,
-    /// mappings): the steps after the clusters read them.
-    pub(crate) fn role_observations(&self) -> Vec<Cmd> {
-        let s = self.settings;
-        let aws = self.mgmt_tools();
-        let mut cmds = vec![
-            aws.get_role(s.agent_role.as_str()),
-            aws.get_role_policy(s.agent_role.as_str(), crate::policy::AGENT_POLICY_NAME),
-        ];
-        for t in &s.testing {
-            cmds.push(self.testing_tools(t).get_role(t.deployer_role.as_str()));
+            cmds.push(taws.get_role(t.deployer_role.as_str()));
             if t.access == crate::cli::ClusterAccess::AwsAuth {
-                cmds.push(self.testing_tools(t).get_mappings(t.cluster.as_str()));
+                cmds.push(taws.get_mappings(t.cluster.as_str()));
             }
         }
         unique(cmds)
     }
 
-    /// The account ids and what the cluster steps read, at once.
-    pub(crate) async fn read_ahead_clusters(&self) -> Result<()> {
-        let accounts = async {
+    /// Runs `steps` while every AWS observation of them is read at once: a converged run costs
+    /// one round of reads, and each step waits only for the reads it makes (a cluster creation
+    /// starts as soon as its own `describe-cluster` has answered, not the whole round). The
+    /// account ids come first, beside the reads: the steps need them for the kubeconfig paths,
+    /// and a dry-run script then reads each once, at the top.
+    pub(crate) async fn reading_ahead<T>(&self, steps: impl Future<Output = Result<T>>) -> Result<T> {
+        // Started here, not when first polled: the steps find every read in the cache.
+        let reads = self.exec.read_ahead().map(|r| r.prefetch(self.observations()));
+        let reads = async {
+            if let Some(reads) = reads {
+                reads.await;
+            }
+        };
+        let run = async {
             self.mgmt_account().await?;
             for t in &self.settings.testing {
                 self.testing_account(t).await?;
             }
-            Ok(())
+            steps.await
         };
-        let (accounts, ()) = tokio::join!(accounts, self.exec.prefetch(self.cluster_observations()));
-        accounts
-    }
-
-    /// Every AWS observation at once: a converged run then costs one round of reads.
-    pub(crate) async fn read_ahead(&self) -> Result<()> {
-        let (clusters, ()) = tokio::join!(self.read_ahead_clusters(), self.exec.prefetch(self.role_observations()));
-        clusters
+        let ((), result) = tokio::join!(reads, run);
+        result
     }
 
     /// A shell variable name for a testing target: `BASE` for the first, `BASE_2`... for more.
@@ -377,13 +400,10 @@ impl<'a> Ctx<'a> {
         let mut info = found.expect("observed above");
         match cluster::Status::of(&info.status) {
             // Read ahead at the same time as describe: a refusal from before it became ACTIVE.
-            cluster::Status::Active => self
-                .exec
-                .forget_failures(&Selector::Inside(tools.key(["eks", cluster.as_str()]))),
+            cluster::Status::Active => self.forget_failures(&Selector::Inside(tools.key(["eks", cluster.as_str()]))),
             cluster::Status::Pending => {
                 // What was read in it meanwhile (eksctl refuses while it is not ACTIVE) is no answer.
-                self.exec
-                    .forget(&Selector::Inside(tools.key(["eks", cluster.as_str()])));
+                self.forget(&Selector::Inside(tools.key(["eks", cluster.as_str()])));
                 self.report.info(&format!(
                     "cluster {cluster} is {}: waiting until it is ACTIVE",
                     info.status

@@ -24,10 +24,10 @@ pub(crate) async fn cluster(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
             // register needs the endpoint and CA: describe-cluster already said them.
             if let Some(info) = &existing {
                 if let Some(endpoint) = &info.endpoint {
-                    ctx.exec.remember(&ctx.target_var("TESTING_ENDPOINT", t), endpoint);
+                    ctx.remember(&ctx.target_var("TESTING_ENDPOINT", t), endpoint);
                 }
                 if let Some(ca) = info.certificate_authority.as_ref().and_then(|c| c.data.as_deref()) {
-                    ctx.exec.remember(&ctx.target_var("TESTING_CA", t), ca);
+                    ctx.remember(&ctx.target_var("TESTING_CA", t), ca);
                 }
             }
             Ok((changes, ()))
@@ -375,12 +375,14 @@ pub(crate) async fn roles(ctx: &Ctx<'_>) -> Result<()> {
 /// entry needs its role to exist.
 pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<()> {
     let targets = &ctx.settings.testing;
-    ctx.read_ahead().await?;
-    super::needs::testing(ctx).await?;
-    let clusters = futures_util::future::join_all(targets.iter().map(|t| cluster(ctx, t)));
-    let (clusters, roles) = tokio::join!(clusters, roles(ctx));
-    super::all(clusters)?;
-    roles?;
-    super::all(futures_util::future::join_all(targets.iter().map(|t| access(ctx, t))).await)?;
-    agent_policy(ctx).await
+    ctx.reading_ahead(async {
+        super::needs::testing(ctx).await?;
+        let clusters = futures_util::future::join_all(targets.iter().map(|t| cluster(ctx, t)));
+        let (clusters, roles) = tokio::join!(clusters, roles(ctx));
+        super::all(clusters)?;
+        roles?;
+        super::all(futures_util::future::join_all(targets.iter().map(|t| access(ctx, t))).await)?;
+        agent_policy(ctx).await
+    })
+    .await
 }

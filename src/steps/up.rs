@@ -26,20 +26,6 @@ pub(crate) async fn run(
     install: Option<&Harness>,
 ) -> Result<Outcome> {
     let targets = &ctx.settings.testing;
-    // Account ids first (a dry-run script then reads each once, at the top), with what the
-    // cluster steps read: a creation starts as soon as those have answered. The other reads
-    // (roles, policies, mappings) go on meanwhile, and the steps after the clusters wait for
-    // them: a converged run still costs one round of reads.
-    ctx.read_ahead_clusters().await?;
-    let (read_tx, read_rx) = tokio::sync::watch::channel(false);
-    let read_rest = async {
-        ctx.exec.prefetch(ctx.role_observations()).await;
-        let _ = read_tx.send(true);
-    };
-    let rest_read = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|done| *done).await;
-    };
-
     // Whether the Deployer roles exist: access waits for it (None until known).
     let (roles_tx, roles_rx) = tokio::sync::watch::channel(None::<bool>);
     let mgmt_side = async {
@@ -51,7 +37,6 @@ pub(crate) async fn run(
         };
         let result = async {
             mgmt::cluster(ctx).await?;
-            rest_read(read_rx.clone()).await;
             let agent_step = async {
                 match install {
                     Some(h) => agent_install::run(ctx, h, agent_args.wait_timeout)
@@ -71,10 +56,8 @@ pub(crate) async fn run(
     };
     let testing_side = join_all(targets.iter().map(|t| {
         let mut roles = roles_rx.clone();
-        let rest = rest_read(read_rx.clone());
         async move {
             testing::cluster(ctx, t).await?;
-            rest.await;
             let ready = *roles
                 .wait_for(Option::is_some)
                 .await
@@ -85,9 +68,13 @@ pub(crate) async fn run(
             Ok(())
         }
     }));
-    let ((), outcome, clusters) = tokio::join!(read_rest, mgmt_side, testing_side);
-    super::all(clusters)?;
-    outcome
+    // Every read at once; each step waits only for its own (see `Ctx::reading_ahead`).
+    ctx.reading_ahead(async {
+        let (outcome, clusters) = tokio::join!(mgmt_side, testing_side);
+        super::all(clusters)?;
+        outcome
+    })
+    .await
 }
 
 /// The `up` command: every step, then the registration when it was asked for and the agent is
