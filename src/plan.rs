@@ -265,14 +265,7 @@ impl ReadAhead for PlanExecutor<'_> {
 mod tests {
     use super::*;
     use crate::cmd::Effect;
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
+    use crate::run::wait as block_on;
 
     fn key(path: &'static str) -> crate::resource::Resource {
         crate::resource::Resource::kube("k".into(), path.split('/'))

@@ -35,6 +35,12 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
     Ok(runtime()?.block_on(f))
 }
 
+/// [`block_on`] for unit tests, where a runtime that cannot start is a failed test.
+#[cfg(test)]
+pub(crate) fn wait<F: std::future::Future>(f: F) -> F::Output {
+    block_on(f).expect("a tokio runtime")
+}
+
 impl Run<'_> {
     fn real_executor<'r>(&self, report: &'r Reporter) -> RealExecutor<'r> {
         let mut real = RealExecutor::new(report);

@@ -121,6 +121,7 @@ mod tests {
     use super::*;
     use crate::cmd::Effect;
     use crate::resource::Resource;
+    use crate::run::wait as block_on;
 
     fn read(name: &str) -> Cmd {
         let r = Resource::aws(None, ["eks", "c", name]);
@@ -132,14 +133,6 @@ mod tests {
             status: Some(status),
             ..Output::default()
         })
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
     }
 
     #[test]

@@ -214,10 +214,7 @@ impl ReadAhead for RealExecutor<'_> {
 mod tests {
     use super::*;
     use crate::cmd::Effect;
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        crate::run::block_on(f).unwrap()
-    }
+    use crate::run::wait as block_on;
 
     #[test]
     fn real_executor_runs_argv_without_shell() {

@@ -258,10 +258,7 @@ impl Executor for ScriptExecutor {
 mod tests {
     use super::*;
     use crate::cmd::Effect;
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        crate::run::block_on(f).unwrap()
-    }
+    use crate::run::wait as block_on;
 
     #[test]
     fn script_captures_once_and_strips() {
