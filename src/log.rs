@@ -37,9 +37,14 @@ fn filter(directives: &str) -> Result<EnvFilter> {
     })
 }
 
+/// The filter `GITOPS_IAM_LOG` asks for, when it is set: the log then goes to stderr.
+pub(crate) fn asked() -> Option<String> {
+    std::env::var(LOG_VAR).ok().filter(|v| !v.trim().is_empty())
+}
+
 /// Installs the log's subscriber for this process (once, before the command runs).
 pub(crate) fn init(verbose: u8, log_file: Option<&Path>) -> Result<()> {
-    let asked = std::env::var(LOG_VAR).ok().filter(|v| !v.trim().is_empty());
+    let asked = asked();
     let stderr = match (&asked, verbose) {
         (Some(directives), _) => Some(filter(directives)?),
         (None, 2..) => Some(filter(DEBUG)?),

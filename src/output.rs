@@ -61,7 +61,11 @@ impl Printer {
             verbosity,
             // A dry-run's output is its script: JSON events would corrupt it.
             json: global.output == OutputFormat::Json && mode != Mode::DryRun,
-            live: verbosity == Verbosity::Normal && std::io::stderr().is_terminal(),
+            live: shows_live(
+                verbosity,
+                std::io::stderr().is_terminal(),
+                crate::log::asked().is_some(),
+            ),
             plan: mode == Mode::Plan,
             hints: !global.quiet,
         }
@@ -96,6 +100,12 @@ impl Printer {
     }
 }
 
+/// Live lines redraw stderr in place: only on a terminal, and not when the diagnostic log writes
+/// there too (`GITOPS_IAM_LOG`), whose lines they would overwrite.
+fn shows_live(verbosity: Verbosity, terminal: bool, log_on_stderr: bool) -> bool {
+    verbosity == Verbosity::Normal && terminal && !log_on_stderr
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +135,13 @@ mod tests {
         assert_eq!(printer(&["-q"], Mode::Run).verbosity, Verbosity::Quiet);
         let p = printer(&["-v", "--output", "json"], Mode::Run);
         assert_eq!((p.verbosity, p.json, p.live), (Verbosity::Verbose, true, false));
+    }
+
+    #[test]
+    fn live_lines_only_on_a_terminal_without_the_log_on_it() {
+        assert!(shows_live(Verbosity::Normal, true, false));
+        assert!(!shows_live(Verbosity::Normal, false, false));
+        assert!(!shows_live(Verbosity::Normal, true, true));
+        assert!(!shows_live(Verbosity::Verbose, true, false));
     }
 }
