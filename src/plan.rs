@@ -243,8 +243,11 @@ impl Executor for PlanExecutor<'_> {
 
 /// The plan reads ahead what it reads at all: what no planned command changes.
 impl ReadAhead for PlanExecutor<'_> {
-    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
-        let seen = cmds.into_iter().filter(|c| !self.unseen(c)).collect();
+    fn prefetch(&self, rounds: Vec<Vec<Cmd>>) -> BoxFuture<'_, ()> {
+        let seen = rounds
+            .into_iter()
+            .map(|cmds| cmds.into_iter().filter(|c| !self.unseen(c)).collect())
+            .collect();
         self.real.prefetch(seen)
     }
 

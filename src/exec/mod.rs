@@ -120,11 +120,13 @@ pub(crate) trait Executor: Send + Sync {
 /// Reads started ahead of the steps that observe them (see `readahead`), and values learned
 /// on the way.
 pub(crate) trait ReadAhead: Send + Sync {
-    /// Runs read-only commands at once, ahead of the steps that will observe them: a converged
-    /// run then costs one round of reads instead of a chain. Only commands with a resource are
-    /// kept; they are in the cache from the call on, so an observation made while the returned
-    /// future runs waits for its answer. Running a command drops what was read about it.
-    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()>;
+    /// Runs read-only commands ahead of the steps that will observe them, a round at a time:
+    /// a converged run then costs a round or two of reads instead of a chain. Only commands
+    /// with a resource are kept. All are in the cache from the call on, so an observation made
+    /// while the returned future runs waits for its answer, also one of a later round; each
+    /// round starts when the one before has answered. Running a command drops what was read
+    /// about it.
+    fn prefetch(&self, rounds: Vec<Vec<Cmd>>) -> BoxFuture<'_, ()>;
 
     /// Drops what was read ahead about what `what` selects: for a thing whose state changed
     /// without a command of ours, e.g. a cluster that was not ACTIVE when it was read.

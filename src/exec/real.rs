@@ -186,14 +186,16 @@ impl Executor for RealExecutor<'_> {
 }
 
 impl ReadAhead for RealExecutor<'_> {
-    fn prefetch(&self, cmds: Vec<Cmd>) -> BoxFuture<'_, ()> {
+    fn prefetch(&self, rounds: Vec<Vec<Cmd>>) -> BoxFuture<'_, ()> {
         // In the cache at once, so a step observing one of them from now on waits for it.
-        let started = self.read_ahead.start(cmds);
+        let rounds: Vec<_> = rounds.into_iter().map(|cmds| self.read_ahead.start(cmds)).collect();
         Box::pin(async move {
-            futures_util::future::join_all(started.iter().map(|s| async {
-                s.answer(self.children.spawn(&s.cmd).await.ok());
-            }))
-            .await;
+            for round in &rounds {
+                futures_util::future::join_all(round.iter().map(|s| async {
+                    s.answer(self.children.spawn(&s.cmd).await.ok());
+                }))
+                .await;
+            }
         })
     }
 

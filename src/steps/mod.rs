@@ -117,7 +117,7 @@ impl<'a> Ctx<'a> {
     /// nothing in a dry-run, which reads nothing.
     pub(crate) async fn prefetch(&self, cmds: Vec<Cmd>) {
         if let Some(r) = self.exec.read_ahead() {
-            r.prefetch(cmds).await;
+            r.prefetch(vec![cmds]).await;
         }
     }
 
@@ -162,13 +162,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Every read-only AWS observation of `up`, `mgmt` and `testing`: each cluster's state and
-    /// nodegroups, the OIDC providers, the roles, the agent's inline policy, the mappings.
-    fn observations(&self) -> Vec<Cmd> {
+    /// Every read-only AWS observation of `up`, `mgmt` and `testing`, in two rounds: first what
+    /// a cluster creation waits for (each cluster's `describe-cluster`), then the rest (the
+    /// nodegroups, the OIDC providers, the roles, the agent's inline policy, the mappings).
+    fn observations(&self) -> Vec<Vec<Cmd>> {
         let s = self.settings;
         let aws = self.mgmt_tools();
-        let mut cmds = vec![
-            aws.describe_cluster(s.mgmt_cluster.as_str()),
+        let mut first = vec![aws.describe_cluster(s.mgmt_cluster.as_str())];
+        let mut rest = vec![
             aws.list_nodegroups(s.mgmt_cluster.as_str()),
             aws.list_oidc_providers(),
             aws.get_role(s.agent_role.as_str()),
@@ -176,21 +177,23 @@ impl<'a> Ctx<'a> {
         ];
         for t in &s.testing {
             let taws = self.testing_tools(t);
-            cmds.push(taws.describe_cluster(t.cluster.as_str()));
-            cmds.push(taws.list_nodegroups(t.cluster.as_str()));
-            cmds.push(taws.get_role(t.deployer_role.as_str()));
+            first.push(taws.describe_cluster(t.cluster.as_str()));
+            rest.push(taws.list_nodegroups(t.cluster.as_str()));
+            rest.push(taws.get_role(t.deployer_role.as_str()));
             if t.access == crate::cli::ClusterAccess::AwsAuth {
-                cmds.push(taws.get_mappings(t.cluster.as_str()));
+                rest.push(taws.get_mappings(t.cluster.as_str()));
             }
         }
-        unique(cmds)
+        vec![unique(first), unique(rest)]
     }
 
-    /// Runs `steps` while every AWS observation of them is read at once: a converged run costs
-    /// one round of reads, and each step waits only for the reads it makes (a cluster creation
-    /// starts as soon as its own `describe-cluster` has answered, not the whole round). The
-    /// account ids come first, beside the reads: the steps need them for the kubeconfig paths,
-    /// and a dry-run script then reads each once, at the top.
+    /// Runs `steps` while every AWS observation of them is read ahead: a converged run costs two
+    /// rounds of reads, and each step waits only for the reads it makes. A cluster creation
+    /// starts as soon as its own `describe-cluster` has answered: those go first, alone with
+    /// the account ids, since on two cores (the sandbox) or a slow link every read started
+    /// beside them delays them; the others start when they have answered. The account ids come
+    /// first in the steps: they need them for the kubeconfig paths, and a dry-run script then
+    /// reads each once, at the top.
     pub(crate) async fn reading_ahead<T>(&self, steps: impl Future<Output = Result<T>>) -> Result<T> {
         // Started here, not when first polled: the steps find every read in the cache.
         let reads = self.exec.read_ahead().map(|r| r.prefetch(self.observations()));
