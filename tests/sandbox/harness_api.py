@@ -38,13 +38,22 @@ without `"upsert": true` on an existing identifier -> 409 DUPLICATE_FIELD.
 Repositories, applications, their sync through the IRSA chain, and the agent's Argo CD
 controller for Application objects: harness_apps.py (routed from `_api`).
 
-Inspection (no auth): GET /_sandbox/clusters -> {"clusters": [...],
-"request_count": N, "requests": [{"method","path","status"}...]}.
-Fault injection (no auth): POST /_sandbox/fail-next?status=503&count=1 makes the
-next COUNT API calls answer STATUS.
+The API is also served under `/gateway`, the base path of Harness SaaS
+(harness-go-sdk's default BasePath is https://app.harness.io/gateway).
 
-Run: harness_api.py --port-file FILE [--host 127.0.0.1] [--log FILE] [--agents a,b]
-Binds a free port, writes it to FILE atomically once listening, serves until SIGTERM.
+Inspection (no auth): GET /_sandbox/clusters -> {"clusters": [...],
+"request_count": N, "requests": [{"method","path","status"}...]} (privateKey redacted);
+GET /_sandbox/requests -> {"requests": [{"method","path","query","headers","body","status"}]},
+every request verbatim as it arrived (raw query string, x-api-key and content-type, body), held
+in memory only, for tests that check the exact request; DELETE /_sandbox/requests forgets them.
+Fault injection (no auth): POST /_sandbox/fail-next?status=503&count=1 makes the
+next COUNT API calls answer STATUS (fault_answer.py: which calls, after how many, with what
+body and headers).
+
+Run: harness_api.py (--port-file FILE | --listen-fd N) [--host 127.0.0.1] [--log FILE] [--agents a,b]
+Binds a free port and writes it to FILE atomically once listening, or serves on the listening
+socket it inherited as fd N (its creator knows the port before Python has started, and the
+kernel queues connections until it accepts); serves until SIGTERM.
 """
 
 import argparse
@@ -55,11 +64,13 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import fault_answer  # answers injected through /_sandbox/fail-next
 import harness_agents  # GitOps agents: create, get, delete, deploy.yaml
 import harness_apps  # repositories, applications and the agent's sync
 
@@ -77,7 +88,8 @@ class Store:
         self.lock = threading.Lock()
         self.clusters = {}
         self.requests = []
-        self.fail_next = []  # list of statuses
+        self.exchanges = []  # verbatim requests, for /_sandbox/requests
+        self.faults = fault_answer.Faults()
         self.log_path = log_path
         self.agent_api = harness_agents.Agents(os.environ.get("SANDBOX_DIR", ""))
 
@@ -215,14 +227,21 @@ def make_handler(store):
             reply = obj if isinstance(obj, harness_agents.Reply) else None
             data = reply.body if reply and isinstance(reply.body, bytes) else json.dumps(reply.body if reply else obj).encode()
             self.send_response(status)
-            self.send_header("Content-Type", reply.content_type if reply else "application/json")
+            content_type = reply.content_type if reply else "application/json"
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            for name, value in (reply.headers if reply else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 
-        def _body(self):
+        def _read_raw(self):
             n = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(n) if n else b""
+            self.raw = self.rfile.read(n) if n else b""
+
+        def _body(self):
+            raw = self.raw
             if not raw:
                 raise ApiError(400, "INVALID_REQUEST", "request body is required")
             try:
@@ -234,6 +253,7 @@ def make_handler(store):
             parts = urlsplit(self.path)
             path = parts.path
             q = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            self._read_raw()
             if path.startswith("/_sandbox/"):
                 return self._sandbox(method, path, q)
             status = 500
@@ -245,8 +265,12 @@ def make_handler(store):
                 status, obj = e.status, e.body
             except harness_agents.Reply as e:
                 status, obj = e.status, e
+            exchange = {"method": method, "path": path, "query": parts.query, "status": status,
+                        "headers": {k: self.headers[k] for k in ("x-api-key", "content-type") if k in self.headers},
+                        "body": self.raw.decode("utf-8", "replace")}
             q = harness_agents.redact(q)
             with store.lock:
+                store.exchanges.append(exchange)
                 store.requests.append({"method": method, "path": path, "query": q, "status": status})
             store.log("%s %s %s -> %d" % (method, path, json.dumps(q, sort_keys=True), status))
             self._send(status, obj)
@@ -258,26 +282,33 @@ def make_handler(store):
                            "request_count": len(store.requests),
                            "requests": list(store.requests)}
                 return self._send(200, out)
+            if path == "/_sandbox/requests" and method in ("GET", "DELETE"):
+                with store.lock:
+                    out = {"requests": list(store.exchanges)}
+                    if method == "DELETE":
+                        store.exchanges.clear()
+                return self._send(200, out)
             if harness_agents.sandbox_route(store, method, path) is not None:
                 return self._send(200, harness_agents.sandbox_route(store, method, path))
             if method == "POST" and path == "/_sandbox/fail-next":
                 try:
-                    status = int(q.get("status", "503"))
-                    count = int(q.get("count", "1"))
-                except ValueError:
-                    return self._send(400, {"message": "status and count must be integers"})
+                    fault = fault_answer.Fault.parse(q, json.loads(self.raw) if self.raw else {})
+                except ValueError as e:
+                    return self._send(400, {"message": str(e)})
                 with store.lock:
-                    store.fail_next.extend([status] * count)
-                return self._send(200, {"queued": count, "status": status})
+                    store.faults.add(fault)
+                return self._send(200, {"queued": fault.count, "status": fault.status})
             return self._send(404, {"message": "unknown sandbox endpoint"})
 
         def _api(self, method, path, q):
             if self.headers.get("x-api-key", "") != store.api_key or not store.api_key:
                 raise ApiError(401, "INVALID_TOKEN", "Token is not valid.")
             with store.lock:
-                injected = store.fail_next.pop(0) if store.fail_next else None
+                injected = store.faults.take(method, path)
             if injected is not None:
-                raise ApiError(injected, "INTERNAL_SERVER_ERROR", "injected fault (sandbox)")
+                raise injected.reply()
+            if path.startswith("/gateway/"):
+                path = path[len("/gateway"):]
             routed = harness_agents.route(store, method, path, q, self._body)
             if routed is None:
                 routed = harness_apps.handle(store, method, path, q, self._body, sys.modules[__name__])
@@ -352,7 +383,9 @@ def make_handler(store):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--port-file", required=True)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port-file")
+    where.add_argument("--listen-fd", type=int)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--log")
     p.add_argument("--agents", default=os.environ.get("SANDBOX_HARNESS_AGENTS",
@@ -364,13 +397,20 @@ def main(argv=None):
         return 2
     store = Store(key, [a.strip() for a in args.agents.split(",") if a.strip()],
                   os.environ.get("SANDBOX_HARNESS_MISSING", "200"), args.log)
-    server = ThreadingHTTPServer((args.host, 0), make_handler(store))
+    if args.listen_fd is None:
+        server = ThreadingHTTPServer((args.host, 0), make_handler(store))
+    else:
+        server = ThreadingHTTPServer(None, make_handler(store), bind_and_activate=False)
+        server.socket.close()
+        server.socket = socket.socket(fileno=args.listen_fd)
+        server.server_address = server.socket.getsockname()
     server.daemon_threads = True
     port = server.server_address[1]
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, args.port_file)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, args.port_file)
     store.log("listening on %s:%d agents=%s" % (args.host, port, ",".join(sorted(store.agents))))
     if args.log:  # the agent's Argo CD also reconciles Application objects (harness_apps.py)
         harness_apps.start_controller(os.path.dirname(os.path.abspath(args.log)))

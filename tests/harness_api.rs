@@ -1,0 +1,232 @@
+//! The sandbox's Harness GitOps API stand-in (`tests/sandbox/harness_api.py`) as a process of one
+//! test, so the tests of `register`, `verify`, `down` and `agent install` talk to the same model
+//! of Harness as the end-to-end tests (docs/sandbox.md, "Harness GitOps API stand-in").
+//!
+//! Start is cheap: the test binds the port and hands the listening socket to the child (fd 3),
+//! so the URL is known at once and the kernel queues the binary's connections while Python starts.
+//! The child is killed by its PID when the [`HarnessApi`] drops, on every path (a failed assertion
+//! unwinds through the drop), and by the kernel should the test's thread die first
+//! (`PR_SET_PDEATHSIG`).
+//!
+//! What a test needs beyond the model: [`HarnessApi::requests`], every request verbatim (raw
+//! query, key, content type, body); [`HarnessApi::answer`], the stand-in's fault injection
+//! (`tests/sandbox/fault_answer.py`), for the answers a real service gives when it fails.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The stand-in, serving on 127.0.0.1 until dropped.
+pub struct HarnessApi {
+    child: Child,
+    url: String,
+    /// Its working directory (no `clusters/` for the agent health to read) and `harness.log`.
+    dir: tempfile::TempDir,
+}
+
+/// One request as it reached the stand-in.
+#[derive(Debug, Deserialize)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    /// The query string as sent (order and encoding kept).
+    pub query: String,
+    /// `x-api-key` and `content-type`, when sent.
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Request {
+    /// "METHOD path?query".
+    pub fn line(&self) -> String {
+        if self.query.is_empty() {
+            format!("{} {}", self.method, self.path)
+        } else {
+            format!("{} {}?{}", self.method, self.path, self.query)
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    #[track_caller]
+    pub fn body_json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("{}: body is not JSON ({e}): {}", self.line(), self.body))
+    }
+
+    /// The decoded value of query parameter `name`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == name).then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        })
+    }
+}
+
+/// An answer the stand-in gives instead of its own (`POST /_sandbox/fail-next`).
+pub struct Answer(Value);
+
+impl Answer {
+    /// `status` with `body` as JSON, to the next `method` on `path`.
+    pub fn json(method: &str, path: &str, status: u16, body: Value) -> Self {
+        Self(json!({"method": method, "path": path, "status": status, "body": body}))
+    }
+
+    /// `status` with `body` as is; `content_type` `None` sends no Content-Type.
+    pub fn raw(method: &str, path: &str, status: u16, body: &str, content_type: Option<&str>) -> Self {
+        Self(json!({"method": method, "path": path, "status": status, "body": body, "content_type": content_type}))
+    }
+
+    /// To every matching call from then on, not only the next.
+    pub fn always(self) -> Self {
+        self.times(-1)
+    }
+
+    pub fn times(mut self, count: i64) -> Self {
+        self.0["count"] = json!(count);
+        self
+    }
+
+    /// Lets the first `n` matching calls through to the model.
+    pub fn after(mut self, n: u32) -> Self {
+        self.0["skip"] = json!(n);
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.0["headers"][name] = json!(value);
+        self
+    }
+}
+
+impl HarnessApi {
+    /// The stand-in accepting `key`, knowing the agents `agents` (`--agents`), answering a
+    /// missing cluster with a 404 (`SANDBOX_HARNESS_MISSING=404`) when `missing_404`.
+    pub fn start(key: &str, agents: &[&str], missing_404: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let dir = tempfile::tempdir().expect("a directory for the stand-in");
+        let log = std::fs::File::create(dir.path().join("harness.log")).expect("the log file");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sandbox/harness_api.py");
+        let mut command = Command::new("python3");
+        // -S: the stand-in is stdlib only, and site's imports are a fifth of its start.
+        command
+            .arg("-S")
+            .arg(script)
+            .args(["--listen-fd", "3", "--agents", &agents.join(",")])
+            .env("SANDBOX_HARNESS_API_KEY", key)
+            .env("SANDBOX_HARNESS_MISSING", if missing_404 { "404" } else { "200" })
+            .env_remove("SANDBOX_DIR")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        let fd = listener.as_raw_fd();
+        // SAFETY: between fork and exec only async-signal-safe calls (dup2, fcntl, prctl).
+        unsafe {
+            command.pre_exec(move || {
+                if fd == 3 {
+                    // dup2 onto itself keeps close-on-exec: clear it instead.
+                    if libc::fcntl(3, libc::F_SETFD, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                } else if libc::dup2(fd, 3) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("start tests/sandbox/harness_api.py");
+        Self { child, url, dir }
+    }
+
+    /// The base URL (`--harness-url`).
+    pub fn uri(&self) -> String {
+        self.url.clone()
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        let (status, body) = self.call("GET", "/_sandbox/requests", None);
+        assert_eq!(status, 200, "GET /_sandbox/requests: {body}");
+        let view: Value = serde_json::from_str(&body).expect("/_sandbox/requests is JSON");
+        serde_json::from_value(view["requests"].clone()).expect("requests as documented")
+    }
+
+    /// Forgets the requests so far (those a test made to set the stand-in up).
+    pub fn forget_requests(&self) {
+        let (status, body) = self.call("DELETE", "/_sandbox/requests", None);
+        assert_eq!(status, 200, "DELETE /_sandbox/requests: {body}");
+    }
+
+    /// `GET /_sandbox/WHAT` (`clusters`, `agents`) as JSON.
+    pub fn view(&self, what: &str) -> Value {
+        let (status, body) = self.call("GET", &format!("/_sandbox/{what}"), None);
+        assert_eq!(status, 200, "GET /_sandbox/{what}: {body}");
+        serde_json::from_str(&body).expect("a sandbox view is JSON")
+    }
+
+    /// Queues `answer` (fault injection).
+    pub fn answer(&self, answer: Answer) -> &Self {
+        let (status, body) = self.call("POST", "/_sandbox/fail-next", Some(&answer.0));
+        assert_eq!(status, 200, "POST /_sandbox/fail-next: {body}");
+        self
+    }
+
+    /// A Harness API call as a client would make it, with `key`: (status, body).
+    pub fn api(&self, method: &str, path_and_query: &str, key: &str, body: Option<&Value>) -> (u16, Value) {
+        let (status, text) = self.send(method, path_and_query, Some(key), body);
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+        self.send(method, path, None, body)
+    }
+
+    fn send(&self, method: &str, path: &str, key: Option<&str>, body: Option<&Value>) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .proxy(None)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}{path}", self.url);
+        let result = match (method, body) {
+            ("GET", _) => with_key(agent.get(&url), key).call(),
+            ("DELETE", _) => with_key(agent.delete(&url), key).call(),
+            (_, Some(body)) => with_key(agent.post(&url), key).send_json(body),
+            (_, None) => with_key(agent.post(&url), key).send_empty(),
+        };
+        let mut resp = result.unwrap_or_else(|e| panic!("{method} {url}: {e}\n{}", self.log_text()));
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        (resp.status().as_u16(), text)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("harness.log")).unwrap_or_default()
+    }
+}
+
+fn with_key<B>(request: ureq::RequestBuilder<B>, key: Option<&str>) -> ureq::RequestBuilder<B> {
+    match key {
+        Some(k) => request.header("x-api-key", k),
+        None => request,
+    }
+}
+
+impl Drop for HarnessApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("Harness stand-in log ({}):\n{}", self.url, self.log_text());
+        }
+    }
+}
