@@ -13,7 +13,7 @@ the answer the stand-in gives instead of its own, to the calls it matches:
 matching calls through first; `count` -1 answers every later matching call.  `body` is sent
 as is when a string, else as JSON (`content_type` null: no Content-Type header).  Without a
 body the answer is Harness's error shape with code INTERNAL_SERVER_ERROR.  Faults apply in the
-order they were queued.
+order they were queued; `DELETE /_sandbox/fail-next` drops them all.
 """
 
 import json
@@ -74,6 +74,9 @@ class Faults:
 
     def add(self, fault):
         self.queue.append(fault)
+
+    def clear(self):
+        self.queue.clear()
 
     def take(self, method, path):
         """The fault that answers this call, or None: the first queued one that matches."""

@@ -48,7 +48,7 @@ every request verbatim as it arrived (raw query string, x-api-key and content-ty
 in memory only, for tests that check the exact request; DELETE /_sandbox/requests forgets them.
 Fault injection (no auth): POST /_sandbox/fail-next?status=503&count=1 makes the
 next COUNT API calls answer STATUS (fault_answer.py: which calls, after how many, with what
-body and headers).
+body and headers); DELETE /_sandbox/fail-next drops the faults queued.
 
 Run: harness_api.py (--port-file FILE | --listen-fd N) [--host 127.0.0.1] [--log FILE] [--agents a,b]
 Binds a free port and writes it to FILE atomically once listening, or serves on the listening
@@ -298,6 +298,10 @@ def make_handler(store):
                 with store.lock:
                     store.faults.add(fault)
                 return self._send(200, {"queued": fault.count, "status": fault.status})
+            if method == "DELETE" and path == "/_sandbox/fail-next":
+                with store.lock:
+                    store.faults.clear()
+                return self._send(200, {})
             return self._send(404, {"message": "unknown sandbox endpoint"})
 
         def _api(self, method, path, q):
