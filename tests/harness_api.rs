@@ -2,11 +2,11 @@
 //! test, so the tests of `register`, `verify`, `down` and `agent install` talk to the same model
 //! of Harness as the end-to-end tests (docs/sandbox.md, "Harness GitOps API stand-in").
 //!
-//! Start is cheap: the test binds the port and hands the listening socket to the child (fd 3),
-//! so the URL is known at once and the kernel queues the binary's connections while Python starts.
-//! The child is killed by its PID when the [`HarnessApi`] drops, on every path (a failed assertion
-//! unwinds through the drop), and by the kernel should the test's thread die first
-//! (`PR_SET_PDEATHSIG`).
+//! Start is cheap: a fork server (`tests/sandbox/harness_forks.py`, one for the whole run, on a
+//! Unix socket in `CARGO_TARGET_TMPDIR`) that has imported the stand-in forks one per test, in
+//! milliseconds instead of the 0.2 s of CPU a fresh Python takes. The test kills its stand-in by
+//! PID when the [`HarnessApi`] drops, on every path (a failed assertion unwinds through the
+//! drop); should the test die first, the stand-in sees its connection close and stops.
 //!
 //! What a test needs beyond the model: [`HarnessApi::requests`], every request verbatim (raw
 //! query, key, content type, body); [`HarnessApi::answer`], the stand-in's fault injection
@@ -15,16 +15,20 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The stand-in, serving on 127.0.0.1 until dropped.
 pub struct HarnessApi {
-    child: Child,
+    pid: i32,
     url: String,
+    /// Held open while the stand-in is needed: its end of it closing stops the stand-in.
+    _connection: UnixStream,
     /// Its working directory (no `clusters/` for the agent health to read) and `harness.log`.
     dir: tempfile::TempDir,
 }
@@ -110,42 +114,35 @@ impl HarnessApi {
     /// The stand-in accepting `key`, knowing the agents `agents` (`--agents`), answering a
     /// missing cluster with a 404 (`SANDBOX_HARNESS_MISSING=404`) when `missing_404`.
     pub fn start(key: &str, agents: &[&str], missing_404: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let dir = tempfile::tempdir().expect("a directory for the stand-in");
-        let log = std::fs::File::create(dir.path().join("harness.log")).expect("the log file");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sandbox/harness_api.py");
-        let mut command = Command::new("python3");
-        // -S: the stand-in is stdlib only, and site's imports are a fifth of its start.
-        command
-            .arg("-S")
-            .arg(script)
-            .args(["--listen-fd", "3", "--agents", &agents.join(",")])
-            .env("SANDBOX_HARNESS_API_KEY", key)
-            .env("SANDBOX_HARNESS_MISSING", if missing_404 { "404" } else { "200" })
-            .env_remove("SANDBOX_DIR")
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
-        let fd = listener.as_raw_fd();
-        // SAFETY: between fork and exec only async-signal-safe calls (dup2, fcntl, prctl).
-        unsafe {
-            command.pre_exec(move || {
-                if fd == 3 {
-                    // dup2 onto itself keeps close-on-exec: clear it instead.
-                    if libc::fcntl(3, libc::F_SETFD, 0) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                } else if libc::dup2(fd, 3) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
+        let spec = json!({
+            "key": key,
+            "agents": agents.join(","),
+            "missing": if missing_404 { "404" } else { "200" },
+            "dir": dir.path(),
+        });
+        // A fork server that was just timing out closes without answering: ask the next one.
+        for _ in 0..3 {
+            let mut connection = fork_server();
+            if writeln!(connection, "{spec}").is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            let mut reader = BufReader::new(connection.try_clone().expect("a second handle"));
+            if reader.read_line(&mut line).is_err() || line.is_empty() {
+                continue;
+            }
+            let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("fork server: {e}: {line}"));
+            let pid = i32::try_from(ready["pid"].as_i64().expect("a pid")).expect("a pid");
+            let url = format!("http://127.0.0.1:{}", ready["port"]);
+            return Self {
+                pid,
+                url,
+                _connection: connection,
+                dir,
+            };
         }
-        let child = command.spawn().expect("start tests/sandbox/harness_api.py");
-        Self { child, url, dir }
+        panic!("no Harness stand-in from tests/sandbox/harness_forks.py");
     }
 
     /// The base URL (`--harness-url`).
@@ -221,10 +218,53 @@ fn with_key<B>(request: ureq::RequestBuilder<B>, key: Option<&str>) -> ureq::Req
     }
 }
 
+/// A connection to the run's fork server, started (under a lock, so once) when there is none.
+fn fork_server() -> UnixStream {
+    let socket = Path::new(env!("CARGO_TARGET_TMPDIR")).join("harness-forks.sock");
+    if let Ok(connection) = UnixStream::connect(&socket) {
+        return connection;
+    }
+    let lock = std::fs::File::create(socket.with_extension("lock")).expect("the fork server's lock");
+    // SAFETY: flock on a file this function owns; released when `lock` closes.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0, "flock");
+    if let Ok(connection) = UnixStream::connect(&socket) {
+        return connection;
+    }
+    let _ = std::fs::remove_file(&socket);
+    spawn_fork_server(&socket);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match UnixStream::connect(&socket) {
+            Ok(connection) => return connection,
+            Err(e) if Instant::now() > deadline => panic!("fork server {}: {e}", socket.display()),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+/// Starts `harness_forks.py` apart from this test: its own process group (a test's timeout
+/// does not take it down with the test), no stdio (the test runner waits for those to close);
+/// it exits by itself once idle.
+fn spawn_fork_server(socket: &PathBuf) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sandbox/harness_forks.py");
+    Command::new("python3")
+        // -S: the stand-in is stdlib only, and site's imports are a fifth of its start.
+        .arg("-S")
+        .arg(script)
+        .arg(socket)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start tests/sandbox/harness_forks.py");
+}
+
 impl Drop for HarnessApi {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // SAFETY: kill has no memory effects; the pid is this test's stand-in, alive until
+        // its connection (still held here) closes.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
         if std::thread::panicking() {
             eprintln!("Harness stand-in log ({}):\n{}", self.url, self.log_text());
         }

@@ -50,10 +50,9 @@ Fault injection (no auth): POST /_sandbox/fail-next?status=503&count=1 makes the
 next COUNT API calls answer STATUS (fault_answer.py: which calls, after how many, with what
 body and headers); DELETE /_sandbox/fail-next drops the faults queued.
 
-Run: harness_api.py (--port-file FILE | --listen-fd N) [--host 127.0.0.1] [--log FILE] [--agents a,b]
-Binds a free port and writes it to FILE atomically once listening, or serves on the listening
-socket it inherited as fd N (its creator knows the port before Python has started, and the
-kernel queues connections until it accepts); serves until SIGTERM.
+Run: harness_api.py --port-file FILE [--host 127.0.0.1] [--log FILE] [--agents a,b]
+Binds a free port, writes it to FILE atomically once listening, serves until SIGTERM.
+harness_forks.py forks stand-ins from one process that has imported this module already.
 """
 
 import argparse
@@ -64,7 +63,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -385,11 +383,10 @@ def make_handler(store):
     return Handler
 
 
-def main(argv=None):
+def main(argv=None, on_listening=None):
+    """Serves until SIGTERM (or `stop`); `on_listening(port, stop)` once listening (harness_forks.py)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--port-file")
-    where.add_argument("--listen-fd", type=int)
+    p.add_argument("--port-file", required=True)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--log")
     p.add_argument("--agents", default=os.environ.get("SANDBOX_HARNESS_AGENTS",
@@ -401,20 +398,13 @@ def main(argv=None):
         return 2
     store = Store(key, [a.strip() for a in args.agents.split(",") if a.strip()],
                   os.environ.get("SANDBOX_HARNESS_MISSING", "200"), args.log)
-    if args.listen_fd is None:
-        server = ThreadingHTTPServer((args.host, 0), make_handler(store))
-    else:
-        server = ThreadingHTTPServer(None, make_handler(store), bind_and_activate=False)
-        server.socket.close()
-        server.socket = socket.socket(fileno=args.listen_fd)
-        server.server_address = server.socket.getsockname()
+    server = ThreadingHTTPServer((args.host, 0), make_handler(store))
     server.daemon_threads = True
     port = server.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, args.port_file)
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, args.port_file)
     store.log("listening on %s:%d agents=%s" % (args.host, port, ",".join(sorted(store.agents))))
     if args.log:  # the agent's Argo CD also reconciles Application objects (harness_apps.py)
         harness_apps.start_controller(os.path.dirname(os.path.abspath(args.log)))
@@ -424,6 +414,8 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if on_listening:
+        on_listening(port, stop)
     server.serve_forever()
     store.log("stopped")
     return 0

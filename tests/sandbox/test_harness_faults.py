@@ -1,6 +1,7 @@
-"""Self-tests of the Harness stand-in's test devices: the inherited listening socket, the
+"""Self-tests of the Harness stand-in's test devices: the fork server (harness_forks.py), the
 `/gateway` base path, the verbatim request log and the injected answers (fault_answer.py).
-About half a second: one stand-in process for the class, its faults and log dropped between tests.
+About a second: one fork server and one stand-in for the class, its faults and log dropped
+between tests.
 """
 
 import json
@@ -8,6 +9,8 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -25,22 +28,42 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(NoRedirect)
 
 
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class TestFaults(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        listener = socket.create_server(("127.0.0.1", 0))
-        cls.url = "http://127.0.0.1:%d" % listener.getsockname()[1]
-        cls.proc = subprocess.Popen(
-            [sys.executable, "-S", os.path.join(HERE, "harness_api.py"), "--listen-fd", str(listener.fileno()),
-             "--agents", "myagent"],
-            pass_fds=[listener.fileno()], env=dict(os.environ, SANDBOX_HARNESS_API_KEY=KEY, SANDBOX_HARNESS_MISSING="404"),
-            stderr=subprocess.DEVNULL)
-        listener.close()  # the stand-in holds its copy: connections queue until it accepts
+        cls.dir = tempfile.mkdtemp(prefix="harness-faults-")
+        cls.socket = os.path.join(cls.dir, "forks.sock")
+        cls.forks = subprocess.Popen([sys.executable, "-S", os.path.join(HERE, "harness_forks.py"), cls.socket, "1"])
+        deadline = time.monotonic() + 20
+        while not os.path.exists(cls.socket) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        cls.conn, ready = cls.fork()
+        cls.pid = ready["pid"]
+        cls.url = "http://127.0.0.1:%d" % ready["port"]
+
+    @classmethod
+    def fork(cls):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(cls.socket)
+        spec = {"key": KEY, "agents": "myagent", "missing": "404", "dir": cls.dir}
+        conn.sendall(json.dumps(spec).encode() + b"\n")
+        return conn, json.loads(conn.makefile("r").readline())
 
     @classmethod
     def tearDownClass(cls):
-        cls.proc.terminate()
-        cls.proc.wait(timeout=10)
+        os.kill(cls.pid, 9)
+        cls.conn.close()
+        # Idle for a second, the fork server removes its socket and exits.
+        cls.forks.wait(timeout=20)
+        assert not os.path.exists(cls.socket)
 
     def setUp(self):
         self.call("DELETE", "/_sandbox/fail-next")
@@ -101,6 +124,15 @@ class TestFaults(unittest.TestCase):
         self.assertEqual(status, 200)
         status, body, _ = self.call("GET", CLUSTER + QUERY)
         self.assertEqual((status, json.loads(body)["code"]), (500, "INTERNAL_SERVER_ERROR"))
+
+    def test_a_stand_in_stops_when_its_connection_closes(self):
+        conn, ready = self.fork()
+        self.assertTrue(alive(ready["pid"]))
+        conn.close()
+        deadline = time.monotonic() + 10
+        while alive(ready["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertFalse(alive(ready["pid"]), "the stand-in outlived its client")
 
     def test_a_bad_fault_is_refused(self):
         for spec in ({"count": 0}, {"skip": -1}, {"status": "x"}, {"unknown": 1}):
