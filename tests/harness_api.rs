@@ -18,10 +18,8 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// The stand-in, serving on 127.0.0.1 until dropped.
 pub struct HarnessApi {
@@ -231,23 +229,16 @@ fn fork_server() -> UnixStream {
         return connection;
     }
     let _ = std::fs::remove_file(&socket);
-    spawn_fork_server(&socket);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match UnixStream::connect(&socket) {
-            Ok(connection) => return connection,
-            Err(e) if Instant::now() > deadline => panic!("fork server {}: {e}", socket.display()),
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
+    start_fork_server(&socket);
+    UnixStream::connect(&socket).unwrap_or_else(|e| panic!("fork server {}: {e}", socket.display()))
 }
 
-/// Starts `harness_forks.py` apart from this test: its own process group (a test's timeout
-/// does not take it down with the test), no stdio (the test runner waits for those to close);
-/// it exits by itself once idle.
-fn spawn_fork_server(socket: &PathBuf) {
+/// Runs `harness_forks.py`, which returns once its socket listens and leaves the fork server in
+/// a session of its own (a test's timeout does not take it down with the test), without stdio
+/// (the test runner waits for those to close); it exits by itself once idle.
+fn start_fork_server(socket: &Path) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sandbox/harness_forks.py");
-    Command::new("python3")
+    let status = Command::new("python3")
         // -S: the stand-in is stdlib only, and site's imports are a fifth of its start.
         .arg("-S")
         .arg(script)
@@ -255,9 +246,9 @@ fn spawn_fork_server(socket: &PathBuf) {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .expect("start tests/sandbox/harness_forks.py");
+        .status()
+        .expect("run tests/sandbox/harness_forks.py");
+    assert!(status.success(), "tests/sandbox/harness_forks.py: {status}");
 }
 
 impl Drop for HarnessApi {

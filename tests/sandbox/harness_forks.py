@@ -13,7 +13,8 @@ stand-in (as `SANDBOX_HARNESS_API_KEY=K SANDBOX_HARNESS_MISSING=M harness_api.py
 `{"pid": P, "port": N}` on the connection once listening. The stand-in serves until its client
 kills it by PID or the connection closes (the client dropped it, or died).
 
-The fork server exits once no client has come for IDLE_SECONDS (default 5): it removes SOCKET
+It returns once SOCKET listens, leaving the fork server running in a session of its own; that
+exits once no client has come for IDLE_SECONDS (default 5): it removes SOCKET
 first, so a client either reaches it before that or finds no socket and starts another
 (tests/harness_api.rs does, under a lock). Children are reaped by the kernel (SIGCHLD ignored).
 """
@@ -58,6 +59,10 @@ def main(argv):
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
     server.listen(64)
+    # Listening: the starter's wait ends here; the fork server carries on in its own session.
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
     server.settimeout(idle)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while True:
