@@ -3,6 +3,7 @@
 //!
 //! - `harness`: the `Test` builder and `Output` assertions; runs the real binary in a temp dir.
 //! - `fakes`: the fake `aws`/`eksctl`/`kubectl` and the accounts they pretend to be.
+//! - `harness_api`: the sandbox's Harness GitOps API stand-in as a process of one test.
 //! - `cli`, `converge`, `failures`, `bad_input`, `dry_run`, `docs`: one contract each (see each module).
 //! - `install`: `scripts/install.sh` against a local release directory served on 127.0.0.1.
 //!
@@ -13,6 +14,7 @@
 
 mod fakes;
 mod harness;
+mod harness_api;
 
 mod access_entry;
 mod bad_input;

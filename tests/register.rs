@@ -1,20 +1,20 @@
-//! Register: `gitops-iam register` (and `up` with Harness settings) against a wiremock server
-//! standing in for the Harness GitOps API, with the fakes answering `aws eks describe-cluster`.
+//! Register: `gitops-iam register` (and `up`, `verify`, `down`, `agent install` with Harness
+//! settings) against the sandbox's Harness GitOps API stand-in (`tests/sandbox/harness_api.py`,
+//! one process per test: [`crate::harness_api`]), with the fakes answering `aws eks
+//! describe-cluster`.
 //!
-//! The request is checked twice: by wiremock matchers (a request that does not match gets
-//! wiremock's 404 and the run fails) and by reading what the server received. The API key must
-//! reach the server and nothing else: not stdout, stderr, a child's argv, a file, the script.
-//!
-//! The binary blocks, the server is async: each test runs wiremock on its runtime and the binary
-//! on a blocking thread ([`run`]).
+//! The request is checked twice: by the stand-in, which refuses what the real API refuses (a
+//! wrong key, a field its models do not have, a body without a server or role), and by reading
+//! what it received, verbatim. What the real service does when it fails (a 5xx, a 429, a proxy's
+//! page, an error body of another shape) is injected ([`Answer`]). The API key must reach the
+//! server and nothing else: not stdout, stderr, a child's argv, a file, the script.
 
 use crate::fakes::*;
 use crate::harness::{Output, Test, assert_lines_eq};
+use crate::harness_api::{Answer, HarnessApi, Request};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use wiremock::matchers::{body_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// The API key; distinctive, so any leak shows.
 const KEY: &str = "pat.acc123.0123456789abcdef.SEKRIT-4f9c2b7d";
@@ -32,12 +32,16 @@ const AGENT_PATH: &str = "/gitops/api/v1/agents/myagent";
 const POST_QUERY: &str =
     "accountIdentifier=acc123&routingId=acc123&orgIdentifier=default&projectIdentifier=proj_1&identifier=testing";
 const GET_QUERY: &str = "accountIdentifier=acc123&routingId=acc123&orgIdentifier=default&projectIdentifier=proj_1";
+/// The agents the stand-in knows.
+const AGENTS: &[&str] = &[AGENT, "account.shared_agent"];
 
-/// Runs the binary on a blocking thread, so the test's runtime keeps serving.
-async fn run(test: Test) -> Output {
-    tokio::task::spawn_blocking(move || test.run())
-        .await
-        .expect("the test run panicked")
+/// The stand-in accepting [`KEY`]; a cluster it does not have is a 404 with gRPC NotFound.
+fn harness() -> HarnessApi {
+    harness_with_key(KEY)
+}
+
+fn harness_with_key(key: &str) -> HarnessApi {
+    HarnessApi::start(key, AGENTS, true)
 }
 
 /// The fakes' answers to the two text queries `register` makes.
@@ -54,7 +58,7 @@ fn account() -> Rules {
 }
 
 /// The Harness flags, pointing at `server`.
-fn harness_args(server: &MockServer) -> Vec<String> {
+fn harness_args(server: &HarnessApi) -> Vec<String> {
     [
         "--harness-url",
         &server.uri(),
@@ -72,7 +76,7 @@ fn harness_args(server: &MockServer) -> Vec<String> {
 }
 
 /// `gitops-iam register --region us-east-1 <harness flags>` with `HARNESS_API_KEY` set.
-fn register(server: &MockServer) -> Test {
+fn register(server: &HarnessApi) -> Test {
     Test::new()
         .rules(account())
         .env("HARNESS_API_KEY", KEY)
@@ -99,7 +103,7 @@ fn desired_body() -> Value {
     json!({"upsert": true, "cluster": desired_cluster()})
 }
 
-/// What Harness answers for a registered cluster (GET, and the POST's echo).
+/// A registered cluster in the form Harness answers it (for an injected GET).
 fn registered(cluster: Value) -> Value {
     json!({
         "accountIdentifier": HARNESS_ACCOUNT,
@@ -113,61 +117,43 @@ fn registered(cluster: Value) -> Value {
     })
 }
 
+/// Registers `cluster` as testing through the API (as an earlier run or the UI did), then
+/// forgets that request: the test reads only what the tool sent.
+fn seed(server: &HarnessApi, cluster: Value) {
+    let body = json!({"upsert": true, "cluster": cluster});
+    let (status, answer) = server.api("POST", &format!("{CLUSTERS}?{POST_QUERY}"), KEY, Some(&body));
+    assert_eq!(status, 200, "seeding the registration: {answer}");
+    server.forget_requests();
+}
+
 /// Harness's error body.
 fn harness_error(code: &str, message: &str) -> Value {
     json!({"status": "ERROR", "code": code, "message": message, "correlationId": "c0ffee", "detailedMessage": null})
 }
 
-fn get_cluster() -> wiremock::MockBuilder {
-    Mock::given(method("GET")).and(path(CLUSTER))
-}
-
 /// What the GitOps API answers for a cluster it does not have: grpc-gateway's body with gRPC
-/// NotFound (harness-go-sdk `GatewayruntimeError`).
-fn grpc_not_found() -> ResponseTemplate {
-    ResponseTemplate::new(404).set_body_json(json!({
-        "error": "cluster not found", "code": 5, "message": "cluster not found", "details": []
-    }))
+/// NotFound (harness-go-sdk `GatewayruntimeError`), as the stand-in does.
+fn grpc_not_found() -> Value {
+    json!({"error": "cluster not found", "code": 5, "message": "cluster not found", "details": []})
 }
 
-/// A GET of the cluster that finds nothing (404).
-fn get_absent() -> Mock {
-    get_cluster().respond_with(
-        ResponseTemplate::new(404).set_body_json(harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found")),
-    )
+/// The GET of the testing cluster answers `status` with `body` (once).
+fn get_answers(status: u16, body: Value) -> Answer {
+    Answer::json("GET", CLUSTER, status, body)
 }
 
-/// The POST exactly as it must be: method, path, every query parameter, key, content type, body.
-fn post_exact() -> wiremock::MockBuilder {
-    Mock::given(method("POST"))
-        .and(path(CLUSTERS))
-        .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
-        .and(query_param("routingId", HARNESS_ACCOUNT))
-        .and(query_param("orgIdentifier", ORG))
-        .and(query_param("projectIdentifier", PROJECT))
-        .and(query_param("identifier", "testing"))
-        .and(header("x-api-key", KEY))
-        .and(header("content-type", "application/json"))
-        .and(body_json(desired_body()))
-}
-
-fn post_ok() -> Mock {
-    post_exact().respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
-}
-
-async fn received(server: &MockServer) -> Vec<Request> {
-    server.received_requests().await.expect("request recording is on")
+/// The POST as it must be: key, content type, body (the query is in [`post_line`]).
+#[track_caller]
+fn assert_post_exact(post: &Request, key: &str) {
+    assert_eq!(post.method, "POST", "{}", post.line());
+    assert_eq!(post.header("x-api-key"), Some(key), "{}", post.line());
+    assert_eq!(post.header("content-type"), Some("application/json"), "{}", post.line());
+    assert_eq!(post.body_json(), desired_body(), "{}", post.line());
 }
 
 /// "METHOD path?query" of each request, in order.
 fn lines(requests: &[Request]) -> Vec<String> {
-    requests
-        .iter()
-        .map(|r| match r.url.query() {
-            Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
-            None => format!("{} {}", r.method, r.url.path()),
-        })
-        .collect()
+    requests.iter().map(Request::line).collect()
 }
 
 fn get_line() -> String {
@@ -233,34 +219,18 @@ fn assert_no_key(out: &Output, key: &str) {
 // ---------------------------------------------------------------------------------------------
 // The request itself
 
-#[tokio::test(flavor = "multi_thread")]
-async fn register_gets_then_posts_exactly_the_documented_request() {
-    let server = MockServer::start().await;
-    get_cluster()
-        .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
-        .and(query_param("routingId", HARNESS_ACCOUNT))
-        .and(query_param("orgIdentifier", ORG))
-        .and(query_param("projectIdentifier", PROJECT))
-        .and(header("x-api-key", KEY))
-        .respond_with(
-            ResponseTemplate::new(404).set_body_json(harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found")),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    post_ok().expect(1).mount(&server).await;
-    let out = run(register(&server)).await;
+#[test]
+fn register_gets_then_posts_exactly_the_documented_request() {
+    let server = harness();
+    let out = register(&server).run();
     out.success()
         .no_mutations()
         .no_unmatched_reads()
         .stderr_contains("registered cluster testing in Harness as testing");
-    let requests = received(&server).await;
+    let requests = server.requests();
     assert_requests(&requests, &[get_line(), post_line()], &out);
-    let post = &requests[1];
-    assert_eq!(post.headers.get("x-api-key").unwrap(), KEY);
-    assert_eq!(post.headers.get("content-type").unwrap(), "application/json");
-    assert_eq!(post.body_json::<Value>().unwrap(), desired_body());
-    assert_eq!(requests[0].headers.get("x-api-key").unwrap(), KEY);
+    assert_post_exact(&requests[1], KEY);
+    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
     assert!(requests[0].body.is_empty(), "the GET has a body");
     // The endpoint and CA come from describe-cluster, the role ARN from the account id.
     let commands = out.commands();
@@ -271,28 +241,15 @@ async fn register_gets_then_posts_exactly_the_documented_request() {
     assert_no_key(&out, KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn account_scoped_agent_and_derived_cluster_identifier() {
+#[test]
+fn account_scoped_agent_and_derived_cluster_identifier() {
     // `account.<id>` agents; no org or project; a cluster name with hyphens becomes `test_1`.
-    let server = MockServer::start().await;
+    let server = harness();
     let cluster = "/gitops/api/v1/agents/account.shared_agent/clusters";
     let mut want = desired_body();
     want["cluster"]["name"] = json!("test-1");
     want["cluster"]["config"]["awsClusterName"] = json!("test-1");
-    Mock::given(method("GET"))
-        .and(path(format!("{cluster}/test_1")))
-        .respond_with(grpc_not_found())
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(cluster))
-        .and(body_json(want))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(Test::new()
+    let out = Test::new()
         .rules(endpoint_rules(converged_account()))
         .env("HARNESS_API_KEY", KEY)
         .args([
@@ -307,10 +264,10 @@ async fn account_scoped_agent_and_derived_cluster_identifier() {
             HARNESS_ACCOUNT,
             "--agent-id",
             "account.shared_agent",
-        ]))
-    .await;
+        ])
+        .run();
     out.success();
-    let requests = received(&server).await;
+    let requests = server.requests();
     assert_requests(
         &requests,
         &[
@@ -319,206 +276,186 @@ async fn account_scoped_agent_and_derived_cluster_identifier() {
         ],
         &out,
     );
+    assert_eq!(requests[1].body_json(), want);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn cluster_id_flag_names_the_cluster_in_harness() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{CLUSTERS}/qa_cluster")))
-        .respond_with(grpc_not_found())
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(CLUSTERS))
-        .and(query_param("identifier", "qa_cluster"))
-        .and(body_json(desired_body()))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&server)
-        .await;
-    run(register(&server).args(["--cluster-id", "qa_cluster"]))
-        .await
-        .success();
+#[test]
+fn cluster_id_flag_names_the_cluster_in_harness() {
+    let server = harness();
+    let out = register(&server).args(["--cluster-id", "qa_cluster"]).run();
+    out.success();
+    let requests = server.requests();
+    assert_requests(
+        &requests,
+        &[
+            format!("GET {CLUSTERS}/qa_cluster?{GET_QUERY}"),
+            format!(
+                "POST {CLUSTERS}?{}",
+                POST_QUERY.replace("identifier=testing", "identifier=qa_cluster")
+            ),
+        ],
+        &out,
+    );
+    assert_eq!(requests[1].body_json(), desired_body());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn harness_url_with_a_path_and_a_trailing_slash_is_the_base() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(format!("/gateway{CLUSTER}")))
-        .respond_with(grpc_not_found())
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("/gateway{CLUSTERS}")))
-        .and(body_json(desired_body()))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&server)
-        .await;
+#[test]
+fn harness_url_with_a_path_and_a_trailing_slash_is_the_base() {
+    // Harness SaaS serves the API under /gateway (harness-go-sdk's BasePath), as the stand-in does.
+    let server = harness();
     let url = format!("{}/gateway/", server.uri());
-    run(Test::new()
+    let out = Test::new()
         .rules(account())
         .env("HARNESS_API_KEY", KEY)
         .args(["register", "--region", REGION])
-        .args(harness_args_with(&server, &[("--harness-url", &url)])))
-    .await
-    .success();
+        .args(harness_args_with(&server, &[("--harness-url", &url)]))
+        .run();
+    out.success();
+    let requests = server.requests();
+    assert_requests(
+        &requests,
+        &[
+            format!("GET /gateway{CLUSTER}?{GET_QUERY}"),
+            format!("POST /gateway{CLUSTERS}?{POST_QUERY}"),
+        ],
+        &out,
+    );
+    assert_eq!(requests[1].body_json(), desired_body());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn answer_that_is_not_json_exits_1_naming_the_request() {
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>Sign in</html>", "text/html"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(register(&server)).await;
+#[test]
+fn answer_that_is_not_json_exits_1_naming_the_request() {
+    // What a sign-in page in front of the API answers.
+    let server = harness();
+    server.answer(Answer::raw("GET", CLUSTER, 200, "<html>Sign in</html>", Some("text/html")).always());
+    let out = register(&server).run();
     out.status(1)
         .stderr_contains("could not understand the output of `curl -sS --fail-with-body -X GET ")
         .stderr_contains("/gitops/api/v1/agents/myagent/clusters/testing?");
-    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_requests(&server.requests(), &[get_line()], &out);
     assert_no_key(&out, KEY);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Converging: skip, update, create
 
-#[tokio::test(flavor = "multi_thread")]
-async fn identical_registration_is_left_alone() {
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let out = run(register(&server)).await;
+#[test]
+fn identical_registration_is_left_alone() {
+    // The answer as the tool would post it, `insecure: false` included.
+    let server = harness();
+    server.answer(get_answers(200, registered(desired_cluster())).always());
+    let out = register(&server).run();
     out.success()
         .no_mutations()
         .stderr_lacks("differs")
         .stderr_contains("0 of them mutating");
-    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_requests(&server.requests(), &[get_line()], &out);
 }
 
-/// GET answers `current`; the POST must carry the desired body; stderr must show `diff`.
-async fn updated_when(current: Value, diff: &str) {
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    post_ok().expect(1).mount(&server).await;
-    let out = run(register(&server)).await;
+/// Harness has `current`; the POST must carry the desired body; stderr must show `diff`.
+fn updated_when(current: Value, diff: &str) {
+    let server = harness();
+    seed(&server, current);
+    let out = register(&server).run();
     out.success()
         .stderr_contains("Harness cluster testing differs:")
         .stderr_contains(diff)
         .stderr_contains("updated Harness cluster testing");
-    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    assert_post_exact(&requests[1], KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn registration_with_another_role_is_updated() {
+#[test]
+fn registration_with_another_role_is_updated() {
     let mut current = desired_cluster();
     current["config"]["roleARN"] = json!("arn:aws:iam::123456789012:role/OldDeployer");
     updated_when(
         current,
         "roleARN: \"arn:aws:iam::123456789012:role/OldDeployer\" -> \"arn:aws:iam::123456789012:role/Deployer\"",
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn registration_with_another_server_is_updated() {
+#[test]
+fn registration_with_another_server_is_updated() {
     let mut current = desired_cluster();
     current["server"] = json!("https://OLD.gr7.us-east-1.eks.amazonaws.com");
     updated_when(
         current,
         &format!("server: \"https://OLD.gr7.us-east-1.eks.amazonaws.com\" -> \"{ENDPOINT}\""),
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn registration_with_another_ca_or_connection_type_is_updated() {
+#[test]
+fn registration_with_another_ca_or_connection_type_is_updated() {
     let mut current = desired_cluster();
     current["config"]["tlsClientConfig"]["caData"] = json!("T0xEQ0E=");
     current["config"]["clusterConnectionType"] = json!("SERVICE_ACCOUNT");
-    updated_when(current, &format!("caData: \"T0xEQ0E=\" -> \"{CA}\"")).await;
+    updated_when(current, &format!("caData: \"T0xEQ0E=\" -> \"{CA}\""));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-
-async fn registration_with_tls_verification_off_is_updated() {
+#[test]
+fn registration_with_tls_verification_off_is_updated() {
+    // The stand-in refuses to store `insecure: true` beside `caData`: the GET is injected.
     let mut current = desired_cluster();
     current["config"]["tlsClientConfig"]["insecure"] = json!(true);
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    post_ok().expect(1).mount(&server).await;
-    let out = run(register(&server)).await;
+    let server = harness();
+    server.answer(get_answers(200, registered(current)));
+    let out = register(&server).run();
     out.success();
-    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    assert_post_exact(&requests[1], KEY);
 }
 
-/// GET answers `status` with `body`; the cluster counts as absent: one POST, "registered".
-async fn created_when(status: u16, body: Value) {
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(status).set_body_json(body))
-        .expect(1)
-        .mount(&server)
-        .await;
-    post_ok().expect(1).mount(&server).await;
-    let out = run(register(&server)).await;
+/// The GET answers `status` with `body`; the cluster counts as absent: one POST, "registered".
+fn created_when(status: u16, body: Value) {
+    let server = harness();
+    server.answer(get_answers(status, body));
+    created_in(&server);
+}
+
+/// `register` against `server`, where the cluster counts as absent: one POST, "registered".
+fn created_in(server: &HarnessApi) {
+    let out = register(server).run();
     out.success()
         .stderr_lacks("differs")
         .stderr_contains("registered cluster testing in Harness as testing");
-    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    assert_post_exact(&requests[1], KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn absent_as_404_leads_to_a_post() {
-    created_when(404, harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found")).await;
+#[test]
+fn absent_as_404_leads_to_a_post() {
+    created_when(404, harness_error("RESOURCE_NOT_FOUND", "Cluster testing not found"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn absent_as_404_with_grpc_not_found_or_entity_not_found_leads_to_a_post() {
-    created_when(
-        404,
-        json!({"error": "cluster not found", "code": 5, "message": "cluster not found", "details": []}),
-    )
-    .await;
-    created_when(404, harness_error("ENTITY_NOT_FOUND", "Cluster testing not found")).await;
+#[test]
+fn absent_as_404_with_grpc_not_found_or_entity_not_found_leads_to_a_post() {
+    // gRPC NotFound is the stand-in's own answer for a cluster it does not have.
+    created_in(&harness());
+    created_when(404, harness_error("ENTITY_NOT_FOUND", "Cluster testing not found"));
 }
 
 /// terraform-provider-harness (`helpers/errors.go`) reads a 404 as "gone" only with a not-found
-/// code: a bare 404, or one with another code (here gRPC Unknown, as the sandbox answers for an
+/// code: a bare 404, or one with another code (here gRPC Unknown, as the stand-in answers for an
 /// unknown agent), is an error that names the agent and its scope, and nothing is posted.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_404_without_a_not_found_code_fails_naming_the_agent_and_scope() {
-    for answer in [
-        ResponseTemplate::new(404),
-        ResponseTemplate::new(404).set_body_raw("404 page not found\n", "text/plain"),
-        ResponseTemplate::new(404).set_body_json(
-            json!({"error": "agent myagent not found", "code": 2, "message": "agent myagent not found", "details": []}),
-        ),
-    ] {
-        let server = MockServer::start().await;
-        get_cluster().respond_with(answer).expect(1).mount(&server).await;
-        let out = run(register(&server)).await;
+#[test]
+fn a_404_without_a_not_found_code_fails_naming_the_agent_and_scope() {
+    let bare = harness();
+    bare.answer(Answer::raw("GET", CLUSTER, 404, "", None));
+    let text = harness();
+    text.answer(Answer::raw(
+        "GET",
+        CLUSTER,
+        404,
+        "404 page not found\n",
+        Some("text/plain"),
+    ));
+    let unknown_agent = HarnessApi::start(KEY, &["another_agent"], true);
+    for server in [bare, text, unknown_agent] {
+        let out = register(&server).run();
         out.status(1)
             .stderr_contains("failed to read Harness GitOps cluster testing")
             .stderr_contains(
@@ -526,73 +463,63 @@ async fn a_404_without_a_not_found_code_fails_naming_the_agent_and_scope() {
             )
             .stderr_contains("Harness has no GitOps agent myagent in account acc123, org default, project proj_1")
             .stderr_lacks("registered cluster");
-        assert_requests(&received(&server).await, &[get_line()], &out);
+        assert_requests(&server.requests(), &[get_line()], &out);
         assert_no_key(&out, KEY);
     }
 }
 
-/// harness-go-sdk declares `insecure` with `omitempty`: a GET may leave `false` out.
-#[tokio::test(flavor = "multi_thread")]
-async fn registration_that_leaves_out_insecure_false_is_left_alone() {
-    let mut current = desired_cluster();
-    current["config"]["tlsClientConfig"]
-        .as_object_mut()
-        .unwrap()
-        .remove("insecure");
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
-    let out = run(register(&server)).await;
+/// harness-go-sdk declares `insecure` with `omitempty`: a GET leaves `false` out, as the
+/// stand-in does.
+#[test]
+fn registration_that_leaves_out_insecure_false_is_left_alone() {
+    let server = harness();
+    seed(&server, desired_cluster());
+    let out = register(&server).run();
     out.success().no_mutations().stderr_lacks("differs");
-    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_requests(&server.requests(), &[get_line()], &out);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn absent_as_200_without_cluster_leads_to_a_post() {
-    created_when(200, json!({})).await;
+#[test]
+fn absent_as_200_without_cluster_leads_to_a_post() {
+    // The stand-in's default for a cluster it does not have: 200 `{}`.
+    created_in(&HarnessApi::start(KEY, AGENTS, false));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn absent_as_200_with_a_null_cluster_leads_to_a_post() {
+#[test]
+fn absent_as_200_with_a_null_cluster_leads_to_a_post() {
     created_when(
         200,
         json!({"identifier": "testing", "accountIdentifier": HARNESS_ACCOUNT, "cluster": null}),
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Retries
 
-#[tokio::test(flavor = "multi_thread")]
-async fn server_errors_are_retried_with_backoff_until_success() {
-    let server = MockServer::start().await;
-    get_absent().expect(1).mount(&server).await;
-    post_exact()
-        .respond_with(ResponseTemplate::new(503).set_body_string("upstream connect error"))
-        .up_to_n_times(2)
-        .expect(2)
-        .mount(&server)
-        .await;
-    post_ok().expect(1).mount(&server).await;
+#[test]
+fn server_errors_are_retried_with_backoff_until_success() {
+    let server = harness();
+    // Envoy's answer when the service behind the gateway is not there.
+    server.answer(
+        Answer::raw(
+            "POST",
+            CLUSTERS,
+            503,
+            "upstream connect error",
+            Some("text/plain; charset=utf-8"),
+        )
+        .times(2),
+    );
     let started = Instant::now();
-    let out = run(register(&server)).await;
+    let out = register(&server).run();
     let elapsed = started.elapsed();
     out.success()
         .stderr_contains("registered cluster testing in Harness as testing");
-    assert_requests(
-        &received(&server).await,
-        &[get_line(), post_line(), post_line(), post_line()],
-        &out,
-    );
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line(), post_line(), post_line()], &out);
+    for post in &requests[1..] {
+        assert_post_exact(post, KEY);
+    }
     // 500 ms, then 1 s, between the three attempts.
     assert!(
         elapsed >= Duration::from_millis(1500),
@@ -601,34 +528,23 @@ async fn server_errors_are_retried_with_backoff_until_success() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn rate_limiting_is_retried_too() {
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(429).set_body_json(harness_error("TOO_MANY_REQUESTS", "slow down")))
-        .up_to_n_times(1)
-        .expect(1)
-        .mount(&server)
-        .await;
-    get_absent().expect(1).mount(&server).await;
-    post_ok().expect(1).mount(&server).await;
-    let out = run(register(&server)).await;
+#[test]
+fn rate_limiting_is_retried_too() {
+    let server = harness();
+    server.answer(get_answers(429, harness_error("TOO_MANY_REQUESTS", "slow down")));
+    let out = register(&server).run();
     out.success();
-    assert_requests(&received(&server).await, &[get_line(), get_line(), post_line()], &out);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), get_line(), post_line()], &out);
+    assert_post_exact(&requests[2], KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn persistent_server_errors_give_up_after_four_attempts() {
-    let server = MockServer::start().await;
-    get_cluster()
-        .respond_with(
-            ResponseTemplate::new(503).set_body_json(harness_error("SERVICE_UNAVAILABLE", "Service is in maintenance")),
-        )
-        .expect(4)
-        .mount(&server)
-        .await;
+#[test]
+fn persistent_server_errors_give_up_after_four_attempts() {
+    let server = harness();
+    server.answer(get_answers(503, harness_error("SERVICE_UNAVAILABLE", "Service is in maintenance")).always());
     let started = Instant::now();
-    let out = run(register(&server)).await;
+    let out = register(&server).run();
     let elapsed = started.elapsed();
     out.status(1)
         .stderr_contains("step `register: harness cluster testing` failed")
@@ -636,7 +552,7 @@ async fn persistent_server_errors_give_up_after_four_attempts() {
         .stderr_contains("HTTP 503: Harness had a server error; retried and gave up")
         .stderr_contains("Service is in maintenance")
         .stderr_contains("hint: fix the cause, then re-run the same command");
-    assert_requests(&received(&server).await, &vec![get_line(); 4], &out);
+    assert_requests(&server.requests(), &vec![get_line(); 4], &out);
     assert!(
         elapsed >= Duration::from_millis(3500),
         "gave up without backing off ({elapsed:?})\n{}",
@@ -645,25 +561,28 @@ async fn persistent_server_errors_give_up_after_four_attempts() {
     assert_no_key(&out, KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unreachable_harness_gives_up_after_four_attempts() {
+#[test]
+fn unreachable_harness_gives_up_after_four_attempts() {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
     let url = format!("http://127.0.0.1:{port}");
-    let out = run(Test::new().rules(account()).env("HARNESS_API_KEY", KEY).args([
-        "register",
-        "--region",
-        REGION,
-        "--harness-url",
-        &url,
-        "--harness-account",
-        HARNESS_ACCOUNT,
-        "--agent-id",
-        AGENT,
-    ]))
-    .await;
+    let out = Test::new()
+        .rules(account())
+        .env("HARNESS_API_KEY", KEY)
+        .args([
+            "register",
+            "--region",
+            REGION,
+            "--harness-url",
+            &url,
+            "--harness-account",
+            HARNESS_ACCOUNT,
+            "--agent-id",
+            AGENT,
+        ])
+        .run();
     out.status(1)
         .stderr_contains("failed to read Harness GitOps cluster testing")
         .stderr_contains("(after 4 attempts)")
@@ -675,48 +594,52 @@ async fn unreachable_harness_gives_up_after_four_attempts() {
 // Client errors: not retried, explained, with Harness's own message
 
 /// The GET (or, when `on_post`, the POST after a 404 GET) answers `status` with `body`.
-async fn rejected(on_post: bool, status: u16, body: Value, needles: &[&str]) {
-    let server = MockServer::start().await;
-    let answer = ResponseTemplate::new(status).set_body_json(body);
+fn rejected(on_post: bool, status: u16, body: Value, needles: &[&str]) {
+    let server = harness();
     if on_post {
-        get_absent().expect(1).mount(&server).await;
-        post_exact().respond_with(answer).expect(1).mount(&server).await;
+        server.answer(Answer::json("POST", CLUSTERS, status, body));
     } else {
-        get_cluster().respond_with(answer).expect(1).mount(&server).await;
+        server.answer(get_answers(status, body));
     }
-    let out = run(register(&server)).await;
+    rejected_by(&server, on_post, status, needles);
+}
+
+/// `register` against `server` fails at the GET (or the POST) with `status`, naming `needles`.
+fn rejected_by(server: &HarnessApi, on_post: bool, status: u16, needles: &[&str]) {
+    let out = register(server).run();
     out.status(1)
         .stderr_contains("step `register: harness cluster testing` failed")
         .stderr_contains(&format!("HTTP {status}: "));
     for needle in needles {
         out.stderr_contains(needle);
     }
-    let want = if on_post {
-        vec![get_line(), post_line()]
+    let requests = server.requests();
+    if on_post {
+        assert_requests(&requests, &[get_line(), post_line()], &out);
+        assert_post_exact(&requests[1], KEY);
     } else {
-        vec![get_line()]
-    };
-    assert_requests(&received(&server).await, &want, &out);
+        assert_requests(&requests, &[get_line()], &out);
+    }
     assert_no_key(&out, KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unauthorized_says_the_key_was_rejected() {
-    rejected(
+#[test]
+fn unauthorized_says_the_key_was_rejected() {
+    // The stand-in refuses any key but its own: 401 INVALID_TOKEN "Token is not valid.".
+    rejected_by(
+        &harness_with_key("pat.acc123.another.key"),
         false,
         401,
-        harness_error("INVALID_TOKEN", "Token is not valid."),
         &[
             "Token is not valid.",
             "the Harness API key was rejected (check HARNESS_API_KEY or --api-key-file)",
             "failed to read Harness GitOps cluster testing",
         ],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn forbidden_says_the_key_has_no_permission() {
+#[test]
+fn forbidden_says_the_key_has_no_permission() {
     rejected(
         true,
         403,
@@ -729,12 +652,11 @@ async fn forbidden_says_the_key_has_no_permission() {
             "the API key has no permission for this agent, project or cluster",
             "failed to register cluster testing in Harness GitOps agent myagent",
         ],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn not_found_on_post_says_to_check_the_agent() {
+#[test]
+fn not_found_on_post_says_to_check_the_agent() {
     rejected(
         true,
         404,
@@ -743,12 +665,11 @@ async fn not_found_on_post_says_to_check_the_agent() {
             "Agent myagent not found",
             "not found: check --agent-id, --harness-account, --harness-org and --harness-project",
         ],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn bad_request_shows_the_grpc_gateway_error_text() {
+#[test]
+fn bad_request_shows_the_grpc_gateway_error_text() {
     rejected(
         true,
         400,
@@ -757,108 +678,82 @@ async fn bad_request_shows_the_grpc_gateway_error_text() {
             "cluster server must be a valid URL",
             "HTTP 400: Harness rejected the request",
         ],
-    )
-    .await;
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
 // The key
 
-#[tokio::test(flavor = "multi_thread")]
-async fn api_key_file_is_read_and_wins_over_the_environment() {
-    let server = MockServer::start().await;
+#[test]
+fn api_key_file_is_read_and_wins_over_the_environment() {
+    // The stand-in accepts only the file's key: the environment's would be a 401.
     let file_key = "pat.acc123.fromfile.SEKRIT-77aa";
-    get_cluster()
-        .and(header("x-api-key", file_key))
-        .respond_with(grpc_not_found())
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(CLUSTERS))
-        .and(header("x-api-key", file_key))
-        .and(body_json(desired_body()))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(register(&server)
+    let server = harness_with_key(file_key);
+    let out = register(&server)
         .write("key.txt", &format!("{file_key}\n"))
-        .args(["--api-key-file", "key.txt"]))
-    .await;
+        .args(["--api-key-file", "key.txt"])
+        .run();
     out.success();
-    for r in received(&server).await {
-        assert_eq!(r.headers.get("x-api-key").unwrap(), file_key);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    for r in &requests {
+        assert_eq!(r.header("x-api-key"), Some(file_key));
     }
+    assert_post_exact(&requests[1], file_key);
     assert_no_key(&out, file_key);
     assert_no_key(&out, KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn api_key_file_without_the_environment_variable() {
-    let server = MockServer::start().await;
+#[test]
+fn api_key_file_without_the_environment_variable() {
     let file_key = "pat.acc123.onlyfile.SEKRIT-0b0b";
-    get_absent().expect(1).mount(&server).await;
-    Mock::given(method("POST"))
-        .and(header("x-api-key", file_key))
-        .and(body_json(desired_body()))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(Test::new()
+    let server = harness_with_key(file_key);
+    let out = Test::new()
         .rules(account())
         .write("key.txt", file_key)
         .args(["register", "--region", REGION, "--api-key-file", "key.txt"])
-        .args(harness_args(&server)))
-    .await;
+        .args(harness_args(&server))
+        .run();
     out.success();
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    assert_post_exact(&requests[1], file_key);
     assert_no_key(&out, file_key);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-
-async fn api_key_from_the_environment_with_a_trailing_newline_is_trimmed_like_the_file() {
-    let server = MockServer::start().await;
-    get_cluster()
-        .and(header("x-api-key", KEY))
-        .respond_with(grpc_not_found())
-        .expect(1)
-        .mount(&server)
-        .await;
-    post_ok().expect(1).mount(&server).await;
-    let out = run(register(&server).env("HARNESS_API_KEY", &format!("{KEY}\n"))).await;
+#[test]
+fn api_key_from_the_environment_with_a_trailing_newline_is_trimmed_like_the_file() {
+    let server = harness();
+    let out = register(&server).env("HARNESS_API_KEY", &format!("{KEY}\n")).run();
     out.success();
-    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
+    assert_post_exact(&requests[1], KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-
-async fn api_key_is_not_sent_to_another_origin_on_a_redirect() {
-    let server = MockServer::start().await;
-    let elsewhere = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(302).insert_header("Location", format!("{}/collect", elsewhere.uri()).as_str()),
+#[test]
+fn api_key_is_not_sent_to_another_origin_on_a_redirect() {
+    let server = harness();
+    let elsewhere = HarnessApi::start("elsewhere", AGENTS, true);
+    let collect = format!("{}/collect", elsewhere.uri());
+    server
+        .answer(
+            Answer::raw("GET", CLUSTER, 302, "", None)
+                .header("Location", &collect)
+                .always(),
         )
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(307).insert_header("Location", format!("{}/collect", elsewhere.uri()).as_str()),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(grpc_not_found())
-        .mount(&elsewhere)
-        .await;
-    let out = run(register(&server)).await;
-    let leaked: Vec<String> = received(&elsewhere)
-        .await
+        .answer(
+            Answer::raw("POST", CLUSTERS, 307, "", None)
+                .header("Location", &collect)
+                .always(),
+        );
+    let out = register(&server).run();
+    let leaked: Vec<String> = elsewhere
+        .requests()
         .iter()
-        .filter(|r| r.headers.get("x-api-key").is_some())
-        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .filter(|r| r.header("x-api-key").is_some())
+        .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert!(
         leaked.is_empty(),
@@ -907,15 +802,15 @@ fn after<'a>(argv: &'a [String], flag: &str) -> &'a str {
     &argv[i + 1]
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn dry_run_prints_a_curl_that_sends_what_a_real_run_sends() {
+#[test]
+fn dry_run_prints_a_curl_that_sends_what_a_real_run_sends() {
     // The real run: what reached the server.
-    let server = MockServer::start().await;
-    get_absent().mount(&server).await;
-    post_ok().expect(1).mount(&server).await;
-    run(register(&server)).await.success();
-    let requests = received(&server).await;
-    let post = requests.iter().find(|r| r.method.as_str() == "POST").unwrap();
+    let server = harness();
+    let real = register(&server).run();
+    real.success();
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &real);
+    let post = &requests[1];
 
     // The dry-run: no tools, the key in the environment, never in the script.
     let mut args = vec![
@@ -925,7 +820,7 @@ async fn dry_run_prints_a_curl_that_sends_what_a_real_run_sends() {
         "--dry-run".into(),
     ];
     args.extend(harness_args(&server));
-    let dry = run(Test::new().no_fakes().env("HARNESS_API_KEY", KEY).args(args)).await;
+    let dry = Test::new().no_fakes().env("HARNESS_API_KEY", KEY).args(args).run();
     dry.success().no_calls();
     assert_no_key(&dry, KEY);
     let curl: Vec<&str> = dry.stdout.lines().filter(|l| l.starts_with("curl ")).collect();
@@ -945,11 +840,7 @@ async fn dry_run_prints_a_curl_that_sends_what_a_real_run_sends() {
     // The script run with bash against the same fakes sends the same request.
     let (script_run, argv) = run_script_with_fake_curl(&dry.stdout, &[("HARNESS_API_KEY", KEY)], &[]);
     let body: Value = serde_json::from_str(after(&argv, "--data-binary")).expect("the curl body is JSON");
-    assert_eq!(
-        body,
-        post.body_json::<Value>().unwrap(),
-        "the script's body differs from the real run's"
-    );
+    assert_eq!(body, post.body_json(), "the script's body differs from the real run's");
     assert_eq!(body, desired_body());
     assert_eq!(after(&argv, "-X"), "POST");
     let headers: Vec<&str> = argv
@@ -962,7 +853,7 @@ async fn dry_run_prints_a_curl_that_sends_what_a_real_run_sends() {
         headers,
         [format!("x-api-key: {KEY}").as_str(), "Content-Type: application/json"]
     );
-    let post_url = format!("{}{}?{}", server.uri(), post.url.path(), post.url.query().unwrap());
+    let post_url = format!("{}{}?{}", server.uri(), post.path, post.query);
     assert_eq!(argv.last().unwrap(), &post_url);
     // The script reads the endpoint and CA with the same commands as the real run.
     for query in ["cluster.endpoint", "cluster.certificateAuthority.data"] {
@@ -971,9 +862,9 @@ async fn dry_run_prints_a_curl_that_sends_what_a_real_run_sends() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn dry_run_with_api_key_file_reads_the_file_in_the_script() {
-    let server = MockServer::start().await;
+#[test]
+fn dry_run_with_api_key_file_reads_the_file_in_the_script() {
+    let server = harness();
     let file_key = "pat.acc123.dryfile.SEKRIT-9d9d";
     let mut args = vec![
         "register".to_string(),
@@ -984,7 +875,7 @@ async fn dry_run_with_api_key_file_reads_the_file_in_the_script() {
         "key.txt".into(),
     ];
     args.extend(harness_args(&server));
-    let dry = run(Test::new().no_fakes().write("key.txt", file_key).args(args)).await;
+    let dry = Test::new().no_fakes().write("key.txt", file_key).args(args).run();
     dry.success()
         .no_calls()
         .stdout_contains("HARNESS_API_KEY=\"$(cat key.txt)\"\n");
@@ -994,12 +885,12 @@ async fn dry_run_with_api_key_file_reads_the_file_in_the_script() {
         argv.contains(&format!("x-api-key: {file_key}")),
         "the script does not send the file's key: {argv:?}"
     );
-    assert!(received(&server).await.is_empty(), "a dry-run called Harness");
+    assert!(server.requests().is_empty(), "a dry-run called Harness");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn dry_run_needs_no_key() {
-    let server = MockServer::start().await;
+#[test]
+fn dry_run_needs_no_key() {
+    let server = harness();
     let mut args = vec![
         "register".to_string(),
         "--region".into(),
@@ -1007,18 +898,18 @@ async fn dry_run_needs_no_key() {
         "--dry-run".into(),
     ];
     args.extend(harness_args(&server));
-    let dry = run(Test::new().no_fakes().args(args)).await;
+    let dry = Test::new().no_fakes().args(args).run();
     dry.success()
         .no_calls()
         .stdout_contains("-H \"x-api-key: ${HARNESS_API_KEY}\"");
-    assert!(received(&server).await.is_empty(), "a dry-run called Harness");
+    assert!(server.requests().is_empty(), "a dry-run called Harness");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Invalid settings: exit 2 before any call
 
 /// The Harness flags with some values replaced (`(flag, value)`), or added when absent.
-fn harness_args_with(server: &MockServer, changes: &[(&str, &str)]) -> Vec<String> {
+fn harness_args_with(server: &HarnessApi, changes: &[(&str, &str)]) -> Vec<String> {
     let mut args = harness_args(server);
     for (flag, value) in changes {
         match args.iter().position(|a| a == flag) {
@@ -1031,8 +922,8 @@ fn harness_args_with(server: &MockServer, changes: &[(&str, &str)]) -> Vec<Strin
 
 /// `register <harness flags with changes>` (with the key when `with_key`): exit 2, needles in
 /// stderr, no external command, no HTTP request.
-async fn invalid(changes: &[(&str, &str)], with_key: bool, needles: &[&str]) {
-    let server = MockServer::start().await;
+fn invalid(changes: &[(&str, &str)], with_key: bool, needles: &[&str]) {
+    let server = harness();
     let mut test = Test::new()
         .rules(account())
         .args(["register", "--region", REGION])
@@ -1040,109 +931,103 @@ async fn invalid(changes: &[(&str, &str)], with_key: bool, needles: &[&str]) {
     if with_key {
         test = test.env("HARNESS_API_KEY", KEY);
     }
-    let out = run(test).await;
+    let out = test.run();
     out.status(2).no_calls();
     for needle in needles {
         out.stderr_contains(needle);
     }
-    assert!(
-        received(&server).await.is_empty(),
-        "Harness was called\n{}",
-        out.context()
-    );
+    assert!(server.requests().is_empty(), "Harness was called\n{}", out.context());
     assert_no_key(&out, KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn missing_key_on_a_real_run_exits_2() {
+#[test]
+fn missing_key_on_a_real_run_exits_2() {
     invalid(
         &[],
         false,
         &["no Harness API key: set HARNESS_API_KEY or pass --api-key-file FILE"],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn empty_or_missing_key_file_exits_2() {
+#[test]
+fn empty_or_missing_key_file_exits_2() {
     invalid(
         &[("--api-key-file", "nowhere.txt")],
         true,
         &["invalid value \"nowhere.txt\" for --api-key-file"],
-    )
-    .await;
-    let server = MockServer::start().await;
-    let out = run(Test::new()
+    );
+    let server = harness();
+    let out = Test::new()
         .rules(account())
         .write("empty.txt", "\n")
         .args(["register", "--region", REGION, "--api-key-file", "empty.txt"])
-        .args(harness_args(&server)))
-    .await;
+        .args(harness_args(&server))
+        .run();
     out.status(2)
         .no_calls()
         .stderr_contains("invalid value \"empty.txt\" for --api-key-file: must not be empty");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn cluster_id_with_a_hyphen_exits_2() {
+#[test]
+fn cluster_id_with_a_hyphen_exits_2() {
     invalid(
         &[("--cluster-id", "my-cluster")],
         true,
         &["invalid value \"my-cluster\" for --cluster-id", "a Harness identifier"],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn agent_id_with_a_hyphen_after_the_scope_prefix_exits_2() {
+#[test]
+fn agent_id_with_a_hyphen_after_the_scope_prefix_exits_2() {
     invalid(
         &[("--agent-id", "org.bad-id")],
         true,
         &["invalid value \"org.bad-id\" for --agent-id"],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn bad_harness_url_exits_2() {
+#[test]
+fn bad_harness_url_exits_2() {
     invalid(
         &[("--harness-url", "app.harness.io/gateway")],
         true,
         &["invalid value \"app.harness.io/gateway\" for --harness-url: an http(s) URL"],
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn project_without_org_exits_2() {
-    let server = MockServer::start().await;
-    let out = run(Test::new().rules(account()).env("HARNESS_API_KEY", KEY).args([
-        "register",
-        "--region",
-        REGION,
-        "--harness-url",
-        &server.uri(),
-        "--harness-account",
-        HARNESS_ACCOUNT,
-        "--harness-project",
-        PROJECT,
-        "--agent-id",
-        AGENT,
-    ]))
-    .await;
+#[test]
+fn project_without_org_exits_2() {
+    let server = harness();
+    let out = Test::new()
+        .rules(account())
+        .env("HARNESS_API_KEY", KEY)
+        .args([
+            "register",
+            "--region",
+            REGION,
+            "--harness-url",
+            &server.uri(),
+            "--harness-account",
+            HARNESS_ACCOUNT,
+            "--harness-project",
+            PROJECT,
+            "--agent-id",
+            AGENT,
+        ])
+        .run();
     out.status(2)
         .no_calls()
         .stderr_contains("--harness-project needs --harness-org");
-    assert!(received(&server).await.is_empty());
+    assert!(server.requests().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn register_without_a_destination_exits_2() {
-    let out = run(Test::new()
+#[test]
+fn register_without_a_destination_exits_2() {
+    let out = Test::new()
         .rules(account())
         .env("HARNESS_API_KEY", KEY)
-        .args(["register", "--region", REGION]))
-    .await;
+        .args(["register", "--region", REGION])
+        .run();
     out.status(2)
         .no_calls()
         .stderr_contains("register needs --harness-account and --agent-id (Harness), or --to argocd");
@@ -1151,26 +1036,26 @@ async fn register_without_a_destination_exits_2() {
 // ---------------------------------------------------------------------------------------------
 // `up`
 
-#[tokio::test(flavor = "multi_thread")]
-async fn up_with_harness_settings_registers_last() {
-    let server = MockServer::start().await;
-    get_absent().expect(1).mount(&server).await;
-    post_ok().expect(1).mount(&server).await;
+#[test]
+fn up_with_harness_settings_registers_last() {
+    let server = harness();
     // The agent from a manifest: without one, `up` installs it through Harness (issue 14,
     // tests/e2e/register_e2e.rs).
-    let out = run(Test::new()
+    let out = Test::new()
         .rules(account())
         .env("HARNESS_API_KEY", KEY)
         .write("agent.yaml", "")
         .args(["up", "--region", REGION, "--agent-manifest", "agent.yaml"])
-        .args(harness_args(&server)))
-    .await;
+        .args(harness_args(&server))
+        .run();
     out.success()
         .no_mutations()
         .no_unmatched_reads()
         .stderr_lacks("gitops-iam register")
         .stderr_contains("registered cluster testing in Harness as testing");
-    assert_requests(&received(&server).await, &[get_line(), post_line()], &out);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line(), post_line()], &out);
+    assert_post_exact(&requests[1], KEY);
     // In the progress report, register starts after every other step has finished: it runs last.
     let lines = out.stderr_lines();
     let progress: Vec<&str> = lines.iter().take_while(|l| **l != "summary:").copied().collect();
@@ -1190,9 +1075,9 @@ async fn up_with_harness_settings_registers_last() {
     assert_no_key(&out, KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn up_without_harness_settings_names_the_register_command() {
-    let out = run(Test::new().rules(account()).args(["up", "--region", REGION])).await;
+#[test]
+fn up_without_harness_settings_names_the_register_command() {
+    let out = Test::new().rules(account()).args(["up", "--region", REGION]).run();
     out.success()
         .no_mutations()
         .stderr_contains("to register the testing cluster in Harness, run:\n")
@@ -1299,7 +1184,7 @@ fn argocd_needs_no_harness_key() {
 // ---------------------------------------------------------------------------------------------
 // `verify` and `down` with Harness settings
 
-fn verify_harness(server: &MockServer) -> Test {
+fn verify_harness(server: &HarnessApi) -> Test {
     Test::new()
         .rules(account())
         .env("HARNESS_API_KEY", KEY)
@@ -1317,71 +1202,52 @@ fn registration_check(out: &Output) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn verify_reads_the_registration_and_reports_it_ok() {
-    let server = MockServer::start().await;
-    get_cluster()
-        .and(header("x-api-key", KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(verify_harness(&server)).await;
+#[test]
+fn verify_reads_the_registration_and_reports_it_ok() {
+    let server = harness();
+    seed(&server, desired_cluster());
+    let out = verify_harness(&server).run();
     out.success().no_mutations();
     let line = registration_check(&out);
     assert!(line.starts_with("ok "), "{line}\n{}", out.context());
     assert!(line.contains("Harness cluster testing matches"), "{line}");
-    assert_requests(&received(&server).await, &[get_line()], &out);
+    let requests = server.requests();
+    assert_requests(&requests, &[get_line()], &out);
+    assert_eq!(requests[0].header("x-api-key"), Some(KEY));
     assert_no_key(&out, KEY);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn verify_reports_a_registration_that_differs_as_failed() {
-    let server = MockServer::start().await;
+#[test]
+fn verify_reports_a_registration_that_differs_as_failed() {
+    let server = harness();
     let mut current = desired_cluster();
     current["config"]["roleARN"] = json!("arn:aws:iam::123456789012:role/OldDeployer");
-    get_cluster()
-        .respond_with(ResponseTemplate::new(200).set_body_json(registered(current)))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(verify_harness(&server)).await;
+    seed(&server, current);
+    let out = verify_harness(&server).run();
     out.status(1).no_mutations();
     let line = registration_check(&out);
     assert!(line.starts_with("FAIL "), "{line}\n{}", out.context());
     assert!(line.contains("Harness cluster testing differs: roleARN"), "{line}");
     out.stdout_contains("fix: gitops-iam register ");
-    assert_requests(&received(&server).await, &[get_line()], &out);
+    assert_requests(&server.requests(), &[get_line()], &out);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn verify_reports_an_unregistered_cluster_as_failed() {
-    let server = MockServer::start().await;
-    get_absent().expect(1).mount(&server).await;
-    let out = run(verify_harness(&server)).await;
+#[test]
+fn verify_reports_an_unregistered_cluster_as_failed() {
+    let server = harness();
+    let out = verify_harness(&server).run();
     out.status(1).no_mutations();
     let line = registration_check(&out);
     assert!(line.starts_with("FAIL "), "{line}\n{}", out.context());
     assert!(line.contains("Harness has no cluster testing"), "{line}");
+    assert_requests(&server.requests(), &[get_line()], &out);
 }
 
 const APPLICATION: &str = "/gitops/api/v1/agents/myagent/applications/guestbook";
 const REPOSITORY: &str = "/gitops/api/v1/agents/myagent/repositories/argocd_example_apps";
 
-/// `down` first looks for the guestbook application and its repository (`app guestbook`):
-/// here Harness has neither.
-async fn no_guestbook(server: &MockServer) {
-    for p in [APPLICATION, REPOSITORY] {
-        Mock::given(method("GET"))
-            .and(path(p))
-            .respond_with(grpc_not_found())
-            .expect(1)
-            .mount(server)
-            .await;
-    }
-}
-
-/// The GETs of [`no_guestbook`], in order.
+/// `down` first looks for the guestbook application and its repository (`app guestbook`),
+/// which the stand-in has not: the GETs of them, in order.
 fn guestbook_gets() -> [String; 2] {
     [
         format!("GET {APPLICATION}?{GET_QUERY}"),
@@ -1389,7 +1255,7 @@ fn guestbook_gets() -> [String; 2] {
     ]
 }
 
-fn down_harness(server: &MockServer) -> Test {
+fn down_harness(server: &HarnessApi) -> Test {
     Test::new()
         .rules(crate::access_entry::role_policy_listings(account()))
         .env("HARNESS_API_KEY", KEY)
@@ -1397,28 +1263,15 @@ fn down_harness(server: &MockServer) -> Test {
         .args(harness_args(server))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn down_deletes_the_registration_with_force_delete() {
-    let server = MockServer::start().await;
-    no_guestbook(&server).await;
-    get_cluster()
-        .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(CLUSTER))
-        .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
-        .and(query_param("forceDelete", "true"))
-        .and(header("x-api-key", KEY))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(down_harness(&server)).await;
+#[test]
+fn down_deletes_the_registration_with_force_delete() {
+    let server = harness();
+    seed(&server, desired_cluster());
+    let out = down_harness(&server).run();
     out.success().stderr_contains("removed Harness cluster testing");
+    let requests = server.requests();
     assert_requests(
-        &received(&server).await,
+        &requests,
         &[
             guestbook_gets().as_slice(),
             &[
@@ -1430,85 +1283,75 @@ async fn down_deletes_the_registration_with_force_delete() {
         .concat(),
         &out,
     );
+    assert_eq!(requests[3].header("x-api-key"), Some(KEY));
+    assert!(
+        server.view("clusters")["clusters"].as_array().unwrap().is_empty(),
+        "the registration is left"
+    );
     assert_no_key(&out, KEY);
 }
 
 /// `down` deletes the agent record only when gitops-iam created it (its tag), after its cluster.
-#[tokio::test(flavor = "multi_thread")]
-async fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
+#[test]
+fn down_deletes_the_agent_gitops_iam_created_and_keeps_any_other() {
     for (tags, deleted) in [
         (json!({"created-by": "gitops-iam"}), true),
         (json!({"team": "x"}), false),
     ] {
-        let server = MockServer::start().await;
-        no_guestbook(&server).await;
-        get_absent().mount(&server).await;
-        Mock::given(method("GET"))
-            .and(path(AGENT_PATH))
-            .and(query_param("accountIdentifier", HARNESS_ACCOUNT))
-            .and(query_param("routingId", HARNESS_ACCOUNT))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"identifier": "myagent", "tags": tags})))
-            .expect(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("DELETE"))
-            .and(path(AGENT_PATH))
-            .and(query_param("projectIdentifier", "proj_1"))
-            .and(header("x-api-key", KEY))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
-            .expect(u64::from(deleted))
-            .mount(&server)
-            .await;
-        let out = run(down_harness(&server)).await;
+        let server = harness();
+        // The agent, created through the API with these tags.
+        let agent = json!({
+            "accountIdentifier": HARNESS_ACCOUNT, "orgIdentifier": ORG, "projectIdentifier": PROJECT,
+            "identifier": AGENT, "name": AGENT, "type": "MANAGED_ARGO_PROVIDER",
+            "metadata": {"namespace": "iam"}, "tags": tags,
+        });
+        let (status, answer) = server.api("POST", "/gitops/api/v1/agents?routingId=acc123", KEY, Some(&agent));
+        assert_eq!(status, 200, "creating the agent: {answer}");
+        server.forget_requests();
+        let out = down_harness(&server).run();
         out.success();
         let mut want = guestbook_gets().to_vec();
         want.extend([get_line(), agent_get_line()]);
         if deleted {
             want.push(format!("DELETE {AGENT_PATH}?{GET_QUERY}"));
         }
-        assert_requests(&received(&server).await, &want, &out);
+        let requests = server.requests();
+        assert_requests(&requests, &want, &out);
+        if deleted {
+            assert_eq!(requests[4].header("x-api-key"), Some(KEY));
+        }
+        let agents = server.view("agents")["agents"].as_array().unwrap().len();
+        assert_eq!(agents, usize::from(!deleted), "{}", out.context());
         assert_no_key(&out, KEY);
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn down_without_a_registration_deletes_nothing_in_harness() {
-    let server = MockServer::start().await;
-    no_guestbook(&server).await;
-    get_absent().expect(1).mount(&server).await;
-    let out = run(down_harness(&server)).await;
+#[test]
+fn down_without_a_registration_deletes_nothing_in_harness() {
+    let server = harness();
+    let out = down_harness(&server).run();
     out.success().stderr_lacks("removed Harness cluster");
     assert_requests(
-        &received(&server).await,
+        &server.requests(),
         &[guestbook_gets().as_slice(), &[get_line(), agent_get_line()]].concat(),
         &out,
     );
 }
 
 /// The DELETE's 404 means "already gone" only with a not-found code, as the GET's does.
-#[tokio::test(flavor = "multi_thread")]
-async fn down_reads_a_delete_404_by_its_code() {
+#[test]
+fn down_reads_a_delete_404_by_its_code() {
     for (answer, gone) in [
-        (grpc_not_found(), true),
+        (Answer::json("DELETE", CLUSTER, 404, grpc_not_found()), true),
         (
-            ResponseTemplate::new(404).set_body_raw("404 page not found\n", "text/plain"),
+            Answer::raw("DELETE", CLUSTER, 404, "404 page not found\n", Some("text/plain")),
             false,
         ),
     ] {
-        let server = MockServer::start().await;
-        no_guestbook(&server).await;
-        get_cluster()
-            .respond_with(ResponseTemplate::new(200).set_body_json(registered(desired_cluster())))
-            .expect(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("DELETE"))
-            .and(path(CLUSTER))
-            .respond_with(answer)
-            .expect(1)
-            .mount(&server)
-            .await;
-        let out = run(down_harness(&server)).await;
+        let server = harness();
+        seed(&server, desired_cluster());
+        server.answer(answer);
+        let out = down_harness(&server).run();
         if gone {
             out.success().stderr_contains("removed Harness cluster testing");
         } else {
@@ -1558,7 +1401,7 @@ fn failing_argocd_apply_does_not_call_the_secret_an_agent_manifest() {
 // `agent install`
 
 /// `agent install` on the converged account, where the agent has no token Secret yet.
-fn agent_install(server: &MockServer) -> Test {
+fn agent_install(server: &HarnessApi) -> Test {
     Test::new()
         .rules(
             account()
@@ -1569,94 +1412,96 @@ fn agent_install(server: &MockServer) -> Test {
         .args(harness_args(server))
 }
 
-/// The agent as Harness shows it once it runs: connected and healthy.
-fn connected_agent() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "identifier": "myagent",
-        "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
-    }))
+/// The agent as Harness shows it once it runs: connected and healthy. The stand-in derives
+/// health from the sandbox's clusters, which these tests have not (the fakes answer kubectl),
+/// so the answer is injected.
+fn connected_agent() -> Answer {
+    Answer::json(
+        "GET",
+        AGENT_PATH,
+        200,
+        json!({
+            "identifier": "myagent",
+            "health": {"connectionStatus": "CONNECTED", "harnessGitopsAgent": {"status": "HEALTHY"}},
+        }),
+    )
 }
 
 /// An agent Harness reports connected but that is not installed here runs somewhere else:
 /// downloading its manifest without its key would regenerate its token and cut it off. `agent
 /// install` stops before any download, naming the ways forward (issue 14).
-#[tokio::test(flavor = "multi_thread")]
-async fn agent_install_leaves_an_agent_connected_elsewhere_alone() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(AGENT_PATH))
-        .and(query_param("projectIdentifier", "proj_1"))
-        .respond_with(connected_agent())
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(agent_install(&server)).await;
+#[test]
+fn agent_install_leaves_an_agent_connected_elsewhere_alone() {
+    let server = harness();
+    server.answer(connected_agent().always());
+    let out = agent_install(&server).run();
     out.status(1)
         .no_mutations()
         .stderr_contains(
             "Harness GitOps agent myagent is connected, but it is not installed in namespace iam of cluster management",
         )
         .stderr_contains("--agent-manifest FILE");
-    assert_requests(&received(&server).await, &[agent_get_line()], &out);
+    assert_requests(&server.requests(), &[agent_get_line()], &out);
     assert_no_key(&out, KEY);
 }
 
 /// The first run: the agent is created, and the manifest downloaded with the key of the create
 /// answer (no new token), saved 0600, applied server-side; Harness reports it connected. The
 /// key reaches Harness only as `privateKey` and appears nowhere else.
-#[tokio::test(flavor = "multi_thread")]
-async fn agent_install_creates_the_agent_and_downloads_its_manifest_with_the_created_key() {
-    const PRIVATE: &str = "cHJpdmF0ZS1rZXktb2YtdGhlLWFnZW50";
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(AGENT_PATH))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "agent not found", "code": 5})))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(AGENT_PATH))
-        .respond_with(connected_agent())
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/gitops/api/v1/agents"))
-        .and(query_param("routingId", HARNESS_ACCOUNT))
-        .and(header("x-api-key", KEY))
-        .and(body_json(json!({
-            "accountIdentifier": HARNESS_ACCOUNT, "orgIdentifier": "default", "projectIdentifier": "proj_1",
-            "identifier": "myagent", "name": "myagent", "type": "MANAGED_ARGO_PROVIDER",
-            "metadata": {"namespace": "iam"}, "tags": {"created-by": "gitops-iam"},
-        })))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"identifier": "myagent", "credentials": {"privateKey": PRIVATE}})),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{AGENT_PATH}/deploy.yaml")))
-        .and(query_param("namespace", "iam"))
-        .and(query_param("privateKey", PRIVATE))
-        .and(query_param("projectIdentifier", "proj_1"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            format!("kind: Secret\ndata:\n  GITOPS_AGENT_TOKEN: {PRIVATE}\n"),
-            "application/x-yaml",
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let out = run(agent_install(&server).arg("-v")).await;
+#[test]
+fn agent_install_creates_the_agent_and_downloads_its_manifest_with_the_created_key() {
+    let server = harness();
+    // The first GET finds no agent (the stand-in's 404); once created, it runs.
+    server.answer(connected_agent().after(1).always());
+    let out = agent_install(&server).arg("-v").run();
     out.success()
         .mutating(&[&format!(
             "kubectl --kubeconfig .gitops-iam/kubeconfig/123456789012-us-east-1-management.yaml --context {MGMT_CONTEXT} -n iam apply -f .gitops-iam/agent/myagent.yaml --server-side --field-manager gitops-iam --force-conflicts"
         )]);
+    let requests = server.requests();
+    let create = requests
+        .iter()
+        .find(|r| r.method == "POST")
+        .unwrap_or_else(|| panic!("no create\n{}", out.context()));
+    assert_eq!(create.line(), "POST /gitops/api/v1/agents?routingId=acc123");
+    assert_eq!(create.header("x-api-key"), Some(KEY));
+    assert_eq!(
+        create.body_json(),
+        json!({
+            "accountIdentifier": HARNESS_ACCOUNT, "orgIdentifier": "default", "projectIdentifier": "proj_1",
+            "identifier": "myagent", "name": "myagent", "type": "MANAGED_ARGO_PROVIDER",
+            "metadata": {"namespace": "iam"}, "tags": {"created-by": "gitops-iam"},
+        })
+    );
+    // The key the create answered, which no download has since regenerated.
+    let agents = server.view("agents");
+    assert_eq!(agents["rotations"], 0, "{agents}");
+    let private = agents["agents"][0]["credentials"]["privateKey"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no agent: {agents}"))
+        .to_string();
+    let downloads: Vec<&Request> = requests
+        .iter()
+        .filter(|r| r.path == format!("{AGENT_PATH}/deploy.yaml"))
+        .collect();
+    assert_eq!(downloads.len(), 1, "{:?}", lines(&requests));
+    for (name, value) in [
+        ("namespace", "iam"),
+        ("privateKey", private.as_str()),
+        ("projectIdentifier", "proj_1"),
+    ] {
+        assert_eq!(
+            downloads[0].query_param(name).as_deref(),
+            Some(value),
+            "{}",
+            downloads[0].line()
+        );
+    }
     let file = out.work_dir().join(".gitops-iam/agent/myagent.yaml");
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
     assert!(
-        !out.stdout.contains(PRIVATE) && !out.stderr.contains(PRIVATE),
+        !out.stdout.contains(&private) && !out.stderr.contains(&private),
         "{}",
         out.context()
     );

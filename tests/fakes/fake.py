@@ -55,6 +55,14 @@ def line(entry):
 
 
 def read_log(path):
+    """The log's entries, read under the writers' lock (shared): never a half-written line."""
+    with open(path + ".lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        return read_log_unlocked(path)
+
+
+def read_log_unlocked(path):
+    """The log's entries; the caller holds the lock."""
     try:
         with open(path, encoding="utf-8") as f:
             return [json.loads(raw) for raw in f if raw.strip()]
@@ -153,7 +161,7 @@ def main():
 
     with open(log_path + ".lock", "a", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        log = read_log(log_path)
+        log = read_log_unlocked(log_path)
         chosen = None
         for index, rule in enumerate(rules):
             if "wait_for" not in rule and applies(rule, index, program, args, log):

@@ -54,11 +54,12 @@ GRPC_NOT_FOUND = 5
 class Reply(Exception):
     """An answer other than a JSON 200: `body` is sent as is (bytes) or as JSON."""
 
-    def __init__(self, status, body, content_type="application/json"):
+    def __init__(self, status, body, content_type="application/json", headers=None):
         super().__init__(status)
         self.status = status
         self.body = body
-        self.content_type = content_type
+        self.content_type = content_type  # None: no Content-Type header
+        self.headers = headers or {}
 
 
 def bad(message):

@@ -38,13 +38,21 @@ without `"upsert": true` on an existing identifier -> 409 DUPLICATE_FIELD.
 Repositories, applications, their sync through the IRSA chain, and the agent's Argo CD
 controller for Application objects: harness_apps.py (routed from `_api`).
 
+The API is also served under `/gateway`, the base path of Harness SaaS
+(harness-go-sdk's default BasePath is https://app.harness.io/gateway).
+
 Inspection (no auth): GET /_sandbox/clusters -> {"clusters": [...],
-"request_count": N, "requests": [{"method","path","status"}...]}.
+"request_count": N, "requests": [{"method","path","status"}...]} (privateKey redacted);
+GET /_sandbox/requests -> {"requests": [{"method","path","query","headers","body","status"}]},
+every request verbatim as it arrived (raw query string, x-api-key and content-type, body), held
+in memory only, for tests that check the exact request; DELETE /_sandbox/requests forgets them.
 Fault injection (no auth): POST /_sandbox/fail-next?status=503&count=1 makes the
-next COUNT API calls answer STATUS.
+next COUNT API calls answer STATUS (fault_answer.py: which calls, after how many, with what
+body and headers); DELETE /_sandbox/fail-next drops the faults queued.
 
 Run: harness_api.py --port-file FILE [--host 127.0.0.1] [--log FILE] [--agents a,b]
 Binds a free port, writes it to FILE atomically once listening, serves until SIGTERM.
+harness_forks.py forks stand-ins from one process that has imported this module already.
 """
 
 import argparse
@@ -60,6 +68,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import fault_answer  # answers injected through /_sandbox/fail-next
 import harness_agents  # GitOps agents: create, get, delete, deploy.yaml
 import harness_apps  # repositories, applications and the agent's sync
 
@@ -77,7 +86,8 @@ class Store:
         self.lock = threading.Lock()
         self.clusters = {}
         self.requests = []
-        self.fail_next = []  # list of statuses
+        self.exchanges = []  # verbatim requests, for /_sandbox/requests
+        self.faults = fault_answer.Faults()
         self.log_path = log_path
         self.agent_api = harness_agents.Agents(os.environ.get("SANDBOX_DIR", ""))
 
@@ -215,14 +225,21 @@ def make_handler(store):
             reply = obj if isinstance(obj, harness_agents.Reply) else None
             data = reply.body if reply and isinstance(reply.body, bytes) else json.dumps(reply.body if reply else obj).encode()
             self.send_response(status)
-            self.send_header("Content-Type", reply.content_type if reply else "application/json")
+            content_type = reply.content_type if reply else "application/json"
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            for name, value in (reply.headers if reply else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 
-        def _body(self):
+        def _read_raw(self):
             n = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(n) if n else b""
+            self.raw = self.rfile.read(n) if n else b""
+
+        def _body(self):
+            raw = self.raw
             if not raw:
                 raise ApiError(400, "INVALID_REQUEST", "request body is required")
             try:
@@ -234,6 +251,7 @@ def make_handler(store):
             parts = urlsplit(self.path)
             path = parts.path
             q = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            self._read_raw()
             if path.startswith("/_sandbox/"):
                 return self._sandbox(method, path, q)
             status = 500
@@ -245,8 +263,12 @@ def make_handler(store):
                 status, obj = e.status, e.body
             except harness_agents.Reply as e:
                 status, obj = e.status, e
+            exchange = {"method": method, "path": path, "query": parts.query, "status": status,
+                        "headers": {k: self.headers[k] for k in ("x-api-key", "content-type") if k in self.headers},
+                        "body": self.raw.decode("utf-8", "replace")}
             q = harness_agents.redact(q)
             with store.lock:
+                store.exchanges.append(exchange)
                 store.requests.append({"method": method, "path": path, "query": q, "status": status})
             store.log("%s %s %s -> %d" % (method, path, json.dumps(q, sort_keys=True), status))
             self._send(status, obj)
@@ -258,26 +280,37 @@ def make_handler(store):
                            "request_count": len(store.requests),
                            "requests": list(store.requests)}
                 return self._send(200, out)
+            if path == "/_sandbox/requests" and method in ("GET", "DELETE"):
+                with store.lock:
+                    out = {"requests": list(store.exchanges)}
+                    if method == "DELETE":
+                        store.exchanges.clear()
+                return self._send(200, out)
             if harness_agents.sandbox_route(store, method, path) is not None:
                 return self._send(200, harness_agents.sandbox_route(store, method, path))
             if method == "POST" and path == "/_sandbox/fail-next":
                 try:
-                    status = int(q.get("status", "503"))
-                    count = int(q.get("count", "1"))
-                except ValueError:
-                    return self._send(400, {"message": "status and count must be integers"})
+                    fault = fault_answer.Fault.parse(q, json.loads(self.raw) if self.raw else {})
+                except ValueError as e:
+                    return self._send(400, {"message": str(e)})
                 with store.lock:
-                    store.fail_next.extend([status] * count)
-                return self._send(200, {"queued": count, "status": status})
+                    store.faults.add(fault)
+                return self._send(200, {"queued": fault.count, "status": fault.status})
+            if method == "DELETE" and path == "/_sandbox/fail-next":
+                with store.lock:
+                    store.faults.clear()
+                return self._send(200, {})
             return self._send(404, {"message": "unknown sandbox endpoint"})
 
         def _api(self, method, path, q):
             if self.headers.get("x-api-key", "") != store.api_key or not store.api_key:
                 raise ApiError(401, "INVALID_TOKEN", "Token is not valid.")
             with store.lock:
-                injected = store.fail_next.pop(0) if store.fail_next else None
+                injected = store.faults.take(method, path)
             if injected is not None:
-                raise ApiError(injected, "INTERNAL_SERVER_ERROR", "injected fault (sandbox)")
+                raise injected.reply()
+            if path.startswith("/gateway/"):
+                path = path[len("/gateway"):]
             routed = harness_agents.route(store, method, path, q, self._body)
             if routed is None:
                 routed = harness_apps.handle(store, method, path, q, self._body, sys.modules[__name__])
@@ -350,7 +383,8 @@ def make_handler(store):
     return Handler
 
 
-def main(argv=None):
+def main(argv=None, on_listening=None):
+    """Serves until SIGTERM (or `stop`); `on_listening(port, stop)` once listening (harness_forks.py)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--port-file", required=True)
     p.add_argument("--host", default="127.0.0.1")
@@ -380,6 +414,8 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if on_listening:
+        on_listening(port, stop)
     server.serve_forever()
     store.log("stopped")
     return 0
