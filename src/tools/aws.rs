@@ -816,6 +816,30 @@ mod tests {
     }
 
     #[test]
+    fn role_policy_lists_and_access_entries_parse_into_types() {
+        let names = parse_role_policy_names("c", r#"{"PolicyNames": ["AssumeRole", "Other"]}"#).unwrap();
+        assert_eq!(names, ["AssumeRole", "Other"]);
+        let attached = parse_attached_policies(
+            "c",
+            r#"{"AttachedPolicies": [{"PolicyName": "ReadOnly", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(attached, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+        assert!(parse_attached_policies("c", "{}").unwrap().is_empty());
+        let entry = parse_access_entry(
+            "c",
+            r#"{"accessEntry": {"principalArn": "arn:aws:iam::1:role/Deployer", "username": "deployer", "kubernetesGroups": ["deployers"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(entry.username.as_deref(), Some("deployer"));
+        assert_eq!(entry.kubernetes_groups, ["deployers"]);
+        assert_eq!(
+            parse_access_entry("c", r#"{"accessEntry": {}}"#).unwrap(),
+            AccessEntry::default()
+        );
+    }
+
+    #[test]
     fn cluster_admin_only_at_cluster_scope() {
         let list = |arn: &str, scope: &str| {
             json!({"clusterName": "t", "principalArn": "p", "associatedAccessPolicies": [
