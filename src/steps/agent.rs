@@ -6,6 +6,7 @@
 //! unchanged pod template would keep the old identity); and a wait until both are rolled out.
 
 use super::Ctx;
+use super::observed::Observed;
 use crate::cli::AgentArgs;
 use crate::cmd::Arg;
 use crate::error::{Error, Result};
@@ -28,6 +29,16 @@ pub(crate) const WORKLOADS: [(&str, &str, &str); 2] = [
     ),
 ];
 
+/// Whether a service account is annotated with the agent role `arn` (the step and `verify`).
+pub(crate) fn annotation_converged(service_account: &Value, arn: &str) -> bool {
+    kubectl::annotation(service_account, SERVICE_ACCOUNT_ANNOTATION).is_some_and(|v| v == arn)
+}
+
+/// Whether a workload's pods run with `fsGroup: 999` (the step and `verify`).
+pub(crate) fn fs_group_converged(workload: &Value) -> bool {
+    kubectl::fs_group(workload) == Some(FS_GROUP)
+}
+
 /// How `agent patch` ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -36,8 +47,9 @@ pub(crate) enum Outcome {
     AgentMissing(Vec<String>),
 }
 
-/// In a dry-run the script cannot know whether the agent is installed: `agent patch` assumes it
-/// is (it is the command to run once it is); `up` assumes a run from scratch, where it is not.
+/// What the agent's objects are taken to be where a read cannot tell (all of them, in a
+/// dry-run): `agent patch` assumes an installed agent (it is the command to run once it is);
+/// `up` assumes a run from scratch, where it is not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DryRunAgent {
     Installed,
@@ -80,7 +92,8 @@ fn already_exists(stderr: &str) -> bool {
     stderr.contains("(AlreadyExists)")
 }
 
-pub(crate) async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()> {
+/// The namespace; `unknown_present`: where the read cannot tell, take it as there.
+pub(crate) async fn namespace(ctx: &Ctx<'_>, unknown_present: bool) -> Result<()> {
     let s = ctx.settings;
     ctx.report
         .step(&format!("agent: namespace {}", s.namespace), async {
@@ -95,10 +108,15 @@ pub(crate) async fn namespace(ctx: &Ctx<'_>, assume_present: bool) -> Result<()>
             }
             ctx.prefetch(reads).await;
             let found = ctx
-                .observe(&cmd, |o| kubectl::is_not_found(&o.stderr), |_, _| Ok(()))
+                .read(&cmd, |o| kubectl::is_not_found(&o.stderr), |_, _| Ok(()))
                 .await?;
             let mut changes = Changes::none();
-            if found.is_none() && !assume_present {
+            let present = match found {
+                Observed::Present(()) => true,
+                Observed::Absent => false,
+                Observed::Unknown => unknown_present,
+            };
+            if !present {
                 match ctx.exec.run(&k.create_namespace(s.namespace.as_str())).await {
                     Ok(_) => changes.push(format!("created namespace {}", s.namespace)),
                     // Another run created it between our read and our create: look again.
@@ -129,20 +147,12 @@ async fn install(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Ve
     ctx.report
         .step("agent: installed", async {
             let mut changes = Changes::none();
-            let mut missing = missing_objects(ctx, false).await?;
-            if ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none() {
-                missing.clear();
-            }
+            let assume_installed = dry == DryRunAgent::Installed && args.agent_manifest.is_none();
+            let mut missing = missing_objects(ctx, assume_installed).await?;
+            // The manifest is a readable file: `preflight` checked it before a run or a plan.
             if !missing.is_empty()
                 && let Some(manifest) = &args.agent_manifest
             {
-                if !ctx.exec.is_dry_run() && !manifest.is_file() {
-                    return Err(Error::invalid(
-                        "--agent-manifest",
-                        manifest.display().to_string(),
-                        "must be a readable file",
-                    ));
-                }
                 let apply = kubectl(ctx)
                     .await?
                     .apply_server_side(s.namespace.as_str(), manifest, "the agent manifest");
@@ -187,8 +197,7 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
             }
             let annotated = current_sa
                 .as_ref()
-                .and_then(|o| kubectl::annotation(o, SERVICE_ACCOUNT_ANNOTATION))
-                .is_some_and(|v| arn.is_known() && v == arn.value());
+                .is_some_and(|o| arn.is_known() && annotation_converged(o, &arn.value()));
             if !annotated {
                 ctx.exec
                     .run(&k.annotate(ns, "serviceaccount", sa, SERVICE_ACCOUNT_ANNOTATION, arn.clone()))
@@ -199,7 +208,7 @@ async fn patch_pair(ctx: &Ctx<'_>, arn: &Arg, sa: &str, kind: &str, name: &str, 
             if known && workload.is_none() {
                 return Err(agent_missing(ctx, &[format!("{kind}/{name}")]));
             }
-            let patched = workload.as_ref().and_then(kubectl::fs_group) == Some(FS_GROUP);
+            let patched = workload.as_ref().is_some_and(fs_group_converged);
             if !patched {
                 ctx.exec
                     .run(&k.patch_merge(ns, kind, name, &fs_group_patch(FS_GROUP)))
@@ -255,7 +264,7 @@ fn agent_missing(ctx: &Ctx<'_>, missing: &[String]) -> Error {
 /// The whole `agent patch` command.
 pub(crate) async fn patch(ctx: &Ctx<'_>, args: &AgentArgs, dry: DryRunAgent) -> Result<Outcome> {
     // A dry-run of `agent patch` describes an installed agent, so its namespace exists too.
-    let assume_ns = ctx.exec.is_dry_run() && dry == DryRunAgent::Installed && args.agent_manifest.is_none();
+    let assume_ns = dry == DryRunAgent::Installed && args.agent_manifest.is_none();
     namespace(ctx, assume_ns).await?;
     let missing = install(ctx, args, dry).await?;
     if !missing.is_empty() {
@@ -286,4 +295,35 @@ pub(crate) async fn patch_workloads(ctx: &Ctx<'_>, wait: Duration) -> Result<()>
 /// The error `agent patch` gives when run on its own and the agent is missing.
 pub(crate) fn missing_error(ctx: &Ctx<'_>, missing: &[String]) -> Error {
     agent_missing(ctx, missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn annotation_converged_only_on_the_agent_role() {
+        let sa = |arn: &str| json!({"metadata": {"annotations": {SERVICE_ACCOUNT_ANNOTATION: arn}}});
+        assert!(annotation_converged(
+            &sa("arn:aws:iam::1:role/ArgoCD"),
+            "arn:aws:iam::1:role/ArgoCD"
+        ));
+        assert!(!annotation_converged(
+            &sa("arn:aws:iam::1:role/Old"),
+            "arn:aws:iam::1:role/ArgoCD"
+        ));
+        assert!(!annotation_converged(
+            &json!({"metadata": {}}),
+            "arn:aws:iam::1:role/ArgoCD"
+        ));
+    }
+
+    #[test]
+    fn fs_group_converged_only_on_999() {
+        let workload = |g: i64| json!({"spec": {"template": {"spec": {"securityContext": {"fsGroup": g}}}}});
+        assert!(fs_group_converged(&workload(FS_GROUP)));
+        assert!(!fs_group_converged(&workload(1000)));
+        assert!(!fs_group_converged(&json!({"spec": {"template": {"spec": {}}}})));
+    }
 }

@@ -161,10 +161,8 @@ async fn manifest(
             if downloaded && !unchanged {
                 write_secret_file(&path, &body)?;
             }
-            let mut missing = agent::missing_objects(ctx, false).await?;
-            if ctx.exec.is_dry_run() {
-                missing.clear();
-            }
+            // Not known (a dry-run) counts as missing: the agent did not run before.
+            let missing = agent::missing_objects(ctx, false).await?;
             if req.effect == crate::cmd::Effect::Mutate {
                 changes.push(format!("downloaded the manifest of {} with a new token", h.agent));
             }
@@ -176,7 +174,7 @@ async fn manifest(
                 changes.push(format!("applied {}", path.display()));
                 // A running agent read its token when it started: with a new token in its Secret
                 // it must start again (a Secret change restarts nothing).
-                let ran_before = !ctx.exec.is_dry_run() && missing.is_empty();
+                let ran_before = missing.is_empty();
                 if ran_before && req.effect == crate::cmd::Effect::Mutate {
                     let (_, kind, name) = agent::WORKLOADS[0];
                     ctx.exec

@@ -2,10 +2,12 @@
 //!
 //! GitOps applications and their repository -> registration -> Deployer access -> Deployer role -> testing cluster, and, at the same time,
 //! agent role -> management cluster -> any OIDC provider left behind. Each step observes first,
-//! so a second `down`, or a `down` after a partial `up`, removes only what exists. In a dry-run
-//! everything is assumed to exist: the script is the teardown of a complete environment.
+//! so a second `down`, or a `down` after a partial `up`, removes only what exists. What a read
+//! cannot tell (everything, in a dry-run) is assumed to exist: the script is the teardown of a
+//! complete environment.
 
 use super::Ctx;
+use super::observed::Observed;
 use crate::cli::ClusterAccess;
 use crate::cmd::{Cmd, Val};
 use crate::error::{Error, Result};
@@ -17,16 +19,12 @@ use crate::report::Changes;
 use crate::settings::TestingTarget;
 use crate::tools::ToolCtx;
 use crate::tools::aws::{self};
-use crate::tools::{eksctl, kubectl, parse_json};
+use crate::tools::{eksctl, kubectl};
 use futures_util::future::join_all;
-use serde_json::Value;
 
-/// Whether something exists; always true in a dry-run (see the module docs).
+/// Whether something may exist: unless a read says it does not (see the module docs).
 async fn exists(ctx: &Ctx<'_>, cmd: &Cmd, not_found: impl Fn(&Output) -> bool) -> Result<bool> {
-    if ctx.exec.is_dry_run() {
-        return Ok(true);
-    }
-    Ok(ctx.observe(cmd, not_found, |_, _| Ok(())).await?.is_some())
+    Ok(ctx.read(cmd, not_found, |_, _| Ok(())).await?.maybe_present())
 }
 
 async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> Result<()> {
@@ -57,13 +55,13 @@ async fn registration(ctx: &Ctx<'_>, reg: &Registration, t: &TestingTarget) -> R
                     let s = ctx.settings;
                     let name = crate::argocd::secret_name(t.cluster.as_str());
                     let mgmt = ctx
-                        .observe(
+                        .read(
                             &ctx.mgmt_tools().describe_cluster(s.mgmt_cluster.as_str()),
                             aws::is_not_found,
                             aws::parse_cluster,
                         )
                         .await?;
-                    if mgmt.is_some() || ctx.exec.is_dry_run() {
+                    if mgmt.maybe_present() {
                         let k = ctx.mgmt_kubectl().await?;
                         // The guestbook (`app guestbook --to argocd`) deploys through the Secret.
                         if let Some(removed) = super::guestbook_argocd::remove(ctx, &k, t).await? {
@@ -116,19 +114,22 @@ async fn access(ctx: &Ctx<'_>, t: &TestingTarget, keep_clusters: bool) -> Result
                     ClusterAccess::AwsAuth => {
                         let arn = ctx.deployer_mapping_arn(t).await?;
                         let e = ctx.testing_tools(t);
-                        let mapped = if ctx.exec.is_dry_run() {
-                            true
-                        } else {
-                            let m = ctx
-                                .observe(
-                                    &e.get_mappings(cluster),
-                                    |o| eksctl::is_not_found(&o.stderr),
-                                    eksctl::parse_mappings,
-                                )
-                                .await?
-                                .unwrap_or_default();
-                            let value = arn.value();
-                            m.iter().any(|x| x.rolearn.as_deref() == Some(value.as_str()))
+                        let mapped = match ctx
+                            .read(
+                                &e.get_mappings(cluster),
+                                |o| eksctl::is_not_found(&o.stderr),
+                                eksctl::parse_mappings,
+                            )
+                            .await?
+                            .known()
+                        {
+                            None => true,
+                            Some(m) => {
+                                let value = arn.value();
+                                m.unwrap_or_default()
+                                    .iter()
+                                    .any(|x| x.rolearn.as_deref() == Some(value.as_str()))
+                            }
                         };
                         if mapped {
                             ctx.exec.run(&e.delete_mappings(cluster, arn.clone())).await?;
@@ -155,36 +156,27 @@ async fn delete_role(ctx: &Ctx<'_>, aws: &ToolCtx, role: &str, known_inline: &[&
     if !exists(ctx, &aws.get_role(role), aws::is_not_found).await? {
         return Ok(changes);
     }
-    let (inline, attached): (Vec<String>, Vec<String>) = if ctx.exec.is_dry_run() {
-        (
-            known_inline.iter().map(std::string::ToString::to_string).collect(),
-            Vec::new(),
+    // Not known: the policies gitops-iam puts, and nothing attached.
+    let inline = match ctx
+        .read(
+            &aws.list_role_policies(role),
+            aws::is_not_found,
+            aws::parse_role_policy_names,
         )
-    } else {
-        let names = ctx
-            .observe(&aws.list_role_policies(role), aws::is_not_found, parse_json::<Value>)
-            .await?
-            .unwrap_or_default();
-        let att = ctx
-            .observe(
-                &aws.list_attached_role_policies(role),
-                aws::is_not_found,
-                parse_json::<Value>,
-            )
-            .await?
-            .unwrap_or_default();
-        let strings = |v: &Value, f: &dyn Fn(&Value) -> Option<String>| -> Vec<String> {
-            v.as_array()
-                .map(|a| a.iter().filter_map(f).collect())
-                .unwrap_or_default()
-        };
-        (
-            strings(&names["PolicyNames"], &|x| x.as_str().map(str::to_string)),
-            strings(&att["AttachedPolicies"], &|x| {
-                x["PolicyArn"].as_str().map(str::to_string)
-            }),
-        )
+        .await?
+        .known()
+    {
+        Some(names) => names.unwrap_or_default(),
+        None => known_inline.iter().map(std::string::ToString::to_string).collect(),
     };
+    let attached = ctx
+        .observe(
+            &aws.list_attached_role_policies(role),
+            aws::is_not_found,
+            aws::parse_attached_policies,
+        )
+        .await?
+        .unwrap_or_default();
     for p in &inline {
         ctx.exec.run(&aws.delete_role_policy(role, p)).await?;
         changes.push(format!("deleted inline policy {p} of {role}"));
@@ -196,17 +188,14 @@ async fn delete_role(ctx: &Ctx<'_>, aws: &ToolCtx, role: &str, known_inline: &[&
     // IAM refuses to delete a role that is in an instance profile (`DeleteConflict: Cannot delete
     // entity, must remove roles from instance profile first.`). The profile itself may serve
     // others: only the role leaves it.
-    let profiles = if ctx.exec.is_dry_run() {
-        Vec::new()
-    } else {
-        ctx.observe(
+    let profiles = ctx
+        .observe(
             &aws.list_instance_profiles_for_role(role),
             aws::is_not_found,
             aws::parse_instance_profiles,
         )
         .await?
-        .unwrap_or_default()
-    };
+        .unwrap_or_default();
     for p in &profiles {
         ctx.exec.run(&aws.remove_role_from_instance_profile(role, p)).await?;
         changes.push(format!("removed {role} from instance profile {p}"));
@@ -256,15 +245,12 @@ async fn delete_cluster(ctx: &Ctx<'_>, aws: &ToolCtx, cluster: &str) -> Result<C
     Ok(changes)
 }
 
-/// The cluster's status; `None` when it does not exist. A dry-run assumes an ACTIVE one.
+/// The cluster's status; `None` when it does not exist. Not known, it is taken for ACTIVE.
 async fn cluster_status(ctx: &Ctx<'_>, aws: &ToolCtx, cluster: &str) -> Result<Option<String>> {
-    if ctx.exec.is_dry_run() {
-        return Ok(Some("ACTIVE".into()));
-    }
     let found = ctx
-        .observe(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
+        .read(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
         .await?;
-    Ok(found.map(|c| c.status))
+    Ok(found.known().map_or(Some("ACTIVE".into()), |c| c.map(|c| c.status)))
 }
 
 /// Each step runs even when the one before failed: a leftover registration or mapping must not
@@ -325,11 +311,11 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Vec<Error> {
             let cluster = s.mgmt_cluster.as_str();
             // Read the issuer first: once the cluster is gone, nothing names its provider.
             let found = ctx
-                .observe(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
+                .read(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
                 .await?;
             let provider = match &found {
-                Some(c) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
-                None if ctx.exec.is_dry_run() => Some(
+                Observed::Present(c) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
+                Observed::Unknown => Some(
                     ctx.exec
                         .capture(
                             "OIDC_PROVIDER",
@@ -338,7 +324,7 @@ async fn mgmt_side(ctx: &Ctx<'_>, keep_clusters: bool) -> Vec<Error> {
                         )
                         .await?,
                 ),
-                None => None,
+                Observed::Absent => None,
             };
             let mut changes = delete_cluster(ctx, &aws, cluster).await?;
             if let Some(p) = provider {

@@ -106,10 +106,6 @@ async fn repository(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
 
 /// The registered cluster's server (what the application's destination must name).
 async fn registered_server(ctx: &Ctx<'_>, h: &Harness, cluster_id: &str, t: &TestingTarget) -> Result<crate::cmd::Arg> {
-    if ctx.exec.is_dry_run() {
-        let (server, _) = super::register::endpoint_and_ca(ctx, t).await?;
-        return Ok(server.into());
-    }
     let get = h.get_cluster(cluster_id);
     let cluster = match ctx.exec.http_observe(&get).await? {
         Some(resp) => h.parse_get(&get, &resp)?,
@@ -117,7 +113,8 @@ async fn registered_server(ctx: &Ctx<'_>, h: &Harness, cluster_id: &str, t: &Tes
     };
     match cluster.as_ref().and_then(|c| c["server"].as_str()) {
         Some(server) => Ok(crate::cmd::Arg::from(server)),
-        // A plan of `up --with-guestbook`: the registration is planned too; it names this endpoint.
+        // A dry-run, or a plan of `up --with-guestbook`: the registration is planned too; it
+        // names this endpoint.
         None if !ctx.exec.waits() => Ok(super::register::endpoint_and_ca(ctx, t).await?.0.into()),
         None => Err(Error::Precondition {
             missing: vec![format!(

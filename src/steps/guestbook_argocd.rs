@@ -101,15 +101,12 @@ pub(crate) async fn run(ctx: &Ctx<'_>, timeout: Duration) -> Result<()> {
 pub(crate) async fn remove(ctx: &Ctx<'_>, k: &kubectl::Kubectl, t: &TestingTarget) -> Result<Option<String>> {
     let ns = ctx.settings.namespace.as_str();
     let name = super::guestbook::app_name(ctx, t);
-    let present = if ctx.exec.is_dry_run() {
-        // The script cannot know whether `up` ran with --with-guestbook: `--ignore-not-found`.
-        true
-    } else {
-        let get = k.get(Some(ns), "applications.argoproj.io", &name);
-        match ctx.exec.observe(&get).await? {
-            Some(o) => o.status == Some(0),
-            None => false,
-        }
+    let get = k.get(Some(ns), "applications.argoproj.io", &name);
+    let present = match ctx.exec.observe(&get).await? {
+        Some(o) => o.status == Some(0),
+        // Not known (a script cannot know whether `up` ran with --with-guestbook): the delete
+        // has `--ignore-not-found`.
+        None => true,
     };
     if !present {
         return Ok(None);

@@ -11,6 +11,29 @@ use crate::tools::aws;
 
 const AGENT_ROLE_DESCRIPTION: &str = "IAM Role to be used by Harness GitOps Agent to gain AWS access";
 
+/// Whether the agent role's trust lets the OIDC provider `provider_arn` (issuer `provider`)
+/// federate the agent's service accounts in `namespace`, and if not, why. `verify` judges the
+/// link by it; the step repairs to gitops-iam's exact statement (`Ctx::ensure_role`), which
+/// satisfies it.
+pub(crate) fn trust_converged(
+    trust: &serde_json::Value,
+    provider_arn: &str,
+    provider: &str,
+    namespace: &str,
+) -> std::result::Result<(), String> {
+    let subjects: Vec<String> = crate::policy::AGENT_SERVICE_ACCOUNTS
+        .iter()
+        .map(|sa| format!("system:serviceaccount:{namespace}:{sa}"))
+        .collect();
+    crate::policy::check_web_identity_trust(trust, provider_arn, provider, &subjects)
+}
+
+/// Whether the agent role's inline policy lets it assume `deployer_arn`. `verify` judges the
+/// link by it; the step repairs to the exact merged document (`Ctx::ensure_agent_policy`).
+pub(crate) fn policy_converged(policy: &serde_json::Value, deployer_arn: &str) -> bool {
+    crate::policy::allows_assume(policy, deployer_arn)
+}
+
 /// The cluster's OIDC issuer without `https://` (read once per run).
 pub(crate) async fn oidc_provider(ctx: &Ctx<'_>) -> Result<Val> {
     let cmd = ctx
@@ -123,4 +146,40 @@ pub(crate) async fn run(ctx: &Ctx<'_>, assume_any_role: bool) -> Result<()> {
         policy(ctx, assume_any_role).await
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const PROVIDER: &str = "oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+    const PROVIDER_ARN: &str = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC";
+
+    fn trust(namespace: &str) -> serde_json::Value {
+        let doc = Doc::AgentTrust {
+            account: Val::known("111122223333"),
+            oidc_provider: Val::known(PROVIDER),
+            namespace: crate::names::Namespace::parse("--namespace", namespace).unwrap(),
+        };
+        serde_json::from_str(&doc.contents("aws")).unwrap()
+    }
+
+    #[test]
+    fn trust_converged_on_the_agent_trust_and_not_on_another_namespace() {
+        assert_eq!(trust_converged(&trust("iam"), PROVIDER_ARN, PROVIDER, "iam"), Ok(()));
+        assert!(trust_converged(&trust("other"), PROVIDER_ARN, PROVIDER, "iam").is_err());
+    }
+
+    #[test]
+    fn policy_converged_only_when_it_allows_the_deployer_role() {
+        let policy = |resource: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": resource}]});
+        let deployer = "arn:aws:iam::444455556666:role/Deployer";
+        assert!(policy_converged(&policy(deployer), deployer));
+        assert!(policy_converged(&policy("*"), deployer));
+        assert!(!policy_converged(
+            &policy("arn:aws:iam::444455556666:role/Other"),
+            deployer
+        ));
+    }
 }

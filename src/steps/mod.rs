@@ -14,6 +14,7 @@ pub(crate) mod guestbook_argocd;
 pub(crate) mod live;
 pub(crate) mod mgmt;
 pub(crate) mod needs;
+pub(crate) mod observed;
 pub(crate) mod register;
 pub(crate) mod testing;
 pub(crate) mod up;
@@ -21,7 +22,7 @@ pub(crate) mod verify;
 
 use crate::cmd::{Arg, Cmd, Val};
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Output, Transform, command_error};
+use crate::exec::{Executor, Output, Transform};
 use crate::names::ClusterName;
 use crate::render::Doc;
 use crate::report::{Changes, Reporter};
@@ -302,23 +303,15 @@ impl<'a> Ctx<'a> {
         not_found: impl Fn(&Output) -> bool,
         parse: impl Fn(&str, &str) -> Result<T>,
     ) -> Result<Option<T>> {
-        let Some(out) = self.exec.observe(cmd).await? else {
-            return Ok(None);
-        };
-        if out.success() {
-            parse(&cmd.to_string(), &out.stdout).map(Some)
-        } else if not_found(&out) {
-            Ok(None)
-        } else {
-            Err(command_error(cmd, &out))
-        }
+        Ok(self.read(cmd, not_found, parse).await?.or_absent())
     }
 
-    /// Writes a document's file and returns its path and, in a real run, its JSON.
+    /// Writes a document's file and returns its path and, when its values are known, its JSON
+    /// (the executor writes it, or prints how a script renders it).
     pub(crate) fn write_doc(&self, name: &str, doc: &Doc) -> Result<(PathBuf, Option<serde_json::Value>)> {
         let path = self.settings.policy_file(name);
-        // A dry-run, or a plan whose document names what a planned command creates, cannot know it.
-        let contents = if self.exec.is_dry_run() || !doc.is_known() {
+        // A document that names what a dry-run or a planned command creates cannot be known.
+        let contents = if !doc.is_known() {
             String::new()
         } else {
             doc.contents(self.settings.partition())
@@ -346,10 +339,11 @@ impl<'a> Ctx<'a> {
         if self.kubeconfigs.lock().unwrap().contains(&path.key()) {
             return Ok(());
         }
-        // Only a real run knows the file's name (a dry-run may not know the account).
+        // `created` comes from describe-cluster, which a dry-run does not read (nor does it
+        // know the file's name: the account may be a variable).
         let written = || std::fs::metadata(path.path()).and_then(|m| m.modified()).ok();
-        if !self.exec.is_dry_run()
-            && let (Some(written), Some(created)) = (written(), created)
+        if let Some(created) = created
+            && let Some(written) = written()
             && written > created
         {
             self.kubeconfig_written(path);

@@ -5,9 +5,11 @@
 //! fail on a raw error, or create a Deployer role whose trust names a role that does not exist
 //! (IAM refuses it). So each first reads what it needs, with the read-only calls it makes anyway
 //! (read ahead, so free), and stops before changing anything, naming the command to run first.
-//! A dry-run observes nothing, so it has no preconditions.
+//! Only a read that says "absent" stops a command: a dry-run reads nothing, so it has no
+//! preconditions.
 
 use super::Ctx;
+use super::observed::Observed;
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
 use crate::tools::aws;
@@ -20,17 +22,11 @@ struct Need {
 }
 
 async fn check(ctx: &Ctx<'_>, needs: Vec<Need>) -> Result<()> {
-    if ctx.exec.is_dry_run() {
-        return Ok(());
-    }
     let mut missing = Vec::new();
     let mut made_by = Vec::new();
     for n in &needs {
-        if ctx
-            .observe(&n.observe, aws::is_not_found, |_, _| Ok(()))
-            .await?
-            .is_none()
-        {
+        let found = ctx.read(&n.observe, aws::is_not_found, |_, _| Ok(())).await?;
+        if found == Observed::Absent {
             missing.push(n.what.clone());
             if !made_by.contains(&n.made_by) {
                 made_by.push(n.made_by);

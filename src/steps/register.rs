@@ -35,6 +35,17 @@ pub(crate) async fn endpoint_and_ca(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<
     Ok((endpoint, ca))
 }
 
+/// What differs between the Harness cluster `current` and `spec`; converged when empty (the
+/// step and `verify`).
+pub(crate) fn harness_drift(current: &serde_json::Value, spec: &ClusterSpec) -> Vec<String> {
+    harness::differences(current, spec)
+}
+
+/// Whether the Argo CD cluster Secret `current` says what `desired` says (the step and `verify`).
+pub(crate) fn argocd_secret_converged(current: &serde_json::Value, desired: &serde_json::Value) -> bool {
+    crate::argocd::matches(current, desired)
+}
+
 async fn to_harness(ctx: &Ctx<'_>, h: &Harness, cluster_id: &Option<String>, t: &TestingTarget) -> Result<()> {
     let id = Registration::harness_cluster_id(cluster_id, t.cluster.as_str(), ctx.settings.testing.len());
     ctx.report
@@ -54,7 +65,7 @@ async fn to_harness(ctx: &Ctx<'_>, h: &Harness, cluster_id: &Option<String>, t: 
                 None => None,
             };
             let mut changes = Changes::none();
-            let diffs = current.as_ref().map(|c| harness::differences(c, &spec));
+            let diffs = current.as_ref().map(|c| harness_drift(c, &spec));
             if diffs.as_ref().is_some_and(Vec::is_empty) {
                 return Ok((changes, ()));
             }
@@ -100,7 +111,7 @@ async fn to_argocd(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<()> {
                 )
                 .await?;
             let mut changes = Changes::none();
-            let converged = matches!((&current, &desired), (Some(c), Some(d)) if crate::argocd::matches(c, d));
+            let converged = matches!((&current, &desired), (Some(c), Some(d)) if argocd_secret_converged(c, d));
             if !converged {
                 ctx.exec
                     .run(&k.apply(s.namespace.as_str(), &path, "the Argo CD cluster secret"))
@@ -144,4 +155,70 @@ pub(crate) async fn run(ctx: &Ctx<'_>, reg: &Registration) -> Result<()> {
     }))
     .await;
     results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use serde_json::json;
+
+    fn spec() -> ClusterSpec {
+        ClusterSpec {
+            identifier: "testing".into(),
+            name: "testing".into(),
+            server: "https://ABC.eks.amazonaws.com".into(),
+            role_arn: "arn:aws:iam::444455556666:role/Deployer".into(),
+            aws_cluster_name: "testing".into(),
+            ca_data: "Q0E=".into(),
+        }
+    }
+
+    fn registered(role_arn: &str) -> serde_json::Value {
+        json!({
+            "server": "https://ABC.eks.amazonaws.com",
+            "name": "testing",
+            "config": {
+                "clusterConnectionType": "IRSA",
+                "roleARN": role_arn,
+                "awsClusterName": "testing",
+                "tlsClientConfig": {"caData": "Q0E="}
+            }
+        })
+    }
+
+    #[test]
+    fn harness_converged_when_nothing_differs() {
+        assert!(harness_drift(&registered("arn:aws:iam::444455556666:role/Deployer"), &spec()).is_empty());
+        assert_eq!(
+            harness_drift(&registered("arn:aws:iam::444455556666:role/Old"), &spec()).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn argocd_secret_converged_when_its_data_says_what_is_desired() {
+        let desired = |role: &str| crate::argocd::cluster_secret("iam", "testing", "https://s", "Q0E=", role);
+        // What the cluster answers: `stringData` comes back base64-encoded in `data`.
+        let stored = |secret: serde_json::Value| {
+            let mut out = secret.clone();
+            let data: serde_json::Map<String, serde_json::Value> = secret["stringData"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| {
+                    let text = v.as_str().unwrap();
+                    (k.clone(), json!(base64::engine::general_purpose::STANDARD.encode(text)))
+                })
+                .collect();
+            out["data"] = serde_json::Value::Object(data);
+            out
+        };
+        let deployer = "arn:aws:iam::444455556666:role/Deployer";
+        assert!(argocd_secret_converged(&stored(desired(deployer)), &desired(deployer)));
+        assert!(!argocd_secret_converged(
+            &stored(desired("arn:aws:iam::444455556666:role/Old")),
+            &desired(deployer)
+        ));
+    }
 }

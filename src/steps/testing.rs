@@ -64,6 +64,30 @@ fn aws_auth_group(t: &TestingTarget) -> &str {
         .unwrap_or("system:masters")
 }
 
+/// Whether the Deployer role's trust lets the agent role `agent_arn` assume it. `verify` judges
+/// the link by it; the step repairs to gitops-iam's exact statement (`Ctx::ensure_role`), which
+/// satisfies it.
+pub(crate) fn trust_converged(trust: &serde_json::Value, agent_arn: &str) -> bool {
+    crate::policy::trusts_role(trust, agent_arn)
+}
+
+/// Whether an access entry maps the Deployer role to the wanted username and groups.
+pub(crate) fn access_entry_converged(entry: &aws::AccessEntry, t: &TestingTarget) -> bool {
+    let want_groups: Vec<&str> = t
+        .identity_group
+        .as_ref()
+        .map(crate::names::Subject::as_str)
+        .into_iter()
+        .collect();
+    entry.kubernetes_groups == want_groups && entry.username.as_deref() == Some(t.identity_username.as_str())
+}
+
+/// Whether the access entry holds `AmazonEKSClusterAdminPolicy` at cluster scope, from
+/// `list-associated-access-policies` (`None`: no entry).
+pub(crate) fn admin_policy_converged(has_cluster_admin: Option<bool>) -> bool {
+    has_cluster_admin == Some(true)
+}
+
 /// Whether the mappings hold exactly one entry for `arn`, with the wanted username and group.
 pub(crate) fn mapping_converged(mappings: &[Mapping], arn: &str, t: &TestingTarget) -> bool {
     let mine: Vec<&Mapping> = mappings.iter().filter(|m| m.rolearn.as_deref() == Some(arn)).collect();
@@ -130,13 +154,7 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
     let cluster = t.cluster.as_str();
     let mut changes = Changes::none();
     let describe = aws.describe_access_entry(cluster, arn.clone());
-    let read = || {
-        ctx.observe(
-            &describe,
-            crate::tools::aws::is_not_found,
-            crate::tools::parse_json::<serde_json::Value>,
-        )
-    };
+    let read = || ctx.observe(&describe, aws::is_not_found, aws::parse_access_entry);
     let mut entry = read().await?;
     if entry.is_none() {
         let group = t.identity_group.as_ref().map(super::super::names::Subject::as_str);
@@ -157,39 +175,34 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
             Err(e) => return Err(e),
         }
     }
-    if let Some(e) = &entry {
-        let e = &e["accessEntry"];
-        let groups: Vec<&str> = e["kubernetesGroups"]
-            .as_array()
-            .map(|g| g.iter().filter_map(|x| x.as_str()).collect())
-            .unwrap_or_default();
+    if let Some(e) = &entry
+        && !access_entry_converged(e, t)
+    {
         let want_groups: Vec<&str> = t
             .identity_group
             .as_ref()
             .map(super::super::names::Subject::as_str)
             .into_iter()
             .collect();
-        let username_ok = e["username"].as_str() == Some(t.identity_username.as_str());
-        if groups != want_groups || !username_ok {
-            ctx.report.info(&format!(
-                "access entry of {} in {cluster} drifted: username {:?}, groups {groups:?}; want {:?}, {want_groups:?}",
-                t.deployer_role,
-                e["username"].as_str().unwrap_or(""),
-                t.identity_username.as_str()
-            ));
-            ctx.exec
-                .run(&aws.update_access_entry(
-                    cluster,
-                    arn.clone(),
-                    t.identity_username.as_str(),
-                    t.identity_group.as_ref().map(super::super::names::Subject::as_str),
-                ))
-                .await?;
-            changes.push(format!(
-                "updated the access entry of {} in {}",
-                t.deployer_role, t.cluster
-            ));
-        }
+        ctx.report.info(&format!(
+            "access entry of {} in {cluster} drifted: username {:?}, groups {:?}; want {:?}, {want_groups:?}",
+            t.deployer_role,
+            e.username.as_deref().unwrap_or(""),
+            e.kubernetes_groups,
+            t.identity_username.as_str()
+        ));
+        ctx.exec
+            .run(&aws.update_access_entry(
+                cluster,
+                arn.clone(),
+                t.identity_username.as_str(),
+                t.identity_group.as_ref().map(super::super::names::Subject::as_str),
+            ))
+            .await?;
+        changes.push(format!(
+            "updated the access entry of {} in {}",
+            t.deployer_role, t.cluster
+        ));
     }
     let policies = if entry.is_some() {
         ctx.observe(
@@ -201,8 +214,7 @@ async fn access_entry(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Changes> {
     } else {
         None
     };
-    let admin = policies == Some(true);
-    if !admin {
+    if !admin_policy_converged(policies) {
         ctx.exec.run(&aws.associate_admin_policy(cluster, arn.clone())).await?;
         changes.push(format!("granted cluster admin to {} in {}", t.deployer_role, t.cluster));
     }
@@ -385,4 +397,69 @@ pub(crate) async fn run(ctx: &Ctx<'_>) -> Result<()> {
         agent_policy(ctx).await
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn target(group: Option<&str>) -> TestingTarget {
+        use crate::names::{ClusterName, RoleName, Subject};
+        TestingTarget {
+            cluster: ClusterName::parse("--testing-cluster", "testing").unwrap(),
+            account_id: None,
+            profile: None,
+            deployer_role: RoleName::parse("--deployer-role", "Deployer").unwrap(),
+            identity_group: group.map(|g| Subject::parse("--identity-group", g).unwrap()),
+            identity_username: Subject::parse("--identity-username", "deployer").unwrap(),
+            access: ClusterAccess::AccessEntry,
+        }
+    }
+
+    #[test]
+    fn trust_converged_only_when_it_trusts_the_agent_role() {
+        let trust = |principal: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]});
+        let agent = "arn:aws:iam::111122223333:role/ArgoCD";
+        assert!(trust_converged(&trust(agent), agent));
+        assert!(!trust_converged(&trust("arn:aws:iam::111122223333:role/Other"), agent));
+    }
+
+    #[test]
+    fn access_entry_converged_on_the_wanted_username_and_groups() {
+        let t = target(Some("deployers"));
+        let entry = |username: &str, groups: &[&str]| aws::AccessEntry {
+            username: Some(username.into()),
+            kubernetes_groups: groups.iter().map(|g| (*g).to_string()).collect(),
+        };
+        assert!(access_entry_converged(
+            &entry(t.identity_username.as_str(), &["deployers"]),
+            &t
+        ));
+        assert!(!access_entry_converged(&entry(t.identity_username.as_str(), &[]), &t));
+        assert!(!access_entry_converged(&entry("someone-else", &["deployers"]), &t));
+    }
+
+    #[test]
+    fn admin_policy_converged_only_with_cluster_admin() {
+        assert!(admin_policy_converged(Some(true)));
+        assert!(!admin_policy_converged(Some(false)));
+        assert!(!admin_policy_converged(None));
+    }
+
+    #[test]
+    fn mapping_converged_once_with_the_wanted_username_and_group() {
+        let t = target(None);
+        let arn = "arn:aws:iam::444455556666:role/Deployer";
+        let mapping = |username: &str| Mapping {
+            rolearn: Some(arn.into()),
+            userarn: None,
+            username: Some(username.into()),
+            groups: vec!["system:masters".into()],
+        };
+        let mine = mapping(t.identity_username.as_str());
+        assert!(mapping_converged(std::slice::from_ref(&mine), arn, &t));
+        assert!(!mapping_converged(&[mine.clone(), mine], arn, &t));
+        assert!(!mapping_converged(&[mapping("someone-else")], arn, &t));
+    }
 }

@@ -3,10 +3,14 @@
 //! When IRSA is wrong, Argo CD only says "the server has asked for the client to provide
 //! credentials" or "AccessDenied ... sts:AssumeRole". Each check here names one link, why it
 //! fails, and the command that repairs it. A check whose inputs are missing (the cluster does not
-//! exist) is skipped rather than failed twice.
+//! exist) is skipped rather than failed twice. Each link is judged by the predicate beside its
+//! step (`mgmt::trust_converged`, `agent::annotation_converged`, ...); a read that tells nothing
+//! (a dry-run's) gives no verdict, so a dry-run's script lists the reads and nothing else.
 
 use super::Ctx;
-use super::agent::{FS_GROUP, WORKLOADS};
+use super::agent::{self, FS_GROUP, WORKLOADS};
+use super::observed::Observed;
+use super::{mgmt, register, testing};
 use crate::cli::ClusterAccess;
 use crate::cmd::{Arg, Val};
 use crate::error::Result;
@@ -48,22 +52,18 @@ pub(crate) struct Check {
 }
 
 /// Collects check results in order.
-struct Checks<'c> {
+struct Checks {
     list: Mutex<Vec<Check>>,
-    ctx: &'c Ctx<'c>,
 }
 
-impl Checks<'_> {
+impl Checks {
     fn add(&self, name: impl Into<String>, verdict: Verdict, detail: impl Into<String>, fix: Option<String>) -> bool {
-        // In a dry-run nothing was observed: the script lists the reads, not verdicts.
-        if !self.ctx.exec.is_dry_run() {
-            self.list.lock().unwrap().push(Check {
-                name: name.into(),
-                verdict,
-                detail: detail.into(),
-                fix: if verdict == Verdict::Fail { fix } else { None },
-            });
-        }
+        self.list.lock().unwrap().push(Check {
+            name: name.into(),
+            verdict,
+            detail: detail.into(),
+            fix: if verdict == Verdict::Fail { fix } else { None },
+        });
         verdict == Verdict::Ok
     }
 
@@ -82,21 +82,22 @@ impl Checks<'_> {
 
 /// The cluster is ACTIVE and has a nodegroup with nodes: without one (a creation cut off after
 /// the control plane) no pod of the agent or of a deployment can ever start. Returns whether
-/// the control plane is ACTIVE: what lives in it (mappings, access entries, the agent's
-/// objects) can be checked even when the nodegroup check failed.
+/// the control plane is ACTIVE (`None`: not known): what lives in it (mappings, access entries,
+/// the agent's objects) can be checked even when the nodegroup check failed.
 async fn cluster_check(
     ctx: &Ctx<'_>,
-    checks: &Checks<'_>,
+    checks: &Checks,
     aws: &ToolCtx,
     name: &str,
     cluster: &str,
-    found: &Option<ClusterInfo>,
+    found: &Observed<ClusterInfo>,
     fix: String,
-) -> Result<bool> {
+) -> Result<Option<bool>> {
     match found {
-        Some(c) if c.status == "ACTIVE" => {}
-        Some(c) => return Ok(checks.fail(name, format!("{cluster} is {}", c.status), fix)),
-        None => return Ok(checks.fail(name, format!("{cluster} does not exist"), fix)),
+        Observed::Present(c) if c.status == "ACTIVE" => {}
+        Observed::Present(c) => return Ok(Some(checks.fail(name, format!("{cluster} is {}", c.status), fix))),
+        Observed::Absent => return Ok(Some(checks.fail(name, format!("{cluster} does not exist"), fix))),
+        Observed::Unknown => return Ok(None),
     }
     let groups = ctx
         .observe(&aws.list_nodegroups(cluster), aws::is_not_found, aws::parse_nodegroups)
@@ -134,15 +135,15 @@ async fn cluster_check(
             fix,
         );
     }
-    Ok(true)
+    Ok(Some(true))
 }
 
-async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
+async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks) -> Result<()> {
     let s = ctx.settings;
     let aws = ctx.mgmt_tools();
     let fix = s.suggest("mgmt");
     let cluster = ctx
-        .observe(
+        .read(
             &aws.describe_cluster(s.mgmt_cluster.as_str()),
             aws::is_not_found,
             aws::parse_cluster,
@@ -162,8 +163,9 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
     let agent_arn = ctx.role_arn(&account, s.agent_role.as_str());
 
     // OIDC provider for the cluster's issuer.
-    let provider = match (&cluster, ctx.exec.is_dry_run()) {
-        (_, true) => Some(
+    let provider = match &cluster {
+        // The script reads it for the reads that need it.
+        Observed::Unknown => Some(
             ctx.exec
                 .capture(
                     "OIDC_PROVIDER",
@@ -172,47 +174,46 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
                 )
                 .await?,
         ),
-        (Some(c), false) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
-        (None, false) => None,
+        Observed::Present(c) => c.issuer().map(|i| Val::known(i.trim_start_matches("https://"))),
+        Observed::Absent => None,
     };
     let provider_arn = provider.as_ref().map(|p| ctx.oidc_provider_arn(&account, p));
     match &provider_arn {
         Some(arn) => {
             let found = ctx
-                .observe(&aws.get_oidc_provider(arn.clone()), aws::is_not_found, |_, _| Ok(()))
+                .read(&aws.get_oidc_provider(arn.clone()), aws::is_not_found, |_, _| Ok(()))
                 .await?;
-            if found.is_some() {
-                checks.ok("OIDC provider", format!("{} exists in IAM", arn.template()))
-            } else {
-                checks.fail(
+            match found {
+                Observed::Present(()) => checks.ok("OIDC provider", format!("{} exists in IAM", arn.template())),
+                Observed::Absent => checks.fail(
                     "OIDC provider",
                     format!("no IAM OIDC provider {}", arn.template()),
                     fix.clone(),
-                )
+                ),
+                Observed::Unknown => true,
             }
         }
-        None if active => checks.fail("OIDC provider", "the cluster has no OIDC issuer", fix.clone()),
+        None if active == Some(true) => checks.fail("OIDC provider", "the cluster has no OIDC issuer", fix.clone()),
         None => checks.skip("OIDC provider", "the management cluster is not there"),
     };
 
     // Agent role trust.
     let role = ctx
-        .observe(&aws.get_role(s.agent_role.as_str()), aws::is_not_found, aws::parse_role)
+        .read(&aws.get_role(s.agent_role.as_str()), aws::is_not_found, aws::parse_role)
         .await?;
     let trust_name = format!("{} trust", s.agent_role);
     match (&role, &provider, &provider_arn) {
-        (None, _, _) => checks.fail(
+        (Observed::Unknown, _, _) => true,
+        (Observed::Absent, _, _) => checks.fail(
             &trust_name,
             format!("role {} does not exist", s.agent_role),
             fix.clone(),
         ),
-        (Some(_), None, _) | (Some(_), _, None) => checks.skip(&trust_name, "no OIDC issuer to compare with"),
-        (Some(r), Some(p), Some(parn)) if parn.is_known() => {
-            let subjects: Vec<String> = policy::AGENT_SERVICE_ACCOUNTS
-                .iter()
-                .map(|sa| format!("system:serviceaccount:{}:{sa}", s.namespace))
-                .collect();
-            match policy::check_web_identity_trust(&r.trust, &parn.value(), p.value(), &subjects) {
+        (Observed::Present(_), None, _) | (Observed::Present(_), _, None) => {
+            checks.skip(&trust_name, "no OIDC issuer to compare with")
+        }
+        (Observed::Present(r), Some(p), Some(parn)) if parn.is_known() => {
+            match mgmt::trust_converged(&r.trust, &parn.value(), p.value(), s.namespace.as_str()) {
                 Ok(()) => checks.ok(
                     &trust_name,
                     "trusts the OIDC provider for the agent's service accounts (sub and aud)",
@@ -226,7 +227,7 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
     // Agent role inline policy.
     let policy_name = format!("{} policy {}", s.agent_role, policy::AGENT_POLICY_NAME);
     let doc = ctx
-        .observe(
+        .read(
             &aws.get_role_policy(s.agent_role.as_str(), policy::AGENT_POLICY_NAME),
             aws::is_not_found,
             aws::parse_role_policy,
@@ -236,22 +237,25 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks<'_>) -> Result<()> {
         let deployer = ctx.deployer_role_arn(t).await?;
         match &doc {
             _ if !deployer.is_known() => true,
-            Some(d) if policy::allows_assume(d, &deployer.value()) => {
+            Observed::Unknown => true,
+            Observed::Present(d) if mgmt::policy_converged(d, &deployer.value()) => {
                 checks.ok(&policy_name, format!("allows sts:AssumeRole on {}", deployer.value()))
             }
-            Some(_) => checks.fail(
+            Observed::Present(_) => checks.fail(
                 &policy_name,
                 format!("does not allow sts:AssumeRole on {}", deployer.value()),
                 fix.clone(),
             ),
-            None if role.is_none() => checks.skip(&policy_name, format!("role {} does not exist", s.agent_role)),
-            None => checks.fail(&policy_name, "the inline policy does not exist", fix.clone()),
+            Observed::Absent if matches!(role, Observed::Absent) => {
+                checks.skip(&policy_name, format!("role {} does not exist", s.agent_role))
+            }
+            Observed::Absent => checks.fail(&policy_name, "the inline policy does not exist", fix.clone()),
         };
     }
     agent_checks(ctx, checks, active, &agent_arn).await
 }
 
-async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, agent_arn: &Arg) -> Result<()> {
+async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks, mgmt_active: Option<bool>, agent_arn: &Arg) -> Result<()> {
     let s = ctx.settings;
     let fix = s.suggest("agent patch");
     let names: Vec<String> = WORKLOADS
@@ -264,7 +268,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
             ]
         })
         .collect();
-    if !mgmt_active && !ctx.exec.is_dry_run() {
+    if mgmt_active == Some(false) {
         for n in names {
             checks.skip(n, "the management cluster is not ACTIVE");
         }
@@ -277,18 +281,20 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
     let not_found = |o: &crate::exec::Output| kubectl::is_not_found(&o.stderr);
     let pods: Option<Value> = ctx.observe(&k.list(ns, "pods"), not_found, parse_json).await?;
     for (sa, kind, name) in WORKLOADS {
-        let sa_obj: Option<Value> = ctx.observe(&get("serviceaccount", sa), not_found, parse_json).await?;
+        let sa_obj: Observed<Value> = ctx.read(&get("serviceaccount", sa), not_found, parse_json).await?;
         let sa_name = format!("serviceaccount {sa}");
         let want = agent_arn.is_known().then(|| agent_arn.value());
         match (&sa_obj, &want) {
-            (_, None) => true,
-            (None, _) => checks.fail(
+            (_, None) | (Observed::Unknown, _) => true,
+            (Observed::Absent, _) => checks.fail(
                 &sa_name,
                 format!("does not exist in namespace {ns}: install the agent"),
                 fix.clone(),
             ),
-            (Some(o), Some(w)) => match kubectl::annotation(o, SERVICE_ACCOUNT_ANNOTATION) {
-                Some(v) if v == w => checks.ok(&sa_name, format!("{SERVICE_ACCOUNT_ANNOTATION}={v}")),
+            (Observed::Present(o), Some(w)) if agent::annotation_converged(o, w) => {
+                checks.ok(&sa_name, format!("{SERVICE_ACCOUNT_ANNOTATION}={w}"))
+            }
+            (Observed::Present(o), Some(w)) => match kubectl::annotation(o, SERVICE_ACCOUNT_ANNOTATION) {
                 Some(v) => checks.fail(
                     &sa_name,
                     format!("{SERVICE_ACCOUNT_ANNOTATION} is {v}, not {w}"),
@@ -301,17 +307,17 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
                 ),
             },
         };
-        let workload: Option<Value> = ctx.observe(&get(kind, name), not_found, parse_json).await?;
+        let workload: Observed<Value> = ctx.read(&get(kind, name), not_found, parse_json).await?;
         let fs_name = format!("{kind} {name} fsGroup");
         match &workload {
-            None if ctx.exec.is_dry_run() => true,
-            None => checks.fail(
+            Observed::Unknown => true,
+            Observed::Absent => checks.fail(
                 &fs_name,
                 format!("{kind} {name} does not exist: install the agent"),
                 fix.clone(),
             ),
-            Some(w) => match kubectl::fs_group(w) {
-                Some(FS_GROUP) => checks.ok(&fs_name, format!("fsGroup {FS_GROUP}")),
+            Observed::Present(w) if agent::fs_group_converged(w) => checks.ok(&fs_name, format!("fsGroup {FS_GROUP}")),
+            Observed::Present(w) => match kubectl::fs_group(w) {
                 Some(other) => checks.fail(&fs_name, format!("fsGroup is {other}, not {FS_GROUP}"), fix.clone()),
                 None => checks.fail(
                     &fs_name,
@@ -323,15 +329,7 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
         let pods_name = format!("pods of {kind} {name}");
         match (&pods, &want) {
             (Some(p), Some(w)) => {
-                let mine: Vec<&Value> = p["items"]
-                    .as_array()
-                    .map(|items| {
-                        items
-                            .iter()
-                            .filter(|pod| pod["spec"]["serviceAccountName"] == sa)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let mine = kubectl::pods_of(p, sa);
                 let stale = mine.iter().filter(|pod| !kubectl::pod_has_role(pod, w)).count();
                 if mine.is_empty() {
                     checks.fail(&pods_name, format!("no pods run as serviceaccount {sa}"), fix.clone())
@@ -354,12 +352,13 @@ async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, mgmt_active: bool, age
     Ok(())
 }
 
-async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -> Result<()> {
+/// The testing cluster's checks; whether its read told anything (a dry-run's does not).
+async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks, t: &TestingTarget) -> Result<bool> {
     let s = ctx.settings;
     let fix = s.suggest("testing");
     let aws = ctx.testing_tools(t);
     let cluster = ctx
-        .observe(
+        .read(
             &aws.describe_cluster(t.cluster.as_str()),
             aws::is_not_found,
             aws::parse_cluster,
@@ -378,7 +377,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
     let agent_arn = ctx.agent_role_arn().await?;
     let deployer_arn = ctx.deployer_role_arn(t).await?;
     let role = ctx
-        .observe(
+        .read(
             &aws.get_role(t.deployer_role.as_str()),
             aws::is_not_found,
             aws::parse_role,
@@ -387,29 +386,34 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
     let trust_name = format!("{} trust", t.deployer_role);
     match &role {
         _ if !agent_arn.is_known() => true,
-        None => checks.fail(
+        Observed::Unknown => true,
+        Observed::Absent => checks.fail(
             &trust_name,
             format!("role {} does not exist", t.deployer_role),
             fix.clone(),
         ),
-        Some(r) if policy::trusts_role(&r.trust, &agent_arn.value()) => {
+        Observed::Present(r) if testing::trust_converged(&r.trust, &agent_arn.value()) => {
             checks.ok(&trust_name, format!("trusts {}", agent_arn.value()))
         }
-        Some(_) => checks.fail(
+        Observed::Present(_) => checks.fail(
             &trust_name,
             format!("does not trust {}", agent_arn.value()),
             fix.clone(),
         ),
     };
     let access_name = format!("{} access to {}", t.deployer_role, t.cluster);
-    if !active && !ctx.exec.is_dry_run() {
+    let known = active.is_some();
+    if active == Some(false) {
         checks.skip(&access_name, "the testing cluster is not ACTIVE");
-        return Ok(());
+        return Ok(known);
     }
     // EKS refuses access entries on a CONFIG_MAP cluster and ignores aws-auth on an API one.
-    let mode = cluster.as_ref().and_then(|c| c.authentication_mode());
+    let mode = match &cluster {
+        Observed::Present(c) => c.authentication_mode(),
+        Observed::Absent | Observed::Unknown => None,
+    };
     if let Some(mode) = mode
-        && super::testing::mode_conflict(ctx, t, Some(mode)).is_some()
+        && testing::mode_conflict(ctx, t, Some(mode)).is_some()
     {
         let (detail, fix) = match t.access {
             ClusterAccess::AccessEntry => (
@@ -428,11 +432,11 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
                     "{} has authentication mode {mode}: EKS ignores aws-auth, a mapping grants nothing",
                     t.cluster
                 ),
-                super::testing::access_entry_command(ctx, t),
+                testing::access_entry_command(ctx, t),
             ),
         };
         checks.fail(&access_name, detail, fix);
-        return Ok(());
+        return Ok(known);
     }
     match t.access {
         ClusterAccess::AwsAuth => {
@@ -448,7 +452,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
             if let (Some(m), true) = (&mappings, mapped_arn.is_known()) {
                 let arn = mapped_arn.value();
                 let count = m.iter().filter(|x| x.rolearn.as_deref() == Some(arn.as_str())).count();
-                if super::testing::mapping_converged(m, &arn, t) {
+                if testing::mapping_converged(m, &arn, t) {
                     checks.ok(&access_name, "mapped once in aws-auth");
                 } else if count == 0 {
                     checks.fail(&access_name, format!("{arn} is not mapped in aws-auth"), fix.clone());
@@ -463,15 +467,14 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
         }
         ClusterAccess::AccessEntry => {
             let entry = ctx
-                .observe(
+                .read(
                     &aws.list_access_policies(t.cluster.as_str(), deployer_arn.clone()),
                     aws::is_not_found,
                     aws::parse_has_cluster_admin,
                 )
                 .await?;
-            let admin = entry == Some(true);
-            if !ctx.exec.is_dry_run() {
-                if admin {
+            if let Some(has_admin) = entry.known() {
+                if testing::admin_policy_converged(has_admin) {
                     checks.ok(
                         &access_name,
                         "access entry with AmazonEKSClusterAdminPolicy (cluster scope)",
@@ -486,22 +489,24 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, t: &TestingTarget) -
             }
         }
     }
-    Ok(())
+    Ok(known)
 }
 
-async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registration, t: &TestingTarget) -> Result<()> {
+async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks, reg: &Registration, t: &TestingTarget) -> Result<()> {
     let fix = ctx.settings.suggest("register");
     let aws = ctx.testing_tools(t);
     let cluster = t.cluster.as_str();
     let endpoint = ctx
-        .observe(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
+        .read(&aws.describe_cluster(cluster), aws::is_not_found, aws::parse_cluster)
         .await?;
     let name = format!("registration of {cluster}");
-    let Some(info) = endpoint else {
-        if !ctx.exec.is_dry_run() {
+    let info = match endpoint {
+        Observed::Present(info) => info,
+        Observed::Absent => {
             checks.skip(&name, "the testing cluster does not exist");
+            return Ok(());
         }
-        return Ok(());
+        Observed::Unknown => return Ok(()),
     };
     let spec = harness::ClusterSpec {
         identifier: match reg {
@@ -522,7 +527,7 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
             if let Some(resp) = ctx.exec.http_observe(&get).await? {
                 match h.parse_get(&get, &resp) {
                     Ok(Some(current)) => {
-                        let diffs = harness::differences(&current, &spec);
+                        let diffs = register::harness_drift(&current, &spec);
                         if diffs.is_empty() {
                             checks.ok(&name, format!("Harness cluster {} matches", spec.identifier));
                         } else {
@@ -560,7 +565,7 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
                 &spec.role_arn.value(),
             );
             match found {
-                Some(f) if crate::argocd::matches(&f, &desired) => {
+                Some(f) if register::argocd_secret_converged(&f, &desired) => {
                     checks.ok(&name, format!("Argo CD secret {secret_name} matches"))
                 }
                 Some(_) => checks.fail(&name, format!("Argo CD secret {secret_name} differs"), fix),
@@ -575,19 +580,19 @@ async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks<'_>, reg: &Registrat
 pub(crate) async fn run(ctx: &Ctx<'_>, reg: Option<&Registration>) -> Result<Vec<Check>> {
     let checks = Checks {
         list: Mutex::new(Vec::new()),
-        ctx,
     };
     mgmt_checks(ctx, &checks).await?;
     for t in &ctx.settings.testing {
-        testing_checks(ctx, &checks, t).await?;
+        let known = testing_checks(ctx, &checks, t).await?;
         match reg {
             Some(r) => registration_checks(ctx, &checks, r, t).await?,
-            None => {
+            None if known => {
                 checks.skip(
                     format!("registration of {}", t.cluster),
                     "no --harness-account/--agent-id or --to given",
                 );
             }
+            None => {}
         }
     }
     Ok(checks.list.into_inner().unwrap())
@@ -610,11 +615,12 @@ pub(crate) async fn command(ctx: &Ctx<'_>, reg: Option<&Registration>, live: boo
                 fix: c.fix.as_deref(),
             });
         }
-    } else if !ctx.exec.is_dry_run() {
+    } else if !checks.is_empty() {
+        // No check at all: nothing was read (a dry-run), the script of the reads is the answer.
         ctx.report.result(&render(&checks))?;
     }
     let failed = checks.iter().any(|c| c.verdict == Verdict::Fail);
-    Ok(i32::from(failed && !ctx.exec.is_dry_run()))
+    Ok(i32::from(failed))
 }
 
 /// The report: one line per check, the fix under each failure, and a count.

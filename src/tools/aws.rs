@@ -610,6 +610,51 @@ pub(crate) fn parse_instance_profiles(command: &str, stdout: &str) -> crate::err
     super::parse_json::<List>(command, stdout).map(|l| l.profiles.into_iter().map(|p| p.name).collect())
 }
 
+/// The names in `list-role-policies` (the role's inline policies).
+pub(crate) fn parse_role_policy_names(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(rename = "PolicyNames", default)]
+        names: Vec<String>,
+    }
+    super::parse_json::<List>(command, stdout).map(|l| l.names)
+}
+
+/// The ARNs in `list-attached-role-policies` (the managed policies attached to the role).
+pub(crate) fn parse_attached_policies(command: &str, stdout: &str) -> crate::error::Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Attached {
+        #[serde(rename = "PolicyArn")]
+        arn: String,
+    }
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(rename = "AttachedPolicies", default)]
+        attached: Vec<Attached>,
+    }
+    super::parse_json::<List>(command, stdout).map(|l| l.attached.into_iter().map(|a| a.arn).collect())
+}
+
+/// An access entry as `describe-access-entry` returns it: who it maps the principal to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessEntry {
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub kubernetes_groups: Vec<String>,
+}
+
+pub(crate) fn parse_access_entry(command: &str, stdout: &str) -> crate::error::Result<AccessEntry> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Describe {
+        #[serde(default)]
+        access_entry: AccessEntry,
+    }
+    super::parse_json::<Describe>(command, stdout).map(|d| d.access_entry)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ClusterInfo {
     pub status: String,
@@ -768,6 +813,30 @@ mod tests {
             region: Val::known("eu-west-1"),
             profile: Some(crate::names::Profile::parse("--profile", "prod").unwrap()),
         }
+    }
+
+    #[test]
+    fn role_policy_lists_and_access_entries_parse_into_types() {
+        let names = parse_role_policy_names("c", r#"{"PolicyNames": ["AssumeRole", "Other"]}"#).unwrap();
+        assert_eq!(names, ["AssumeRole", "Other"]);
+        let attached = parse_attached_policies(
+            "c",
+            r#"{"AttachedPolicies": [{"PolicyName": "ReadOnly", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(attached, ["arn:aws:iam::aws:policy/ReadOnlyAccess"]);
+        assert!(parse_attached_policies("c", "{}").unwrap().is_empty());
+        let entry = parse_access_entry(
+            "c",
+            r#"{"accessEntry": {"principalArn": "arn:aws:iam::1:role/Deployer", "username": "deployer", "kubernetesGroups": ["deployers"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(entry.username.as_deref(), Some("deployer"));
+        assert_eq!(entry.kubernetes_groups, ["deployers"]);
+        assert_eq!(
+            parse_access_entry("c", r#"{"accessEntry": {}}"#).unwrap(),
+            AccessEntry::default()
+        );
     }
 
     #[test]
