@@ -93,18 +93,21 @@ def run(sock_path, script, args):
     request = marshal.dumps(
         {"script": script, "args": args, "env": dict(os.environ), "cwd": os.getcwd(), "ignored": ignored})
     fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2))
-    # the length travels with the caller's stdin, stdout and stderr
-    conn.sendmsg([len(request).to_bytes(4, "big")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
-    conn.sendall(request)
-    for s in caught:
-        _signal.signal(s, forward)
-    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, caught)
     reply = b""
-    while True:
-        chunk = conn.recv(256)
-        if not chunk:
-            break
-        reply += chunk
+    try:
+        # the length travels with the caller's stdin, stdout and stderr
+        conn.sendmsg([len(request).to_bytes(4, "big")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        conn.sendall(request)
+        for s in caught:
+            _signal.signal(s, forward)
+        _signal.pthread_sigmask(_signal.SIG_UNBLOCK, caught)
+        while True:
+            chunk = conn.recv(256)
+            if not chunk:
+                break
+            reply += chunk
+    except OSError:
+        pass  # the server went away: reported below
     verdict, _, value = reply.decode().partition(" ")
     if verdict == "cold":
         _signal.pthread_sigmask(_signal.SIG_BLOCK, caught)
