@@ -288,7 +288,7 @@ impl Sandbox {
         path
     }
 
-    /// The calls the warm-start servers could not serve warm (tests/sandbox/warm.py logs them in
+    /// The calls the fork servers could not serve warm (tests/sandbox/forkserver.py logs them in
     /// DIR/warm.log): they ran correctly, but at several times the CPU cost.
     pub fn cold_calls(&self) -> Vec<String> {
         let log = std::fs::read_to_string(self.dir.join("warm.log")).unwrap_or_default();

@@ -1,9 +1,9 @@
 #!/bin/sh
 ''':'
 # Polyglot header, as bin/eksctl: run by the sandbox's Python, warm when the sandbox has a
-# warm-start server for it (the eksctl server, which has boto3 imported).
+# fork server for it (the eksctl server, which has boto3 imported).
 if [ -n "${SANDBOX_WARM_EKSCTL:-}" ] && [ -z "${SANDBOX_COLD:-}" ]; then
-  exec "${SANDBOX_PYTHON:-python3}" -S -E "$(dirname "$0")/warmrun.py" "$SANDBOX_WARM_EKSCTL" aws-state "$0" "$@"
+  exec "${SANDBOX_PYTHON:-python3}" -S -E "$(dirname "$0")/forkserver.py" "$SANDBOX_WARM_EKSCTL" "$0" "$@"
 fi
 exec "${SANDBOX_PYTHON:-python3}" "$0" "$@"
 '''

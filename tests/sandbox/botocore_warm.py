@@ -1,4 +1,4 @@
-"""Warm caches for the warm-start servers of the aws CLI and the eksctl emulator (warm.py
+"""Warm caches for the warm-start servers of the aws CLI and the eksctl emulator (forkserver.py
 --preload botocore_warm:prewarm_aws_cli, botocore_warm:share_caches).
 
 Each aws call builds a new botocore session (each eksctl emulator call a few clients). Its data loader lists every service directory
@@ -15,7 +15,7 @@ computes them once and every forked call inherits them:
 - `accepts_kwargs` (botocore.hooks' signature check) remembers its answer per handler.
 
 What a call does with them (its environment, config files, credentials, arguments, the
-requests it sends) is untouched; test_warm.TestRealAwsWarmAndCold compares warm calls with cold
+requests it sends) is untouched; test_forkserver.TestRealAwsWarmAndCold compares warm calls with cold
 ones.
 """
 

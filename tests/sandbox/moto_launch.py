@@ -180,7 +180,7 @@ def main():
 
 def prewarm():
     """The imports of a moto_server run, done once in a shared warm-start server (`sandbox
-    share`, warm.py --preload moto_launch:prewarm): moto's server and the services the sandbox
+    share`, forkserver.py --preload moto_launch:prewarm): moto's server and the services the sandbox
     uses, the patches' own modules and the cryptography they use. Only imports: no backend,
     no patch, no state, so each moto forked from the server starts as empty as a fresh one."""
     import importlib

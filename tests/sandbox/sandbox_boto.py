@@ -2,7 +2,7 @@
 
 botocore reads and parses its JSON models (service, endpoints, partitions) anew for each
 session, about 0.1 CPU-s an eksctl call. The emulator is ours, so it may keep them: the
-warm-start server (warm.py) calls `prewarm()` once, and every call it forks finds them parsed.
+fork server (forkserver.py) calls `prewarm()` once, and every call it forks finds them parsed.
 The loader caches file contents only; what it searches (AWS_DATA_PATH) is read here, at import.
 """
 

@@ -1,6 +1,6 @@
-"""Tests of warm.py, the sandbox's warm start: a tool run through it must be indistinguishable
-from the same script run by a fresh interpreter (output, exit code, signals, environment), and
-the real aws CLI must answer the same warm and cold (SANDBOX_COLD=1)."""
+"""Tests of forkserver.py, the sandbox's warm start: a tool run through it must be
+indistinguishable from the same script run by a fresh interpreter (output, exit code, signals,
+environment), and the real aws CLI must answer the same warm and cold (SANDBOX_COLD=1)."""
 
 import json
 import os
@@ -14,8 +14,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WARM = os.path.join(HERE, "warm.py")
-WARMRUN = os.path.join(HERE, "warmrun.py")
+FORKSERVER = os.path.join(HERE, "forkserver.py")
 sys.path.insert(0, HERE)
 from test_sandbox import SANDBOX, TESTING, R, SandboxTestCase
 
@@ -61,7 +60,7 @@ TOY = textwrap.dedent('''
             raise
 ''')
 
-# read when imported: a request with another value must not be served warm
+# read when imported (--same-env): a request with another value must not be served warm
 TOY_MOD = 'import os\nAT_IMPORT = os.environ.get("TOY_IMPORT", "unset")\n'
 
 
@@ -104,13 +103,14 @@ class WarmTestCase(unittest.TestCase):
         cls.log = os.path.join(cls.dir, "warm.log")
         with open(cls.log, "wb") as log:
             cls.server = subprocess.Popen(
-                [sys.executable, WARM, "serve", cls.sock, "--script", "toy=" + cls.toy, "--preload", "toy_mod"],
+                [sys.executable, FORKSERVER, "serve", cls.sock, "--script", cls.toy, "--preload", "toy_mod",
+                 "--same-env", "TOY_IMPORT"],
                 stdin=subprocess.DEVNULL, stderr=log, start_new_session=True,
                 env=dict(os.environ, PYTHONPATH=cls.dir, TOY_IMPORT="server"))
         deadline = time.monotonic() + 30
         while not os.path.exists(cls.sock):
             if cls.server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("warm.py serve did not start: %s" % read(cls.log))
+                raise RuntimeError("forkserver.py serve did not start: %s" % read(cls.log))
             time.sleep(0.02)
 
     @classmethod
@@ -126,7 +126,7 @@ class WarmTestCase(unittest.TestCase):
         return dict(os.environ, **dict({"PYTHONPATH": self.dir, "TOY_IMPORT": "server"}, **extra))
 
     def warm(self, *args, script=None, **kw):
-        return [sys.executable, "-S", "-E", WARMRUN, self.sock, "toy", script or self.toy, *args]
+        return [sys.executable, "-S", "-E", FORKSERVER, self.sock, script or self.toy, *args]
 
     def cold(self, *args):
         return [sys.executable, self.toy, *args]
@@ -272,14 +272,14 @@ class TestWarmFallsBackToCold(WarmTestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout)
 
-    def test_a_variable_read_at_import_that_differs_runs_the_script_cold(self):
+    def test_a_same_env_variable_that_differs_runs_the_script_cold(self):
         seen = len(self.server_log())
         warm = self.run_toy(self.env())
         self.assertEqual(warm["at_import"], "server")
         self.assertNotIn("runs cold", self.server_log()[seen:])
         cold = self.run_toy(self.env(TOY_IMPORT="caller"))
         self.assertEqual(cold["at_import"], "caller", "imported under the caller's environment")
-        self.assertIn("toy echo 0 runs cold: TOY_IMPORT differs from the server's", self.server_log()[seen:])
+        self.assertIn("toy.py echo 0 runs cold: TOY_IMPORT differs from the server's", self.server_log()[seen:])
 
     def test_a_locale_that_differs_runs_the_script_cold(self):
         out = self.run_toy(self.env(LC_ALL="C"))
@@ -293,12 +293,12 @@ class TestWarmFallsBackToCold(WarmTestCase):
 
     def test_no_server_runs_the_script_cold_and_notes_it_in_warm_log(self):
         seen = len(self.server_log())
-        p = subprocess.Popen([sys.executable, WARMRUN, self.sock + ".gone", "toy", self.toy, "stdin-state"],
+        p = subprocess.Popen([sys.executable, FORKSERVER, self.sock + ".gone", self.toy, "stdin-state"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env())
         out, err = p.communicate(timeout=60)
         self.assertEqual(p.returncode, 0, err)
         self.assertEqual(json.loads(out)["pid"], p.pid, "cold: the client became the script")
-        self.assertIn("toy stdin-state runs cold: the server does not answer", self.server_log()[seen:])
+        self.assertIn("toy.py stdin-state runs cold: the server does not answer", self.server_log()[seen:])
 
 
 class TestRealAwsWarmAndCold(SandboxTestCase):
