@@ -392,8 +392,6 @@ async fn target(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Target> {
 /// The hops for every agent service account and testing cluster, after the static `checks`.
 pub(crate) async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
     let s = ctx.settings;
-    let ns = s.namespace.as_str();
-    let agent_role = s.agent_role.as_str();
     let mut hops = Hops {
         list: Vec::new(),
         secrets: Vec::new(),
@@ -421,21 +419,78 @@ pub(crate) async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
         let reached = reachable(target(ctx, t).await)?;
         targets.push((t, reached));
     }
-    let fix_mgmt = s.suggest("mgmt");
-    let fix_agent = s.suggest("agent patch");
-    let fix_testing = s.suggest("testing");
     for (i, sa) in AGENT_SERVICE_ACCOUNTS.iter().enumerate() {
-        let suffix = if i == 0 { String::new() } else { format!("_SA{}", i + 1) };
+        let hop = Hop {
+            ctx,
+            checks,
+            sa,
+            suffix: if i == 0 { String::new() } else { format!("_SA{}", i + 1) },
+            fix_mgmt: s.suggest("mgmt"),
+            fix_agent: s.suggest("agent patch"),
+            fix_testing: s.suggest("testing"),
+        };
+        let agent = hop.agent_credentials(&mut hops, &mgmt, &agent_arn).await?;
+        let agent_role = s.agent_role.as_str();
+        for (t, target) in &targets {
+            let cluster = t.cluster.as_str();
+            let deployer_name = format!("live {sa}: AssumeRole {} ({cluster})", t.deployer_role);
+            let api_name = format!("live {sa}: API of {cluster}");
+            let target = match target {
+                Ok(target) => target,
+                Err(why) => {
+                    hops.skip(&deployer_name, &format!("no kubeconfig for {cluster}: {why}"));
+                    hops.skip(&api_name, &format!("no kubeconfig for {cluster}: {why}"));
+                    continue;
+                }
+            };
+            let Some(agent) = &agent else {
+                hops.skip(&deployer_name, &format!("no credentials of {agent_role}"));
+                hops.skip(&api_name, &format!("no credentials of {}", t.deployer_role));
+                continue;
+            };
+            let Some(deployer) = hop.deployer_credentials(&mut hops, t, target, agent).await? else {
+                hops.skip(&api_name, &format!("no credentials of {}", t.deployer_role));
+                continue;
+            };
+            hop.testing_api(&mut hops, t, target, &deployer).await?;
+        }
+    }
+    Ok(hops.list)
+}
+
+/// What the hops of one agent service account share.
+struct Hop<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    checks: &'c [Check],
+    sa: &'static str,
+    /// Tells this service account's script variables from the first one's.
+    suffix: String,
+    fix_mgmt: String,
+    fix_agent: String,
+    fix_testing: String,
+}
+
+impl Hop<'_, '_> {
+    /// Hops 1 and 2: the service account's token, then the agent role's credentials with it.
+    async fn agent_credentials(
+        &self,
+        hops: &mut Hops,
+        mgmt: &kubectl::Kubectl,
+        agent_arn: &Arg,
+    ) -> Result<Option<Creds>> {
+        let (ctx, checks, sa, suffix) = (self.ctx, self.checks, self.sa, &self.suffix);
+        let (fix_mgmt, fix_agent) = (&self.fix_mgmt, &self.fix_agent);
+        let s = ctx.settings;
+        let ns = s.namespace.as_str();
+        let agent_role = s.agent_role.as_str();
         let subject = format!("system:serviceaccount:{ns}:{sa}");
         let token_name = format!("live {sa}: token");
         let web_name = format!("live {sa}: AssumeRoleWithWebIdentity {agent_role}");
         let token_path = s.state_dir.join(format!("live-token-{sa}"));
         let token_cmd = token_request(&mgmt.kubeconfig, &mgmt.context, ns, sa);
-        let web_cmd = assume_web_identity(&ctx.mgmt_tools(), &agent_arn, &token_path);
+        let web_cmd = assume_web_identity(&ctx.mgmt_tools(), agent_arn, &token_path);
         let path = quote(&token_path.to_string_lossy());
-
-        // Hops 1 and 2: the token, then the agent role's credentials.
-        let agent = if hops.dry_run {
+        Ok(if hops.dry_run {
             let creds = format!("AGENT_CREDS{suffix}");
             ctx.exec.script_only(&format!("(umask 077 && {token_cmd} > {path})"));
             ctx.exec
@@ -503,124 +558,123 @@ pub(crate) async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
                     }
                 }
             }
-        };
-
-        for (t, target) in &targets {
-            let cluster = t.cluster.as_str();
-            let deployer_name = format!("live {sa}: AssumeRole {} ({cluster})", t.deployer_role);
-            let api_name = format!("live {sa}: API of {cluster}");
-            let target = match target {
-                Ok(target) => target,
-                Err(why) => {
-                    hops.skip(&deployer_name, &format!("no kubeconfig for {cluster}: {why}"));
-                    hops.skip(&api_name, &format!("no kubeconfig for {cluster}: {why}"));
-                    continue;
-                }
-            };
-            let Some(agent) = &agent else {
-                hops.skip(&deployer_name, &format!("no credentials of {agent_role}"));
-                hops.skip(&api_name, &format!("no credentials of {}", t.deployer_role));
-                continue;
-            };
-            // Hop 3: the Deployer's credentials.
-            let base = format!("{}{suffix}", ctx.target_var("DEPLOYER", t));
-            let assume_cmd = agent.pass(assume_role(&s.region, &target.deployer));
-            let deployer = if hops.dry_run {
-                ctx.exec.script_only(&format!("{base}_CREDS=$({assume_cmd})"));
-                ctx.exec.script_only(&format!(
-                    "read -r {base}_KEY {base}_SECRET {base}_SESSION <<<\"${{{base}_CREDS}}\""
-                ));
-                Some(Creds::vars(&base))
-            } else {
-                let link = [
-                    format!("{agent_role} policy {}", crate::policy::AGENT_POLICY_NAME),
-                    format!("{} trust", t.deployer_role),
-                ];
-                let out = assume(ctx, assume_cmd.clone(), checks, &link).await?;
-                match Creds::parse(&out.stdout).filter(|_| out.success()) {
-                    Some(c) => {
-                        hops.secrets.extend(c.secrets());
-                        hops.ok(
-                            &deployer_name,
-                            &format!("credentials of {}", target.deployer.template()),
-                        );
-                        Some(c)
-                    }
-                    None => {
-                        let error = service_error(&out.stderr);
-                        let names = link;
-                        let why = format!(
-                            "{agent_role}'s policy {} must allow sts:AssumeRole on it and {}'s trust must name {agent_role}",
-                            crate::policy::AGENT_POLICY_NAME,
-                            t.deployer_role
-                        );
-                        let fix = format!("{fix_mgmt}; {fix_testing}");
-                        let (detail, fix) = explain(checks, &names, &error, &why, fix);
-                        hops.fail(&deployer_name, &detail, fix);
-                        None
-                    }
-                }
-            };
-            let Some(deployer) = deployer else {
-                hops.skip(&api_name, &format!("no credentials of {}", t.deployer_role));
-                continue;
-            };
-            // Hop 4: the testing cluster's API as the Deployer.
-            let who = deployer.pass(live_kube(
-                &target.kubeconfig,
-                &target.context,
-                format!("ask {cluster} who the Deployer is"),
-                &["auth", "whoami", "-o", "json"],
-            ));
-            let can = deployer.pass(live_kube(
-                &target.kubeconfig,
-                &target.context,
-                format!("ask {cluster} what the Deployer may do"),
-                &["auth", "can-i", "*", "*", "--all-namespaces"],
-            ));
-            if hops.dry_run {
-                ctx.exec.script_only(&who.to_string());
-                ctx.exec.script_only(&can.to_string());
-                continue;
-            }
-            let access = vec![format!("{} access to {cluster}", t.deployer_role)];
-            let out = ctx.exec.observe(&who).await?.unwrap_or_default();
-            let Some((user, groups)) = whoami(&out.stdout).filter(|_| out.success()) else {
-                let error = service_error(&out.stderr);
-                let why = if error.contains("logged in") || error.contains("Unauthorized") {
-                    format!(
-                        "EKS maps {} to no user: Argo CD shows \"the server has asked for the client to provide credentials\"",
-                        target.deployer.template()
-                    )
-                } else {
-                    format!("the API of {cluster} refused the Deployer's token")
-                };
-                let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
-                hops.fail(&api_name, &detail, fix);
-                continue;
-            };
-            let out = ctx.exec.observe(&can).await?.unwrap_or_default();
-            let groups = groups.join(",");
-            if out.stdout.trim() == "yes" {
-                hops.ok(
-                    &api_name,
-                    &format!("{user} (groups {groups}) may do everything (can-i '*' '*' --all-namespaces)"),
-                );
-            } else {
-                let error = if out.stdout.trim() == "no" {
-                    "can-i '*' '*' --all-namespaces: no".to_string()
-                } else {
-                    service_error(&out.stderr)
-                };
-                let why = format!(
-                    "{user} (groups {groups}) is not a cluster admin: Argo CD cannot deploy (system:masters or AmazonEKSClusterAdminPolicy)"
-                );
-                let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
-                hops.fail(&api_name, &detail, fix);
-            }
-        }
+        })
     }
-    Ok(hops.list)
+
+    /// Hop 3: the Deployer's credentials, with the agent role's.
+    async fn deployer_credentials(
+        &self,
+        hops: &mut Hops,
+        t: &TestingTarget,
+        target: &Target,
+        agent: &Creds,
+    ) -> Result<Option<Creds>> {
+        let (ctx, checks, sa, suffix) = (self.ctx, self.checks, self.sa, &self.suffix);
+        let (fix_mgmt, fix_testing) = (&self.fix_mgmt, &self.fix_testing);
+        let s = ctx.settings;
+        let agent_role = s.agent_role.as_str();
+        let cluster = t.cluster.as_str();
+        let deployer_name = format!("live {sa}: AssumeRole {} ({cluster})", t.deployer_role);
+        let base = format!("{}{suffix}", ctx.target_var("DEPLOYER", t));
+        let assume_cmd = agent.pass(assume_role(&s.region, &target.deployer));
+        Ok(if hops.dry_run {
+            ctx.exec.script_only(&format!("{base}_CREDS=$({assume_cmd})"));
+            ctx.exec.script_only(&format!(
+                "read -r {base}_KEY {base}_SECRET {base}_SESSION <<<\"${{{base}_CREDS}}\""
+            ));
+            Some(Creds::vars(&base))
+        } else {
+            let link = [
+                format!("{agent_role} policy {}", crate::policy::AGENT_POLICY_NAME),
+                format!("{} trust", t.deployer_role),
+            ];
+            let out = assume(ctx, assume_cmd.clone(), checks, &link).await?;
+            match Creds::parse(&out.stdout).filter(|_| out.success()) {
+                Some(c) => {
+                    hops.secrets.extend(c.secrets());
+                    hops.ok(
+                        &deployer_name,
+                        &format!("credentials of {}", target.deployer.template()),
+                    );
+                    Some(c)
+                }
+                None => {
+                    let error = service_error(&out.stderr);
+                    let names = link;
+                    let why = format!(
+                        "{agent_role}'s policy {} must allow sts:AssumeRole on it and {}'s trust must name {agent_role}",
+                        crate::policy::AGENT_POLICY_NAME,
+                        t.deployer_role
+                    );
+                    let fix = format!("{fix_mgmt}; {fix_testing}");
+                    let (detail, fix) = explain(checks, &names, &error, &why, fix);
+                    hops.fail(&deployer_name, &detail, fix);
+                    None
+                }
+            }
+        })
+    }
+
+    /// Hop 4: the testing cluster's API as the Deployer, and whether it is a cluster admin.
+    async fn testing_api(&self, hops: &mut Hops, t: &TestingTarget, target: &Target, deployer: &Creds) -> Result<()> {
+        let (ctx, checks, sa) = (self.ctx, self.checks, self.sa);
+        let fix_testing = &self.fix_testing;
+        let cluster = t.cluster.as_str();
+        let api_name = format!("live {sa}: API of {cluster}");
+        let who = deployer.pass(live_kube(
+            &target.kubeconfig,
+            &target.context,
+            format!("ask {cluster} who the Deployer is"),
+            &["auth", "whoami", "-o", "json"],
+        ));
+        let can = deployer.pass(live_kube(
+            &target.kubeconfig,
+            &target.context,
+            format!("ask {cluster} what the Deployer may do"),
+            &["auth", "can-i", "*", "*", "--all-namespaces"],
+        ));
+        if hops.dry_run {
+            ctx.exec.script_only(&who.to_string());
+            ctx.exec.script_only(&can.to_string());
+            return Ok(());
+        }
+        let access = vec![format!("{} access to {cluster}", t.deployer_role)];
+        let out = ctx.exec.observe(&who).await?.unwrap_or_default();
+        let Some((user, groups)) = whoami(&out.stdout).filter(|_| out.success()) else {
+            let error = service_error(&out.stderr);
+            let why = if error.contains("logged in") || error.contains("Unauthorized") {
+                format!(
+                    "EKS maps {} to no user: Argo CD shows \"the server has asked for the client to provide credentials\"",
+                    target.deployer.template()
+                )
+            } else {
+                format!("the API of {cluster} refused the Deployer's token")
+            };
+            let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
+            hops.fail(&api_name, &detail, fix);
+            return Ok(());
+        };
+        let out = ctx.exec.observe(&can).await?.unwrap_or_default();
+        let groups = groups.join(",");
+        if out.stdout.trim() == "yes" {
+            hops.ok(
+                &api_name,
+                &format!("{user} (groups {groups}) may do everything (can-i '*' '*' --all-namespaces)"),
+            );
+        } else {
+            let error = if out.stdout.trim() == "no" {
+                "can-i '*' '*' --all-namespaces: no".to_string()
+            } else {
+                service_error(&out.stderr)
+            };
+            let why = format!(
+                "{user} (groups {groups}) is not a cluster admin: Argo CD cannot deploy (system:masters or AmazonEKSClusterAdminPolicy)"
+            );
+            let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
+            hops.fail(&api_name, &detail, fix);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
