@@ -12,6 +12,7 @@ use crate::cmd::Cmd;
 use crate::resource::Selector;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::watch;
 
 /// An answer: `None` until the read has finished; then `Some(None)` when it could not run
@@ -49,7 +50,7 @@ impl Started {
 pub(super) struct ReadAheadCache {
     /// By the command's shell form.
     entries: Mutex<HashMap<String, Entry>>,
-    next_id: Mutex<u64>,
+    next_id: AtomicU64,
 }
 
 impl ReadAheadCache {
@@ -57,7 +58,6 @@ impl ReadAheadCache {
     /// the caller runs them and gives each its answer.
     pub(super) fn start(&self, cmds: Vec<Cmd>) -> Vec<Started> {
         let mut entries = self.entries.lock().unwrap();
-        let mut next_id = self.next_id.lock().unwrap();
         let mut started = Vec::new();
         for cmd in cmds {
             let key = cmd.to_string();
@@ -65,11 +65,10 @@ impl ReadAheadCache {
                 continue;
             }
             let (tx, rx) = watch::channel(None);
-            *next_id += 1;
             entries.insert(
                 key,
                 Entry {
-                    id: *next_id,
+                    id: self.next_id.fetch_add(1, Ordering::Relaxed),
                     cmd: cmd.clone(),
                     answer: rx,
                     failures_dropped: false,

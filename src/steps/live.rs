@@ -419,15 +419,16 @@ pub(crate) async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
         let reached = reachable(target(ctx, t).await)?;
         targets.push((t, reached));
     }
+    let (fix_mgmt, fix_agent, fix_testing) = (s.suggest("mgmt"), s.suggest("agent patch"), s.suggest("testing"));
     for (i, sa) in AGENT_SERVICE_ACCOUNTS.iter().enumerate() {
         let hop = Hop {
             ctx,
             checks,
             sa,
             suffix: if i == 0 { String::new() } else { format!("_SA{}", i + 1) },
-            fix_mgmt: s.suggest("mgmt"),
-            fix_agent: s.suggest("agent patch"),
-            fix_testing: s.suggest("testing"),
+            fix_mgmt: &fix_mgmt,
+            fix_agent: &fix_agent,
+            fix_testing: &fix_testing,
         };
         let agent = hop.agent_credentials(&mut hops, &mgmt, &agent_arn).await?;
         let agent_role = s.agent_role.as_str();
@@ -465,9 +466,9 @@ struct Hop<'c, 'a> {
     sa: &'static str,
     /// Tells this service account's script variables from the first one's.
     suffix: String,
-    fix_mgmt: String,
-    fix_agent: String,
-    fix_testing: String,
+    fix_mgmt: &'c String,
+    fix_agent: &'c String,
+    fix_testing: &'c String,
 }
 
 impl Hop<'_, '_> {
@@ -479,7 +480,7 @@ impl Hop<'_, '_> {
         agent_arn: &Arg,
     ) -> Result<Option<Creds>> {
         let (ctx, checks, sa, suffix) = (self.ctx, self.checks, self.sa, &self.suffix);
-        let (fix_mgmt, fix_agent) = (&self.fix_mgmt, &self.fix_agent);
+        let (fix_mgmt, fix_agent) = (self.fix_mgmt, self.fix_agent);
         let s = ctx.settings;
         let ns = s.namespace.as_str();
         let agent_role = s.agent_role.as_str();
@@ -570,7 +571,7 @@ impl Hop<'_, '_> {
         agent: &Creds,
     ) -> Result<Option<Creds>> {
         let (ctx, checks, sa, suffix) = (self.ctx, self.checks, self.sa, &self.suffix);
-        let (fix_mgmt, fix_testing) = (&self.fix_mgmt, &self.fix_testing);
+        let (fix_mgmt, fix_testing) = (self.fix_mgmt, self.fix_testing);
         let s = ctx.settings;
         let agent_role = s.agent_role.as_str();
         let cluster = t.cluster.as_str();
@@ -618,7 +619,7 @@ impl Hop<'_, '_> {
     /// Hop 4: the testing cluster's API as the Deployer, and whether it is a cluster admin.
     async fn testing_api(&self, hops: &mut Hops, t: &TestingTarget, target: &Target, deployer: &Creds) -> Result<()> {
         let (ctx, checks, sa) = (self.ctx, self.checks, self.sa);
-        let fix_testing = &self.fix_testing;
+        let fix_testing = self.fix_testing;
         let cluster = t.cluster.as_str();
         let api_name = format!("live {sa}: API of {cluster}");
         let who = deployer.pass(live_kube(
