@@ -64,6 +64,22 @@ pub(crate) struct HttpResponse {
     pub body: String,
 }
 
+impl HttpRequest {
+    /// The script's form of a request for which "gone already" (404) is as good as done: it
+    /// fails on any other status but 200 (a script cannot tell how far an earlier run got).
+    pub(crate) fn script_accepting_not_found(&self) -> String {
+        let probe = self.to_string().replacen(
+            "curl -sS --fail-with-body",
+            "curl -sS -o /dev/null -w '%{http_code}'",
+            1,
+        );
+        format!(
+            "HTTP_STATUS=$({probe}); [ \"$HTTP_STATUS\" = 200 ] || [ \"$HTTP_STATUS\" = 404 ] || {{ echo \"failed to {}: HTTP $HTTP_STATUS\" >&2; exit 1; }}",
+            self.purpose
+        )
+    }
+}
+
 impl fmt::Display for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let private = self

@@ -137,10 +137,6 @@ impl<'r> PlanExecutor<'r> {
 }
 
 impl Executor for PlanExecutor<'_> {
-    fn is_dry_run(&self) -> bool {
-        false
-    }
-
     fn waits(&self) -> bool {
         false
     }

@@ -15,9 +15,11 @@ mod http;
 mod readahead;
 mod real;
 mod script;
+mod scripted;
 
 pub(crate) use real::RealExecutor;
 pub(crate) use script::ScriptExecutor;
+pub(crate) use scripted::Scripted;
 
 use crate::cmd::{Cmd, Val};
 use crate::error::{CommandError, Error, Result};
@@ -62,12 +64,17 @@ impl Transform {
 }
 
 pub(crate) trait Executor: Send + Sync {
-    fn is_dry_run(&self) -> bool;
-
     /// Whether waiting for what a run changed means anything: not in a dry-run, nor in a plan
     /// (its changes are printed, not made).
     fn waits(&self) -> bool {
-        !self.is_dry_run()
+        true
+    }
+
+    /// A step whose script is a shell construct of its own (`script`): a run and a plan run
+    /// `run`; a dry-run prints `script` instead. Steps call it through [`Executor::either`].
+    fn run_or_script<'a>(&'a self, script: Scripted, run: BoxFuture<'a, Result<()>>) -> BoxFuture<'a, Result<()>> {
+        let _ = script;
+        run
     }
 
     /// Runs a read-only command to learn the current state, whatever its exit status.
@@ -114,6 +121,27 @@ pub(crate) trait Executor: Send + Sync {
     /// The read-ahead, where reads run (not in a dry-run, which reads nothing).
     fn read_ahead(&self) -> Option<&dyn ReadAhead> {
         None
+    }
+}
+
+impl dyn Executor + '_ {
+    /// Runs `run`, or prints `script` in its place (see [`Executor::run_or_script`]): `None`
+    /// when the script does it, and what it would find is known only when the script runs.
+    pub(crate) async fn either<T: Send>(
+        &self,
+        script: Scripted,
+        run: impl Future<Output = Result<T>> + Send,
+    ) -> Result<Option<T>> {
+        let mut ran = None;
+        self.run_or_script(
+            script,
+            Box::pin(async {
+                ran = Some(run.await?);
+                Ok(())
+            }),
+        )
+        .await?;
+        Ok(ran)
     }
 }
 

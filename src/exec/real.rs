@@ -107,10 +107,6 @@ impl<'r> RealExecutor<'r> {
 }
 
 impl Executor for RealExecutor<'_> {
-    fn is_dry_run(&self) -> bool {
-        false
-    }
-
     fn knows(&self, _cmd: &Cmd) -> bool {
         true
     }

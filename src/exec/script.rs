@@ -1,6 +1,6 @@
 //! The dry-run: commands printed as a bash script instead of run.
 
-use super::{BoxFuture, Executor, Output, Transform};
+use super::{BoxFuture, Executor, Output, Scripted, Transform};
 use crate::cmd::{Cmd, Val};
 use crate::error::Result;
 use crate::http::{HttpRequest, HttpResponse};
@@ -146,8 +146,19 @@ impl ScriptExecutor {
 }
 
 impl Executor for ScriptExecutor {
-    fn is_dry_run(&self) -> bool {
-        true
+    fn waits(&self) -> bool {
+        false
+    }
+
+    fn run_or_script<'a>(&'a self, script: Scripted, _run: BoxFuture<'a, Result<()>>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if let Scripted::Cmd(cmd) = &script {
+                self.run(cmd).await?;
+            } else {
+                script.lines().iter().for_each(|l| self.script_only(l));
+            }
+            Ok(())
+        })
     }
 
     fn knows(&self, _cmd: &Cmd) -> bool {

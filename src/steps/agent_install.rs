@@ -14,9 +14,9 @@
 
 use super::{Ctx, agent};
 use crate::error::{Error, Result};
+use crate::exec::Scripted;
 use crate::harness::Harness;
 use crate::harness_agent::{Agent, CREATED_BY, TOKEN_KEY, TOKEN_SECRET};
-use crate::http::HttpRequest;
 use crate::registration::Registration;
 use crate::report::Changes;
 use crate::tools::kubectl;
@@ -188,67 +188,65 @@ async fn manifest(
         .await
 }
 
-/// The bounded poll a dry-run script uses in place of the real wait.
-fn script_wait(get: &HttpRequest, agent: &str, wait: Duration) -> String {
-    format!(
-        "deadline=$((SECONDS + {secs})); until {get} | grep -Eq '\"connectionStatus\" *: *\"CONNECTED\"'; do (( SECONDS < deadline )) || {{ echo 'Harness does not report GitOps agent {agent} connected after {secs}s' >&2; exit 1; }}; sleep {poll}; done",
-        secs = wait.as_secs(),
-        poll = POLL.as_secs()
-    )
-}
-
 /// Waits until Harness reports the agent connected and healthy, showing its health as it goes.
 async fn connected(ctx: &Ctx<'_>, h: &Harness, wait: Duration) -> Result<()> {
     let get = h.get_agent();
-    if ctx.exec.is_dry_run() {
-        ctx.exec.script_only(&script_wait(&get, &h.agent, wait));
-        return Ok(());
-    }
-    ctx.report
-        .step(&format!("agent: connected to Harness ({})", h.agent), async {
-            let start = Instant::now();
-            let mut shown = String::new();
-            loop {
-                let agent = match ctx.exec.http_observe(&get).await? {
-                    Some(resp) => h.parse_agent(&get, &resp)?,
-                    None => None,
-                };
-                let health = agent
-                    .as_ref()
-                    .map_or_else(|| "no such agent".to_string(), Agent::health_text);
-                if agent.as_ref().is_some_and(Agent::connected) {
-                    return Ok((Changes::none(), ()));
-                }
-                // A plan reads once: it does not wait for what it only printed.
-                if !ctx.exec.polls() {
-                    ctx.report.info(&format!(
-                        "Harness reports agent {}: {health}; a run waits until it is connected",
-                        h.agent
-                    ));
-                    return Ok((Changes::none(), ()));
-                }
-                if start.elapsed() >= wait {
-                    return Err(Error::AgentNotConnected {
-                        agent: h.agent.clone(),
-                        namespace: ctx.settings.namespace.to_string(),
-                        waited: humantime::format_duration(Duration::from_secs(start.elapsed().as_secs())).to_string(),
-                        health,
-                        rerun: ctx.settings.suggest("agent install ..."),
-                    });
-                }
-                if health != shown {
-                    ctx.report.info(&format!(
-                        "waiting for Harness to report agent {} connected: {health} ({}s of {}s)",
-                        h.agent,
-                        start.elapsed().as_secs(),
-                        wait.as_secs()
-                    ));
-                    shown = health;
-                }
-                tokio::time::sleep(POLL).await;
+    let script = Scripted::Until {
+        test: format!("{get} | grep -Eq '\"connectionStatus\" *: *\"CONNECTED\"'"),
+        within: wait,
+        every: POLL,
+        failure: format!(
+            "Harness does not report GitOps agent {} connected after {}s",
+            h.agent,
+            wait.as_secs()
+        ),
+    };
+    let title = format!("agent: connected to Harness ({})", h.agent);
+    let run = ctx.report.step(&title, async {
+        let start = Instant::now();
+        let mut shown = String::new();
+        loop {
+            let agent = match ctx.exec.http_observe(&get).await? {
+                Some(resp) => h.parse_agent(&get, &resp)?,
+                None => None,
+            };
+            let health = agent
+                .as_ref()
+                .map_or_else(|| "no such agent".to_string(), Agent::health_text);
+            if agent.as_ref().is_some_and(Agent::connected) {
+                return Ok((Changes::none(), ()));
             }
-        })
-        .await
+            // A plan reads once: it does not wait for what it only printed.
+            if !ctx.exec.polls() {
+                ctx.report.info(&format!(
+                    "Harness reports agent {}: {health}; a run waits until it is connected",
+                    h.agent
+                ));
+                return Ok((Changes::none(), ()));
+            }
+            if start.elapsed() >= wait {
+                return Err(Error::AgentNotConnected {
+                    agent: h.agent.clone(),
+                    namespace: ctx.settings.namespace.to_string(),
+                    waited: humantime::format_duration(Duration::from_secs(start.elapsed().as_secs())).to_string(),
+                    health,
+                    rerun: ctx.settings.suggest("agent install ..."),
+                });
+            }
+            if health != shown {
+                ctx.report.info(&format!(
+                    "waiting for Harness to report agent {} connected: {health} ({}s of {}s)",
+                    h.agent,
+                    start.elapsed().as_secs(),
+                    wait.as_secs()
+                ));
+                shown = health;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    });
+    ctx.exec.either(script, run).await?;
+    Ok(())
 }
 
 /// `agent install`: what the agent needs (the management cluster, its role), then the install.
@@ -278,31 +276,32 @@ pub(crate) async fn delete(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
         .step(&format!("down: harness agent {}", h.agent), async {
             let mut changes = Changes::none();
             let get = h.get_agent();
-            if ctx.exec.is_dry_run() {
-                // The script cannot know who created the agent: it asks Harness, as a run does.
-                ctx.exec.script_only(&format!(
-                    "if {get} | grep -Eq '\"{}\" *: *\"{}\"'; then {}; fi",
-                    CREATED_BY.0,
-                    CREATED_BY.1,
-                    h.delete_agent()
-                ));
-                changes.push(format!(
+            // The script cannot know who created the agent: it asks Harness, as a run does.
+            let script = Scripted::If {
+                test: format!("{get} | grep -Eq '\"{}\" *: *\"{}\"'", CREATED_BY.0, CREATED_BY.1),
+                then: h.delete_agent().to_string(),
+            };
+            let deleted = ctx.exec.either(script, async {
+                let ours = match ctx.exec.http_observe(&get).await? {
+                    Some(resp) => h.parse_agent(&get, &resp)?.is_some_and(|a| a.created_by_us()),
+                    None => false,
+                };
+                if ours {
+                    let del = h.delete_agent();
+                    let resp = ctx.exec.http_run(&del).await?;
+                    if !(200..300).contains(&resp.status) && !crate::harness::is_not_found(&resp) {
+                        return Err(h.api_error(&del, &resp));
+                    }
+                }
+                Ok(ours)
+            });
+            match deleted.await? {
+                Some(false) => {}
+                Some(true) => changes.push(format!("deleted Harness GitOps agent {}", h.agent)),
+                None => changes.push(format!(
                     "deleted Harness GitOps agent {} (if gitops-iam created it)",
                     h.agent
-                ));
-                return Ok((changes, ()));
-            }
-            let ours = match ctx.exec.http_observe(&get).await? {
-                Some(resp) => h.parse_agent(&get, &resp)?.is_some_and(|a| a.created_by_us()),
-                None => false,
-            };
-            if ours {
-                let del = h.delete_agent();
-                let resp = ctx.exec.http_run(&del).await?;
-                if !(200..300).contains(&resp.status) && !crate::harness::is_not_found(&resp) {
-                    return Err(h.api_error(&del, &resp));
-                }
-                changes.push(format!("deleted Harness GitOps agent {}", h.agent));
+                )),
             }
             Ok((changes, ()))
         })

@@ -13,6 +13,7 @@
 
 use super::Ctx;
 use crate::error::{Error, Result};
+use crate::exec::Scripted;
 use crate::gitops_app::{self, AppSpec, AppState};
 use crate::harness::Harness;
 use crate::registration::Registration;
@@ -23,6 +24,8 @@ use std::time::{Duration, Instant};
 /// How often Harness is asked about a running sync: soon at first, then every 2 s.
 const FIRST_POLL: Duration = Duration::from_millis(250);
 const POLL: Duration = Duration::from_secs(2);
+/// A dry-run's script reads the application this often.
+const SCRIPT_POLL: Duration = Duration::from_secs(5);
 
 /// The application's name: `guestbook`, or `guestbook-CLUSTER` for each cluster of a fleet.
 pub(crate) fn app_name(ctx: &Ctx<'_>, t: &TestingTarget) -> String {
@@ -196,17 +199,15 @@ async fn wait(
     timeout: Duration,
 ) -> Result<()> {
     let get = h.get_application(name);
-    if ctx.exec.is_dry_run() {
-        ctx.exec.script_only(&format!(
-            "deadline=$((SECONDS + {secs})); until {get} | grep -q '\"Healthy\"'; do [ \"$SECONDS\" -lt \"$deadline\" ] || {{ echo 'application {name} not Healthy after {human}' >&2; exit 1; }}; sleep 5; done",
-            secs = timeout.as_secs(),
-            human = humantime::format_duration(timeout),
-        ));
-        return Ok(());
-    }
-    if !ctx.exec.waits() {
-        return Ok(());
-    }
+    let script = Scripted::Until {
+        test: format!("{get} | grep -q '\"Healthy\"'"),
+        within: timeout,
+        every: SCRIPT_POLL,
+        failure: format!(
+            "application {name} not Healthy after {}",
+            humantime::format_duration(timeout)
+        ),
+    };
     let watch = Watch {
         name: name.to_string(),
         shown: format!(
@@ -223,18 +224,25 @@ async fn wait(
             registration_flags(h, cluster_id)
         ),
     };
-    poll(ctx, &watch, timeout, || async {
-        let resp = ctx.exec.http_observe(&get).await?.expect("a real run answers");
-        Ok(h.parse_entity(&get, &resp, "app")?
-            .map(|a| AppState::of(&a))
-            .unwrap_or(AppState {
-                sync: String::new(),
-                health: String::new(),
-                phase: None,
-                message: "the application is gone".into(),
-            }))
-    })
-    .await
+    let run = async {
+        if !ctx.exec.waits() {
+            return Ok(());
+        }
+        poll(ctx, &watch, timeout, || async {
+            let resp = ctx.exec.http_observe(&get).await?.expect("a real run answers");
+            Ok(h.parse_entity(&get, &resp, "app")?
+                .map(|a| AppState::of(&a))
+                .unwrap_or(AppState {
+                    sync: String::new(),
+                    health: String::new(),
+                    phase: None,
+                    message: "the application is gone".into(),
+                }))
+        })
+        .await
+    };
+    ctx.exec.either(script, run).await?;
+    Ok(())
 }
 
 /// A waited-for application: where it is shown once Healthy, where to look when it is not, and
@@ -357,23 +365,15 @@ pub(crate) async fn remove(ctx: &Ctx<'_>, h: &Harness) -> Result<()> {
 /// A DELETE; gone already (a 404 with a not-found code) is fine. A dry-run's script cannot know
 /// whether `up` ran with `--with-guestbook`, so its line accepts a 404 too.
 async fn delete(ctx: &Ctx<'_>, h: &Harness, del: &crate::http::HttpRequest) -> Result<()> {
-    if ctx.exec.is_dry_run() {
-        let shown = del.to_string();
-        let probe = shown.replacen(
-            "curl -sS --fail-with-body",
-            "curl -sS -o /dev/null -w '%{http_code}'",
-            1,
-        );
-        ctx.exec.script_only(&format!(
-            "HTTP_STATUS=$({probe}); [ \"$HTTP_STATUS\" = 200 ] || [ \"$HTTP_STATUS\" = 404 ] || {{ echo \"failed to {}: HTTP $HTTP_STATUS\" >&2; exit 1; }}",
-            del.purpose
-        ));
-        return Ok(());
-    }
-    let resp = ctx.exec.http_run(del).await?;
-    if !(200..300).contains(&resp.status) && !crate::harness::is_not_found(&resp) {
-        return Err(h.api_error(del, &resp));
-    }
+    ctx.exec
+        .either(Scripted::Lines(vec![del.script_accepting_not_found()]), async {
+            let resp = ctx.exec.http_run(del).await?;
+            if !(200..300).contains(&resp.status) && !crate::harness::is_not_found(&resp) {
+                return Err(h.api_error(del, &resp));
+            }
+            Ok(())
+        })
+        .await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 
 use super::Ctx;
 use crate::error::{Error, Result};
+use crate::exec::Scripted;
 use crate::gitops_app::AppState;
 use crate::render::Doc;
 use crate::report::Changes;
@@ -58,22 +59,18 @@ async fn application(ctx: &Ctx<'_>, t: &TestingTarget, timeout: Duration) -> Res
                     if current.is_some() { "updated" } else { "created" }
                 ));
             }
-            if ctx.exec.is_dry_run() {
-                let object = format!("applications.argoproj.io/{name}");
-                ctx.exec
-                    .run(&k.wait_for_field(ns, &object, ".status.health.status", "Healthy", timeout))
-                    .await?;
-                return Ok((changes, ()));
-            }
-            if ctx.exec.waits() {
-                wait(ctx, &get, &name, timeout).await?;
-            }
+            let object = format!("applications.argoproj.io/{name}");
+            let script = Scripted::Cmd(k.wait_for_field(ns, &object, ".status.health.status", "Healthy", timeout));
+            ctx.exec.either(script, wait(ctx, &get, &name, timeout)).await?;
             Ok((changes, ()))
         })
         .await
 }
 
 async fn wait(ctx: &Ctx<'_>, get: &crate::cmd::Cmd, name: &str, timeout: Duration) -> Result<()> {
+    if !ctx.exec.waits() {
+        return Ok(());
+    }
     let ns = &ctx.settings.namespace;
     let watch = super::guestbook::Watch {
         name: name.to_string(),

@@ -29,7 +29,7 @@ use super::Ctx;
 use super::verify::{Check, Verdict};
 use crate::cmd::{Arg, Cmd, Effect, Val, quote};
 use crate::error::{Error, Result};
-use crate::exec::{Output, Transform};
+use crate::exec::{Output, Scripted, Transform};
 use crate::policy::AGENT_SERVICE_ACCOUNTS;
 use crate::propagation::Propagation;
 use crate::settings::TestingTarget;
@@ -126,7 +126,6 @@ impl Drop for TokenFile {
 struct Hops {
     list: Vec<Check>,
     secrets: Vec<String>,
-    dry_run: bool,
 }
 
 impl Hops {
@@ -138,9 +137,6 @@ impl Hops {
     }
 
     fn add(&mut self, name: &str, verdict: Verdict, detail: &str, fix: Option<String>) {
-        if self.dry_run {
-            return;
-        }
         let (detail, fix) = (self.scrub(detail), fix.map(|f| self.scrub(&f)));
         self.list.push(Check {
             name: name.to_string(),
@@ -362,11 +358,13 @@ async fn target(ctx: &Ctx<'_>, t: &TestingTarget) -> Result<Target> {
     // the cluster (an assumed-role profile's identity differs per session), and it keeps the
     // creator's credentials. `.live` cannot be part of a cluster name.
     let kubeconfig = Kubeconfig::new(&s.kubeconfig_dir(), &account, &s.region, &format!("{}.live", t.cluster));
-    if ctx.exec.is_dry_run() {
-        ctx.exec.script_only(&format!("rm -f {}", kubeconfig.arg().shell()));
-    } else {
-        let _ = std::fs::remove_file(kubeconfig.path());
-    }
+    let remove = Scripted::Lines(vec![format!("rm -f {}", kubeconfig.arg().shell())]);
+    ctx.exec
+        .either(remove, async {
+            let _ = std::fs::remove_file(kubeconfig.path());
+            Ok(())
+        })
+        .await?;
     ctx.exec
         .run(&ctx.testing_tools(t).write_kubeconfig(t.cluster.as_str(), &kubeconfig))
         .await?;
@@ -395,7 +393,6 @@ pub(crate) async fn run(ctx: &Ctx<'_>, checks: &[Check]) -> Result<Vec<Check>> {
     let mut hops = Hops {
         list: Vec::new(),
         secrets: Vec::new(),
-        dry_run: ctx.exec.is_dry_run(),
     };
     ctx.exec.comment(
         "verify --live: the agent's own calls, hop by hop (the token and the credentials stay in files and variables)",
@@ -491,24 +488,17 @@ impl Hop<'_, '_> {
         let token_cmd = token_request(&mgmt.kubeconfig, &mgmt.context, ns, sa);
         let web_cmd = assume_web_identity(&ctx.mgmt_tools(), agent_arn, &token_path);
         let path = quote(&token_path.to_string_lossy());
-        Ok(if hops.dry_run {
-            let creds = format!("AGENT_CREDS{suffix}");
-            ctx.exec.script_only(&format!("(umask 077 && {token_cmd} > {path})"));
-            ctx.exec
-                .script_only(&format!("if ! {creds}=$({web_cmd}); then rm -f {path}; exit 1; fi"));
-            ctx.exec.script_only(&format!("rm -f {path}"));
-            ctx.exec.script_only(&format!(
-                "read -r AGENT_KEY{suffix} AGENT_SECRET{suffix} AGENT_SESSION{suffix} <<<\"${{{creds}}}\""
-            ));
-            Some(Creds {
-                key: Val::var(format!("AGENT_KEY{suffix}")),
-                secret: Val::var(format!("AGENT_SECRET{suffix}")),
-                session: Val::var(format!("AGENT_SESSION{suffix}")),
-            })
-        } else {
+        let creds = format!("AGENT_CREDS{suffix}");
+        let script = Scripted::Lines(vec![
+            format!("(umask 077 && {token_cmd} > {path})"),
+            format!("if ! {creds}=$({web_cmd}); then rm -f {path}; exit 1; fi"),
+            format!("rm -f {path}"),
+            format!("read -r AGENT_KEY{suffix} AGENT_SECRET{suffix} AGENT_SESSION{suffix} <<<\"${{{creds}}}\""),
+        ]);
+        let run = async {
             let out = ctx.exec.observe(&token_cmd).await?.unwrap_or_default();
             let token = out.stdout.trim().to_string();
-            if !out.success() || token.is_empty() {
+            Ok(if !out.success() || token.is_empty() {
                 let not_found = kubectl::is_not_found(&out.stderr);
                 let detail = if not_found {
                     format!("serviceaccount {sa} does not exist in namespace {ns}: install the agent")
@@ -558,8 +548,16 @@ impl Hop<'_, '_> {
                         None
                     }
                 }
-            }
-        })
+            })
+        };
+        let ran = ctx.exec.either(script, run).await?;
+        Ok(ran.unwrap_or_else(|| {
+            Some(Creds {
+                key: Val::var(format!("AGENT_KEY{suffix}")),
+                secret: Val::var(format!("AGENT_SECRET{suffix}")),
+                session: Val::var(format!("AGENT_SESSION{suffix}")),
+            })
+        }))
     }
 
     /// Hop 3: the Deployer's credentials, with the agent role's.
@@ -578,19 +576,17 @@ impl Hop<'_, '_> {
         let deployer_name = format!("live {sa}: AssumeRole {} ({cluster})", t.deployer_role);
         let base = format!("{}{suffix}", ctx.target_var("DEPLOYER", t));
         let assume_cmd = agent.pass(assume_role(&s.region, &target.deployer));
-        Ok(if hops.dry_run {
-            ctx.exec.script_only(&format!("{base}_CREDS=$({assume_cmd})"));
-            ctx.exec.script_only(&format!(
-                "read -r {base}_KEY {base}_SECRET {base}_SESSION <<<\"${{{base}_CREDS}}\""
-            ));
-            Some(Creds::vars(&base))
-        } else {
+        let script = Scripted::Lines(vec![
+            format!("{base}_CREDS=$({assume_cmd})"),
+            format!("read -r {base}_KEY {base}_SECRET {base}_SESSION <<<\"${{{base}_CREDS}}\""),
+        ]);
+        let run = async {
             let link = [
                 format!("{agent_role} policy {}", crate::policy::AGENT_POLICY_NAME),
                 format!("{} trust", t.deployer_role),
             ];
             let out = assume(ctx, assume_cmd.clone(), checks, &link).await?;
-            match Creds::parse(&out.stdout).filter(|_| out.success()) {
+            Ok(match Creds::parse(&out.stdout).filter(|_| out.success()) {
                 Some(c) => {
                     hops.secrets.extend(c.secrets());
                     hops.ok(
@@ -612,8 +608,10 @@ impl Hop<'_, '_> {
                     hops.fail(&deployer_name, &detail, fix);
                     None
                 }
-            }
-        })
+            })
+        };
+        let ran = ctx.exec.either(script, run).await?;
+        Ok(ran.unwrap_or_else(|| Some(Creds::vars(&base))))
     }
 
     /// Hop 4: the testing cluster's API as the Deployer, and whether it is a cluster admin.
@@ -634,46 +632,46 @@ impl Hop<'_, '_> {
             format!("ask {cluster} what the Deployer may do"),
             &["auth", "can-i", "*", "*", "--all-namespaces"],
         ));
-        if hops.dry_run {
-            ctx.exec.script_only(&who.to_string());
-            ctx.exec.script_only(&can.to_string());
-            return Ok(());
-        }
-        let access = vec![format!("{} access to {cluster}", t.deployer_role)];
-        let out = ctx.exec.observe(&who).await?.unwrap_or_default();
-        let Some((user, groups)) = whoami(&out.stdout).filter(|_| out.success()) else {
-            let error = service_error(&out.stderr);
-            let why = if error.contains("logged in") || error.contains("Unauthorized") {
-                format!(
-                    "EKS maps {} to no user: Argo CD shows \"the server has asked for the client to provide credentials\"",
-                    target.deployer.template()
-                )
-            } else {
-                format!("the API of {cluster} refused the Deployer's token")
+        let script = Scripted::Lines(vec![who.to_string(), can.to_string()]);
+        let run = async {
+            let access = vec![format!("{} access to {cluster}", t.deployer_role)];
+            let out = ctx.exec.observe(&who).await?.unwrap_or_default();
+            let Some((user, groups)) = whoami(&out.stdout).filter(|_| out.success()) else {
+                let error = service_error(&out.stderr);
+                let why = if error.contains("logged in") || error.contains("Unauthorized") {
+                    format!(
+                        "EKS maps {} to no user: Argo CD shows \"the server has asked for the client to provide credentials\"",
+                        target.deployer.template()
+                    )
+                } else {
+                    format!("the API of {cluster} refused the Deployer's token")
+                };
+                let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
+                hops.fail(&api_name, &detail, fix);
+                return Ok(());
             };
-            let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
-            hops.fail(&api_name, &detail, fix);
-            return Ok(());
+            let out = ctx.exec.observe(&can).await?.unwrap_or_default();
+            let groups = groups.join(",");
+            if out.stdout.trim() == "yes" {
+                hops.ok(
+                    &api_name,
+                    &format!("{user} (groups {groups}) may do everything (can-i '*' '*' --all-namespaces)"),
+                );
+            } else {
+                let error = if out.stdout.trim() == "no" {
+                    "can-i '*' '*' --all-namespaces: no".to_string()
+                } else {
+                    service_error(&out.stderr)
+                };
+                let why = format!(
+                    "{user} (groups {groups}) is not a cluster admin: Argo CD cannot deploy (system:masters or AmazonEKSClusterAdminPolicy)"
+                );
+                let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
+                hops.fail(&api_name, &detail, fix);
+            }
+            Ok(())
         };
-        let out = ctx.exec.observe(&can).await?.unwrap_or_default();
-        let groups = groups.join(",");
-        if out.stdout.trim() == "yes" {
-            hops.ok(
-                &api_name,
-                &format!("{user} (groups {groups}) may do everything (can-i '*' '*' --all-namespaces)"),
-            );
-        } else {
-            let error = if out.stdout.trim() == "no" {
-                "can-i '*' '*' --all-namespaces: no".to_string()
-            } else {
-                service_error(&out.stderr)
-            };
-            let why = format!(
-                "{user} (groups {groups}) is not a cluster admin: Argo CD cannot deploy (system:masters or AmazonEKSClusterAdminPolicy)"
-            );
-            let (detail, fix) = explain(checks, &access, &error, &why, fix_testing.clone());
-            hops.fail(&api_name, &detail, fix);
-        }
+        ctx.exec.either(script, run).await?;
         Ok(())
     }
 }
@@ -710,7 +708,6 @@ mod tests {
         let hops = Hops {
             list: Vec::new(),
             secrets: c.secrets(),
-            dry_run: false,
         };
         assert_eq!(hops.scrub("x SECRETSECRET y"), "x <redacted> y");
     }
