@@ -260,6 +260,16 @@ def supervise(conn, config):
     os._exit(0)
 
 
+def name_process(name):
+    """Names this process (and the calls it forks) for ps, top and perf: `warm-aws` rather than
+    `python3` (a process may rename itself through /proc/self/comm; 15 bytes at most)."""
+    try:
+        with open("/proc/self/comm", "w") as f:
+            f.write(name[:15])
+    except OSError:
+        pass
+
+
 def serve(argv):
     """Imports what --preload names, then serves calls until killed. Returns only in a worker."""
     import importlib
@@ -277,6 +287,7 @@ def serve(argv):
         if function:
             getattr(imported, function)()
     preload_env = {k: v for k, v in os.environ.items() if base_env.get(k) != v}
+    name_process(os.path.basename(sock_path).rsplit(".", 1)[0])
     sys.stdout.flush()
     sys.stderr.flush()
 

@@ -227,8 +227,8 @@ class TestAuthentication(SandboxTestCase):
             server = [line.split("server: ")[1].strip() for line in f if "server: " in line][0]
         r = kubectl("--server", server, "--insecure-skip-tls-verify", "--token", other, "auth", "whoami", check=1)
         self.assertIn("You must be logged in to the server (Unauthorized)", r.stderr)
-        self.assertIn("SignatureDoesNotMatch", open(os.path.join(self.d, "clusters", "%s-us-east-1-mgmt.kubeapi.log"
-                                                                 % MGMT)).read())
+        with open(os.path.join(self.d, "clusters", "%s-us-east-1-mgmt.kubeapi.log" % MGMT)) as f:
+            self.assertIn("SignatureDoesNotMatch", f.read())
         # mapped into another group: no RBAC here, so it may do nothing
         viewer = as_role("Viewer")
         self.run_tool(env, "eksctl", "create", "iamidentitymapping", "--cluster", "mgmt", *R, "--arn",

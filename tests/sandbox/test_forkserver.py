@@ -363,7 +363,8 @@ class TestSharedMoto(SandboxTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         sock = os.path.join(shared, "warm-moto.sock")
         self.assertEqual(r.stdout.strip(), "SANDBOX_SHARED_MOTO=" + sock)
-        server = int(open(os.path.join(shared, "pids")).read().split("\t")[0])
+        with open(os.path.join(shared, "pids")) as f:
+            server = int(f.read().split("\t")[0])
         (d1, env1), (d2, env2) = (self.start_sandbox(SANDBOX_SHARED_MOTO=sock) for _ in range(2))
         # each sandbox's moto is a worker of the shared server (one supervisor per call)
         self.assertEqual(len(_children(server)), 2)
