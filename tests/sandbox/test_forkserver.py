@@ -16,6 +16,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 FORKSERVER = os.path.join(HERE, "forkserver.py")
 sys.path.insert(0, HERE)
+import sandboxlib
 from test_sandbox import SANDBOX, TESTING, R, SandboxTestCase
 
 TOY = textwrap.dedent('''
@@ -362,12 +363,18 @@ class TestSharedMoto(SandboxTestCase):
         r = subprocess.run([SANDBOX, "share", shared], capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         sock = os.path.join(shared, "warm-moto.sock")
-        self.assertEqual(r.stdout.strip(), "SANDBOX_SHARED_MOTO=" + sock)
+        eksctl_sock = os.path.join(shared, "warm-eksctl.sock")
+        self.assertEqual(r.stdout.split(), ["SANDBOX_SHARED_MOTO=" + sock, "SANDBOX_SHARED_EKSCTL=" + eksctl_sock])
         with open(os.path.join(shared, "pids")) as f:
             server = int(f.read().split("\t")[0])
-        (d1, env1), (d2, env2) = (self.start_sandbox(SANDBOX_SHARED_MOTO=sock) for _ in range(2))
+        (d1, env1), (d2, env2) = (self.start_sandbox(SANDBOX_SHARED_MOTO=sock, SANDBOX_SHARED_EKSCTL=eksctl_sock)
+                                  for _ in range(2))
         # each sandbox's moto is a worker of the shared server (one supervisor per call)
         self.assertEqual(len(_children(server)), 2)
+        # and its eksctl calls go to the shared eksctl server: it starts none of its own
+        for d, env in ((d1, env1), (d2, env2)):
+            self.assertEqual(env["SANDBOX_WARM_EKSCTL"], eksctl_sock)
+            self.assertNotIn("warm eksctl", [p[2] for p in sandboxlib.read_pids(d)])
         trust = json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
         self.run_tool(env1, "aws", "iam", "create-role", "--role-name", "OnlyInOne",
@@ -375,8 +382,16 @@ class TestSharedMoto(SandboxTestCase):
         names = [[r["RoleName"] for r in self.aws_json(env, "iam", "list-roles")["Roles"]] for env in (env1, env2)]
         self.assertIn("OnlyInOne", names[0])
         self.assertNotIn("OnlyInOne", names[1])
-        with open(os.path.join(shared, "warm.log")) as f:
-            self.assertNotIn("runs cold", f.read())
+        # the shared eksctl server's calls (aws_state.py, which it runs too) read their own sandbox
+        state = "iam get-account-authorization-details --filter Role"
+        names = [[r["RoleName"] for r in json.loads(self.run_tool(
+            env, os.path.join(HERE, "aws_state.py"), "--region", "us-east-1", check=0).stdout)[state]["RoleDetailList"]]
+            for env in (env1, env2)]
+        self.assertIn("OnlyInOne", names[0])
+        self.assertNotIn("OnlyInOne", names[1])
+        for d in (shared, d1, d2):
+            with open(os.path.join(d, "warm.log")) as f:
+                self.assertNotIn("runs cold", f.read())
         for d in (d1, d2):
             subprocess.run([SANDBOX, "stop", d], capture_output=True, timeout=60, check=True)
         deadline = time.monotonic() + 10

@@ -94,9 +94,10 @@ STUB_KUBEAPI = textwrap.dedent('''
 ''')
 
 REAL_KUBEAPI = os.path.exists(KUBEAPI)
-# (SANDBOX_SHARED_MOTO, the test run's shared moto server, is not a sandbox's setting: kept)
+# (SANDBOX_SHARED_MOTO and SANDBOX_SHARED_EKSCTL, the test run's shared servers, are not a
+# sandbox's settings: kept)
 _BASE_ENV = {k: v for k, v in os.environ.items()
-             if (not k.startswith(("AWS_", "SANDBOX_", "KUBE")) or k == "SANDBOX_SHARED_MOTO")
+             if (not k.startswith(("AWS_", "SANDBOX_", "KUBE")) or k in ("SANDBOX_SHARED_MOTO", "SANDBOX_SHARED_EKSCTL"))
              and k not in ("GITOPS_IAM_SANDBOX", "HARNESS_API_KEY")}
 
 
@@ -168,9 +169,12 @@ class TestStartStop(SandboxTestCase):
             self.assertEqual(json.load(r)["clusters"], [])
 
         pids = sandboxlib.read_pids(d1)
-        self.assertEqual([p[2] for p in pids], ["warm eksctl", "warm aws", "moto_server", "harness_api"])
+        # the eksctl emulator's server is the test run's shared one when there is one
+        shared_eksctl = _BASE_ENV.get("SANDBOX_SHARED_EKSCTL")
+        own = [] if shared_eksctl else ["warm eksctl"]
+        self.assertEqual([p[2] for p in pids], own + ["warm aws", "moto_server", "harness_api"])
         self.assertEqual(env["SANDBOX_WARM_AWS"], os.path.join(d1, "warm-aws.sock"))
-        self.assertEqual(env["SANDBOX_WARM_EKSCTL"], os.path.join(d1, "warm-eksctl.sock"))
+        self.assertEqual(env["SANDBOX_WARM_EKSCTL"], shared_eksctl or os.path.join(d1, "warm-eksctl.sock"))
         self.assertTrue(all(sandboxlib.pid_alive(p, s) for p, s, _ in pids))
         # a second start on a running sandbox is refused
         r = subprocess.run([SANDBOX, "start", d1], capture_output=True, text=True, env=_BASE_ENV, timeout=60)
