@@ -376,6 +376,26 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks, t: &TestingTarget) -> Re
     .await?;
     let agent_arn = ctx.agent_role_arn().await?;
     let deployer_arn = ctx.deployer_role_arn(t).await?;
+    deployer_trust_check(ctx, checks, t, &aws, &agent_arn, &fix).await?;
+    let access_name = format!("{} access to {}", t.deployer_role, t.cluster);
+    let known = active.is_some();
+    if active == Some(false) {
+        checks.skip(&access_name, "the testing cluster is not ACTIVE");
+        return Ok(known);
+    }
+    deployer_access_check(ctx, checks, t, &aws, &cluster, deployer_arn, fix).await?;
+    Ok(known)
+}
+
+/// The Deployer role's trust: it names the agent role.
+async fn deployer_trust_check(
+    ctx: &Ctx<'_>,
+    checks: &Checks,
+    t: &TestingTarget,
+    aws: &ToolCtx,
+    agent_arn: &Arg,
+    fix: &str,
+) -> Result<()> {
     let role = ctx
         .read(
             &aws.get_role(t.deployer_role.as_str()),
@@ -390,7 +410,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks, t: &TestingTarget) -> Re
         Observed::Absent => checks.fail(
             &trust_name,
             format!("role {} does not exist", t.deployer_role),
-            fix.clone(),
+            fix.to_string(),
         ),
         Observed::Present(r) if testing::trust_converged(&r.trust, &agent_arn.value()) => {
             checks.ok(&trust_name, format!("trusts {}", agent_arn.value()))
@@ -398,17 +418,27 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks, t: &TestingTarget) -> Re
         Observed::Present(_) => checks.fail(
             &trust_name,
             format!("does not trust {}", agent_arn.value()),
-            fix.clone(),
+            fix.to_string(),
         ),
     };
+    Ok(())
+}
+
+/// The Deployer's access to an ACTIVE testing cluster: an aws-auth mapping or an access entry,
+/// whichever the cluster's authentication mode and `--access` call for.
+async fn deployer_access_check(
+    ctx: &Ctx<'_>,
+    checks: &Checks,
+    t: &TestingTarget,
+    aws: &ToolCtx,
+    cluster: &Observed<ClusterInfo>,
+    deployer_arn: Arg,
+    fix: String,
+) -> Result<()> {
+    let s = ctx.settings;
     let access_name = format!("{} access to {}", t.deployer_role, t.cluster);
-    let known = active.is_some();
-    if active == Some(false) {
-        checks.skip(&access_name, "the testing cluster is not ACTIVE");
-        return Ok(known);
-    }
     // EKS refuses access entries on a CONFIG_MAP cluster and ignores aws-auth on an API one.
-    let mode = match &cluster {
+    let mode = match cluster {
         Observed::Present(c) => c.authentication_mode(),
         Observed::Absent | Observed::Unknown => None,
     };
@@ -436,7 +466,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks, t: &TestingTarget) -> Re
             ),
         };
         checks.fail(&access_name, detail, fix);
-        return Ok(known);
+        return Ok(());
     }
     match t.access {
         ClusterAccess::AwsAuth => {
@@ -489,7 +519,7 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks, t: &TestingTarget) -> Re
             }
         }
     }
-    Ok(known)
+    Ok(())
 }
 
 async fn registration_checks(ctx: &Ctx<'_>, checks: &Checks, reg: &Registration, t: &TestingTarget) -> Result<()> {
