@@ -220,65 +220,20 @@ pub(crate) fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Re
         Some(r) => policy::partition(Region::parse("--region", r)?.as_str()),
         None => "aws",
     };
-    let deployer_arn = |flag_value: &Option<String>| -> Result<String> {
-        match flag_value {
-            Some(a) => Ok(crate::arn::Arn::parse("--role-arn", a)?.to_string()),
-            None => {
-                let account = required_account(
-                    "--testing-account-id",
-                    &env.testing_account_id.clone().or(env.account_id.clone()),
-                    "(without a Deployer role ARN)",
-                )?;
-                let role = RoleName::parse("--deployer-role", &env.deployer_role)?;
-                Ok(policy::role_arn(partition, account.as_str(), role.as_str()))
-            }
-        }
-    };
-    let doc = match cmd {
+    match cmd {
         RenderCommand::ArgocdSecret {
             server,
             ca_data,
             role_arn,
-        } => {
-            let namespace = Namespace::parse("--namespace", &env.namespace)?;
-            let cluster = crate::names::ClusterName::parse("--testing-cluster", &env.testing_cluster)?;
-            if !server.starts_with("https://") {
-                return Err(Error::invalid(
-                    "--server",
-                    server,
-                    "the cluster's API endpoint, https://...",
-                ));
-            }
-            if base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ca_data).is_err() {
-                return Err(Error::invalid(
-                    "--ca-data",
-                    ca_data,
-                    "base64 (certificateAuthority.data of describe-cluster), not PEM",
-                ));
-            }
-            let secret = crate::argocd::cluster_secret(
-                namespace.as_str(),
-                cluster.as_str(),
-                server,
-                ca_data,
-                &deployer_arn(role_arn)?,
-            );
-            return Ok(pretty_json(&secret));
-        }
+        } => argocd_secret(env, partition, server, ca_data, role_arn),
         RenderCommand::ArgocdApplication { server, name } => {
             let namespace = Namespace::parse("--namespace", &env.namespace)?;
-            if !server.starts_with("https://") {
-                return Err(Error::invalid(
-                    "--server",
-                    server,
-                    "the cluster's API endpoint, https://...",
-                ));
-            }
+            api_endpoint(server)?;
             if !crate::names::is_dns1123_label(name) {
                 return Err(Error::invalid("--name", name, "a DNS label: a-z, 0-9 and '-'"));
             }
             let app = crate::argocd_app::application(namespace.as_str(), name, server);
-            return Ok(pretty_json(&app));
+            Ok(pretty_json(&app))
         }
         RenderCommand::Trust {
             oidc_provider,
@@ -288,32 +243,14 @@ pub(crate) fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Re
             let oidc = OidcProvider::parse("--oidc-provider", oidc_provider)?;
             let namespace = Namespace::parse("--namespace", &env.namespace)?;
             let doc = policy::agent_trust(partition, account.as_str(), oidc.as_str(), namespace.as_str());
-            return merged(doc, merge_current.as_deref());
+            merged(doc, merge_current.as_deref())
         }
         RenderCommand::Policy {
             deployer_role_arns,
             policy: p,
         } => {
-            let resources = if p.assume_any_role {
-                if !deployer_role_arns.is_empty() {
-                    return Err(Error::Usage(
-                        "--assume-any-role and --deployer-role-arn exclude each other".into(),
-                    ));
-                }
-                vec!["*".to_string()]
-            } else if deployer_role_arns.is_empty() {
-                vec![deployer_arn(&None)?]
-            } else {
-                let mut arns = Vec::new();
-                for a in deployer_role_arns {
-                    arns.push(crate::arn::Arn::parse("--deployer-role-arn", a)?.to_string());
-                }
-                // The order a real run writes: sorted, without repeats.
-                arns.sort();
-                arns.dedup();
-                arns
-            };
-            policy::assume_role_policy(&resources)
+            let resources = policy_resources(env, partition, deployer_role_arns, p.assume_any_role)?;
+            Ok(policy::assume_role_policy(&resources).to_json())
         }
         RenderCommand::DeployerTrust {
             agent_role_arn,
@@ -331,10 +268,93 @@ pub(crate) fn run(cmd: &RenderCommand, global: &GlobalArgs, env: &EnvArgs) -> Re
                     policy::role_arn(partition, account.as_str(), role.as_str())
                 }
             };
-            return merged(policy::deployer_trust(&arn), merge_current.as_deref());
+            merged(policy::deployer_trust(&arn), merge_current.as_deref())
         }
-    };
-    Ok(doc.to_json())
+    }
+}
+
+/// `render argocd-secret`: the cluster secret Argo CD reads, checked as a run would check it.
+fn argocd_secret(
+    env: &EnvArgs,
+    partition: &str,
+    server: &str,
+    ca_data: &str,
+    role_arn: &Option<String>,
+) -> Result<String> {
+    let namespace = Namespace::parse("--namespace", &env.namespace)?;
+    let cluster = crate::names::ClusterName::parse("--testing-cluster", &env.testing_cluster)?;
+    api_endpoint(server)?;
+    if base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ca_data).is_err() {
+        return Err(Error::invalid(
+            "--ca-data",
+            ca_data,
+            "base64 (certificateAuthority.data of describe-cluster), not PEM",
+        ));
+    }
+    let secret = crate::argocd::cluster_secret(
+        namespace.as_str(),
+        cluster.as_str(),
+        server,
+        ca_data,
+        &deployer_arn(env, partition, role_arn)?,
+    );
+    Ok(pretty_json(&secret))
+}
+
+/// `--server`: a cluster's API endpoint.
+fn api_endpoint(server: &str) -> Result<()> {
+    if server.starts_with("https://") {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "--server",
+        server,
+        "the cluster's API endpoint, https://...",
+    ))
+}
+
+/// The Deployer role's ARN: the flag's, else built from the testing account and role name.
+fn deployer_arn(env: &EnvArgs, partition: &str, flag_value: &Option<String>) -> Result<String> {
+    match flag_value {
+        Some(a) => Ok(crate::arn::Arn::parse("--role-arn", a)?.to_string()),
+        None => {
+            let account = required_account(
+                "--testing-account-id",
+                &env.testing_account_id.clone().or(env.account_id.clone()),
+                "(without a Deployer role ARN)",
+            )?;
+            let role = RoleName::parse("--deployer-role", &env.deployer_role)?;
+            Ok(policy::role_arn(partition, account.as_str(), role.as_str()))
+        }
+    }
+}
+
+/// The roles `render policy` lets the agent assume, in the order a real run writes them.
+fn policy_resources(
+    env: &EnvArgs,
+    partition: &str,
+    deployer_role_arns: &[String],
+    assume_any_role: bool,
+) -> Result<Vec<String>> {
+    if assume_any_role {
+        if !deployer_role_arns.is_empty() {
+            return Err(Error::Usage(
+                "--assume-any-role and --deployer-role-arn exclude each other".into(),
+            ));
+        }
+        return Ok(vec!["*".to_string()]);
+    }
+    if deployer_role_arns.is_empty() {
+        return Ok(vec![deployer_arn(env, partition, &None)?]);
+    }
+    let mut arns = Vec::new();
+    for a in deployer_role_arns {
+        arns.push(crate::arn::Arn::parse("--deployer-role-arn", a)?.to_string());
+    }
+    // sorted, without repeats
+    arns.sort();
+    arns.dedup();
+    Ok(arns)
 }
 
 /// A trust policy, merged into the current one (`--merge-current FILE`, `-` for stdin) the way a
