@@ -224,7 +224,19 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks) -> Result<()> {
         _ => true,
     };
 
-    // Agent role inline policy.
+    agent_policy_check(ctx, checks, &aws, &role, &fix).await?;
+    agent_checks(ctx, checks, active, &agent_arn).await
+}
+
+/// The agent role's inline policy: it lets the agent assume each testing target's Deployer role.
+async fn agent_policy_check(
+    ctx: &Ctx<'_>,
+    checks: &Checks,
+    aws: &ToolCtx,
+    role: &Observed<aws::Role>,
+    fix: &str,
+) -> Result<()> {
+    let s = ctx.settings;
     let policy_name = format!("{} policy {}", s.agent_role, policy::AGENT_POLICY_NAME);
     let doc = ctx
         .read(
@@ -244,15 +256,15 @@ async fn mgmt_checks(ctx: &Ctx<'_>, checks: &Checks) -> Result<()> {
             Observed::Present(_) => checks.fail(
                 &policy_name,
                 format!("does not allow sts:AssumeRole on {}", deployer.value()),
-                fix.clone(),
+                fix.to_string(),
             ),
             Observed::Absent if matches!(role, Observed::Absent) => {
                 checks.skip(&policy_name, format!("role {} does not exist", s.agent_role))
             }
-            Observed::Absent => checks.fail(&policy_name, "the inline policy does not exist", fix.clone()),
+            Observed::Absent => checks.fail(&policy_name, "the inline policy does not exist", fix.to_string()),
         };
     }
-    agent_checks(ctx, checks, active, &agent_arn).await
+    Ok(())
 }
 
 async fn agent_checks(ctx: &Ctx<'_>, checks: &Checks, mgmt_active: Option<bool>, agent_arn: &Arg) -> Result<()> {
