@@ -389,14 +389,8 @@ async fn testing_checks(ctx: &Ctx<'_>, checks: &Checks, t: &TestingTarget) -> Re
     let agent_arn = ctx.agent_role_arn().await?;
     let deployer_arn = ctx.deployer_role_arn(t).await?;
     deployer_trust_check(ctx, checks, t, &aws, &agent_arn, &fix).await?;
-    let access_name = format!("{} access to {}", t.deployer_role, t.cluster);
-    let known = active.is_some();
-    if active == Some(false) {
-        checks.skip(&access_name, "the testing cluster is not ACTIVE");
-        return Ok(known);
-    }
-    deployer_access_check(ctx, checks, t, &aws, &cluster, deployer_arn, fix).await?;
-    Ok(known)
+    deployer_access_check(ctx, checks, t, &aws, &cluster, active, deployer_arn).await?;
+    Ok(active.is_some())
 }
 
 /// The Deployer role's trust: it names the agent role.
@@ -436,19 +430,24 @@ async fn deployer_trust_check(
     Ok(())
 }
 
-/// The Deployer's access to an ACTIVE testing cluster: an aws-auth mapping or an access entry,
-/// whichever the cluster's authentication mode and `--access` call for.
+/// The Deployer's access to the testing cluster (skipped unless ACTIVE): an aws-auth mapping or
+/// an access entry, whichever the cluster's authentication mode and `--access` call for.
 async fn deployer_access_check(
     ctx: &Ctx<'_>,
     checks: &Checks,
     t: &TestingTarget,
     aws: &ToolCtx,
     cluster: &Observed<ClusterInfo>,
+    active: Option<bool>,
     deployer_arn: Arg,
-    fix: String,
 ) -> Result<()> {
     let s = ctx.settings;
+    let fix = s.suggest("testing");
     let access_name = format!("{} access to {}", t.deployer_role, t.cluster);
+    if active == Some(false) {
+        checks.skip(&access_name, "the testing cluster is not ACTIVE");
+        return Ok(());
+    }
     // EKS refuses access entries on a CONFIG_MAP cluster and ignores aws-auth on an API one.
     let mode = match cluster {
         Observed::Present(c) => c.authentication_mode(),
@@ -464,8 +463,7 @@ async fn deployer_access_check(
                     t.cluster
                 ),
                 format!(
-                    "{} --enable-access-entries (one way: the mode cannot go back to {mode}), or: {}",
-                    s.suggest("testing"),
+                    "{fix} --enable-access-entries (one way: the mode cannot go back to {mode}), or: {}",
                     aws.enable_access_entries(t.cluster.as_str())
                 ),
             ),
